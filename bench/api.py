@@ -1,0 +1,432 @@
+"""API benchmark: Burrow against a raw baseline, under gunicorn (gthread) and granian (WSGI), on PostgreSQL.
+
+For each HTTP server, Burrow (`burrow.wsgi`) and the baseline (bench/baseline.py: psycopg, the same SQL,
+the same JSON) are served in turn with the same worker and thread counts, and loaded by the same number of
+concurrent keep-alive clients on two requests:
+
+  retrieve  GET /api/projects/:id/dashboards/:id/          (one dashboard, its creator and 4 tiles)
+  list      GET /api/projects/:id/dashboards/?limit=100    (a 100-item page of such dashboards)
+
+It prints requests/s, p50 and p99 latency, the ratios Burrow/baseline (throughput; goals: retrieve >= 0.5,
+list >= 0.3) and the peak RSS of a Burrow worker. Before loading anything it checks that the baseline sends
+exactly Burrow's SQL and returns exactly Burrow's bytes. The load generator is `wrk` when it is on PATH,
+else a built-in one (threads + http.client; it needs more CPU, so ratios are more pessimistic with it).
+
+    .venv/bin/python bench/api.py                  # both servers, 10 s per run (about 2 minutes)
+    .venv/bin/python bench/api.py --servers gunicorn --duration 5
+
+Needs PostgreSQL (default postgres://postgres@127.0.0.1:5432, trust auth); the database named by
+--database-url (default burrow_bench) is dropped and recreated. Only 127.0.0.1 is ever contacted."""
+
+import argparse
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+BENCH_DIR = Path(__file__).resolve().parent
+ROOT = BENCH_DIR.parent
+SECRET_KEY = "burrow-bench-secret-key-not-for-production"
+APPS = {"burrow": "burrow.wsgi:application", "baseline": "baseline:application"}
+GOALS = {"retrieve": 0.5, "list": 0.3}
+
+
+# --- database and data ---------------------------------------------------------------------------------
+
+
+def recreate_database(url: str) -> None:
+    import psycopg
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        raise SystemExit(f"bench: refusing database name {name!r}")
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def setup_django(database_url: str, data_dir: str) -> None:
+    os.environ.update(
+        DATABASE_URL=database_url,
+        BURROW_DATA_DIR=data_dir,
+        BURROW_SECRET_KEY=SECRET_KEY,
+        BURROW_LOG_LEVEL="WARNING",
+        DJANGO_SETTINGS_MODULE="burrow.settings",
+    )
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+def seed(dashboards: int, tiles: int, insights: int) -> dict:
+    """One tenant; dashboards of `tiles` tiles each over a pool of insights that carry a query and a
+    cached result (~2 kB, what a small trends insight stores)."""
+    from django.core.management import call_command
+
+    from burrow.analytics.models import Dashboard, DashboardTile, Insight
+    from burrow.core.bootstrap import bootstrap
+
+    call_command("migrate", interactive=False, verbosity=0)
+    boot = bootstrap("bench@burrow.local", "Bench organization", "Bench project", ["*"]).as_json()
+    from burrow.core.models import Team, User
+
+    team = Team.objects.get(id=boot["environment_id"])
+    user = User.objects.get(id=boot["user_id"])
+    user.hedgehog_config = {
+        "use_as_profile": True,
+        "color": "green",
+        "accessories": ["hat"],
+        "skin": "default",
+    }
+    user.save(update_fields=["hedgehog_config"])
+    days = [f"2025-01-{d:02d}" for d in range(1, 31)]
+    pool = Insight.objects.bulk_create(
+        Insight(
+            team=team,
+            name=f"Pageviews by browser {i}",
+            description="Weekly pageviews, broken down by browser",
+            query={
+                "kind": "InsightVizNode",
+                "source": {"kind": "TrendsQuery", "series": [{"event": "$pageview"}]},
+            },
+            result=[{"label": "$pageview", "days": days, "data": list(range(30)), "count": 435}],
+            created_by=user,
+        )
+        for i in range(insights)
+    )
+    boards = Dashboard.objects.bulk_create(
+        Dashboard(team=team, name=f"Dashboard {i}", description="Product metrics", created_by=user)
+        for i in range(dashboards)
+    )
+    DashboardTile.objects.bulk_create(
+        DashboardTile(
+            dashboard=board,
+            insight=pool[(i + j) % len(pool)],
+            layouts={"sm": {"x": (j % 2) * 6, "y": (tiles - j) * 5, "w": 6, "h": 5}},
+        )
+        for i, board in enumerate(boards)
+        for j in range(tiles)
+    )
+    return {
+        "key": boot["personal_api_key"],
+        "retrieve": f"/api/projects/{boot['project_id']}/dashboards/{boards[len(boards) // 2].id}/",
+        "list": f"/api/projects/{boot['project_id']}/dashboards/?limit=100",
+    }
+
+
+# --- the baseline does what Burrow does ------------------------------------------------------------------
+
+
+def check_equivalence(paths: dict, key: str) -> None:
+    """Byte-identical bodies and the same SQL statements (after `last_used_at` is fresh) for both requests."""
+    import psycopg
+    from django.db import connection, connections
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    sys.path.insert(0, str(BENCH_DIR))
+    import baseline
+
+    client = Client()
+    auth = f"Bearer {key}"
+    executed: list[str] = []
+
+    class RecordingCursor(psycopg.ClientCursor):
+        def execute(self, query, params=None, **kwargs):
+            result = super().execute(query, params, **kwargs)
+            executed.append(self._query.query.decode())
+            return result
+
+    conn = baseline.connect()
+    conn.cursor_factory = RecordingCursor
+
+    for name in ("retrieve", "list"):
+        path, _, query_string = paths[name].partition("?")
+        client.get(paths[name], HTTP_AUTHORIZATION=auth)
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(paths[name], HTTP_AUTHORIZATION=auth)
+        if response.status_code != 200:
+            raise SystemExit(
+                f"bench: Burrow answered {response.status_code} on {name}: {response.content[:300]}"
+            )
+        executed.clear()
+        body = baseline.render(baseline.handle(conn, path, query_string, auth, "testserver"))
+        django_sql = [q["sql"] for q in ctx.captured_queries]
+        if django_sql != executed:
+            raise SystemExit(
+                f"bench: baseline SQL differs from Burrow's on {name}; update bench/baseline.py.\n"
+                "Burrow:\n  " + "\n  ".join(django_sql) + "\nbaseline:\n  " + "\n  ".join(executed)
+            )
+        if body != response.content:
+            raise SystemExit(
+                f"bench: baseline body differs from Burrow's on {name}; update bench/baseline.py"
+            )
+        print(f"bench: {name}: baseline == Burrow ({len(executed)} queries, {len(body)} bytes)")
+    conn.close()
+    connections.close_all()
+
+
+# --- servers -------------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(server: str, app: str, port: int, workers: int, threads: int) -> subprocess.Popen:
+    code = (
+        "import sys; from burrow.server import run_server; "
+        f"sys.exit(run_server('127.0.0.1', {port}, {workers}, {threads}, server={server!r}, app={APPS[app]!r}))"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(BENCH_DIR), str(ROOT)])}
+    return subprocess.Popen(
+        [sys.executable, "-c", code],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+
+
+def wait_ready(proc: subprocess.Popen, port: int, path: str, key: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"bench: server exited: {proc.stderr.read().decode()[-2000:]}")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", path, headers={"Authorization": f"Bearer {key}"})
+            status = conn.getresponse().status
+            conn.close()
+            if status == 200:
+                return
+            raise SystemExit(f"bench: {path} answered {status}")
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit("bench: server did not start")
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    proc.stderr.close()
+
+
+def descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            children.setdefault(ppid, []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+class RSSSampler(threading.Thread):
+    """Peak RSS of any single worker (a descendant of the server process) while the load runs."""
+
+    def __init__(self, server_pid: int) -> None:
+        super().__init__(daemon=True)
+        self.server_pid = server_pid
+        self.peak = 0.0
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.wait(0.5):
+            for pid in descendants(self.server_pid):
+                self.peak = max(self.peak, rss_mb(pid))
+
+    def stop(self) -> float:
+        self.stopped.set()
+        self.join()
+        return self.peak
+
+
+# --- load ----------------------------------------------------------------------------------------------
+
+
+def wrk_load(port: int, path: str, key: str, connections: int, duration: float) -> dict:
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t1",
+            f"-c{connections}",
+            f"-d{max(1, round(duration))}s",
+            "--timeout",
+            "10s",
+            "--latency",
+            "-H",
+            f"Authorization: Bearer {key}",
+            f"http://127.0.0.1:{port}{path}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=duration + 60,
+        check=True,
+    ).stdout
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket_errors = re.search(r"Socket errors: (.*)", out)
+    if errors or socket_errors:
+        raise SystemExit(f"bench: errors under load:\n{out}")
+
+    def latency(pct: str) -> float:
+        value, unit = re.search(rf"^\s+{pct}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()
+        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "p50": latency("50"),
+        "p99": latency("99"),
+    }
+
+
+def python_load(port: int, path: str, key: str, connections: int, duration: float) -> dict:
+    latencies: list[list[float]] = [[] for _ in range(connections)]
+    failures: list[str] = []
+    deadline = time.monotonic() + duration
+    headers = {"Authorization": f"Bearer {key}"}
+
+    def client(samples: list[float]) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        while time.monotonic() < deadline:
+            start = time.perf_counter()
+            conn.request("GET", path, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            if response.status != 200:
+                failures.append(str(response.status))
+                return
+            samples.append((time.perf_counter() - start) * 1000)
+        conn.close()
+
+    threads = [threading.Thread(target=client, args=(s,)) for s in latencies]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - started
+    if failures:
+        raise SystemExit(f"bench: errors under load: {failures[:5]}")
+    merged = sorted(x for samples in latencies for x in samples)
+    cuts = statistics.quantiles(merged, n=100, method="inclusive")
+    return {"rps": len(merged) / elapsed, "p50": cuts[49], "p99": cuts[98]}
+
+
+# --- main ----------------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--servers", default="gunicorn,granian", help="comma-separated: gunicorn,granian")
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds of load per run")
+    parser.add_argument("--warmup", type=float, default=2.0, help="seconds of load before each app's runs")
+    parser.add_argument("--connections", type=int, default=16, help="concurrent keep-alive clients")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--dashboards", type=int, default=120)
+    parser.add_argument("--tiles", type=int, default=4, help="tiles per dashboard")
+    parser.add_argument("--load", choices=["auto", "wrk", "python"], default="auto")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/burrow_bench"),
+    )
+    args = parser.parse_args(argv)
+    servers = [s.strip() for s in args.servers.split(",") if s.strip()]
+    if (host := urlsplit(args.database_url).hostname) not in ("127.0.0.1", "localhost"):
+        raise SystemExit(f"bench: only a local PostgreSQL is used, not {host}")
+    use_wrk = args.load == "wrk" or (args.load == "auto" and shutil.which("wrk"))
+    load = wrk_load if use_wrk else python_load
+
+    data_dir = tempfile.mkdtemp(prefix="burrow-bench-")
+    recreate_database(args.database_url)
+    setup_django(args.database_url, data_dir)
+    target = seed(args.dashboards, args.tiles, insights=20)
+    check_equivalence(target, target["key"])
+    print(
+        f"bench: {args.workers} workers x {args.threads} threads, {args.connections} clients, "
+        f"{args.duration:g} s per run, load by {'wrk' if use_wrk else 'python'}, {os.cpu_count()} CPUs"
+    )
+
+    results: dict = {}
+    try:
+        for server in servers:
+            for app in ("burrow", "baseline"):
+                port = free_port()
+                proc = start_server(server, app, port, args.workers, args.threads)
+                try:
+                    wait_ready(proc, port, target["retrieve"], target["key"])
+                    for endpoint in ("retrieve", "list"):
+                        load(port, target[endpoint], target["key"], args.connections, args.warmup)
+                        sampler = RSSSampler(proc.pid)
+                        sampler.start()
+                        result = load(port, target[endpoint], target["key"], args.connections, args.duration)
+                        result["rss"] = sampler.stop()
+                        results[server, app, endpoint] = result
+                        print(
+                            f"  {server:9} {app:9} {endpoint:9} {result['rps']:8.1f} req/s  "
+                            f"p50 {result['p50']:7.2f} ms  p99 {result['p99']:7.2f} ms  "
+                            f"worker RSS {result['rss']:5.1f} MB",
+                            flush=True,
+                        )
+                finally:
+                    stop_server(proc)
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+    print("\nBurrow/baseline (throughput ratio; latency ratios are baseline/Burrow, higher is better)")
+    print(f"  {'server':9} {'endpoint':9} {'req/s':>7} {'p50':>7} {'p99':>7} {'goal':>6}  worker RSS")
+    for server in servers:
+        for endpoint in ("retrieve", "list"):
+            b, r = results[server, "burrow", endpoint], results[server, "baseline", endpoint]
+            ratio = b["rps"] / r["rps"]
+            verdict = "ok" if ratio >= GOALS[endpoint] else "MISSED"
+            print(
+                f"  {server:9} {endpoint:9} {ratio:7.2f} {r['p50'] / b['p50']:7.2f} {r['p99'] / b['p99']:7.2f} "
+                f"{GOALS[endpoint]:>6}  {b['rss']:.0f} MB  {verdict}"
+            )
+    print(json.dumps({" ".join(k): v for k, v in results.items()}, indent=None))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,149 @@
+"""Scheduler due-scan benchmark on PostgreSQL: time per tick and scheduler RSS at 10k → 1M subscriptions.
+
+    .venv/bin/python bench/scheduler.py [--sizes 10000,100000,1000000] [--pg postgres://postgres@127.0.0.1:5432]
+
+Uses its own database (burrow_bench_scheduler, recreated). Rows are inserted with one INSERT … SELECT
+generate_series per size. For each size it times `tick()` (claim + delivery rows, dispatch is a no-op)
+with 0.1 % of rows due, with a fixed 10 rows due, and with none due, then prints the 1M/10k ratios.
+RSS is measured in a fresh process running one tick."""
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+DB_NAME = "burrow_bench_scheduler"
+
+
+def setup(pg: str) -> None:
+    import psycopg
+
+    os.environ["DATABASE_URL"] = f"{pg}/{DB_NAME}"
+    if "--probe" not in sys.argv:
+        with psycopg.connect(f"{pg}/postgres", autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME}")
+            conn.execute(f"CREATE DATABASE {DB_NAME}")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "burrow.settings")
+    os.environ["BURROW_LOG_LEVEL"] = "WARNING"
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    import django
+
+    django.setup()
+    if "--probe" not in sys.argv:
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
+
+
+def fill(size: int) -> None:
+    """`size` live daily subscriptions, none due yet (due ones are armed per measurement)."""
+    from django.db import connection
+
+    from burrow.analytics.models import Insight
+    from burrow.core.bootstrap import bootstrap
+
+    team = bootstrap("bench@example.com", "Bench", "Bench", ["*"]).project.environments.first()
+    insight = Insight.objects.create(team=team, name="Bench", result=[{"label": "x", "data": [1, 2]}])
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE subscriptions_subscriptiondelivery, subscriptions_subscription CASCADE")
+        cursor.execute(
+            """
+            INSERT INTO subscriptions_subscription (team_id, insight_id, title, target_type, target_value,
+                frequency, interval, start_date, next_delivery_date, enabled, deleted, created_at,
+                webhook_secret, consecutive_failures)
+            SELECT %s, %s, 'bench ' || g, 'email', 'bench' || g || '@example.com', 'daily', 1,
+                date_trunc('hour', now()) - interval '1 day' + (g %% 24) * interval '1 hour',
+                date_trunc('hour', now()) + interval '1 day' + (g %% 24) * interval '1 hour',
+                true, false, now(), '', 0
+            FROM generate_series(1, %s) AS g
+            """,
+            [team.id, insight.id, size],
+        )
+        cursor.execute("VACUUM ANALYZE subscriptions_subscription")
+
+
+def arm(due: int) -> None:
+    """Makes `due` rows due (their slot 1 minute ago, matching their schedule) and clears deliveries."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM subscriptions_subscriptiondelivery")
+        cursor.execute(
+            """
+            UPDATE subscriptions_subscription SET next_delivery_date = date_trunc('hour', now()),
+                start_date = date_trunc('hour', now()) - interval '1 day'
+            WHERE id IN (SELECT id FROM subscriptions_subscription ORDER BY id LIMIT %s)
+            """,
+            [due],
+        )
+
+
+def timed_tick() -> tuple[float, int]:
+    from burrow.subscriptions.scheduler import tick
+
+    started = time.perf_counter()
+    result = tick(dispatcher=lambda ids: len(ids))
+    return (time.perf_counter() - started) * 1000, result.claimed
+
+
+def measure(due: int, runs: int = 5) -> float:
+    times = []
+    for _ in range(runs):
+        arm(due)
+        ms, claimed = timed_tick()
+        assert claimed == due, (claimed, due)
+        times.append(ms)
+    return statistics.median(times)
+
+
+def rss_probe(pg: str, due: int) -> int:
+    """Peak RSS (KiB) of a fresh process that runs one real tick with `due` rows due."""
+    arm(due)
+    out = subprocess.run(
+        [sys.executable, __file__, "--probe", "--pg", pg], capture_output=True, text=True, check=True
+    )
+    return int(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--pg", default="postgres://postgres@127.0.0.1:5432")
+    parser.add_argument("--probe", action="store_true")
+    args = parser.parse_args()
+    setup(args.pg)
+    if args.probe:
+        timed_tick()
+        print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+        return
+    rows = {}
+    for size in [int(s) for s in args.sizes.split(",")]:
+        fill(size)
+        due = max(1, size // 1000)
+        rows[size] = {
+            "due_0.1%": due,
+            "tick_0.1%_ms": measure(due),
+            "tick_10_due_ms": measure(10),
+            "tick_empty_ms": measure(0),
+            "rss_kib": rss_probe(args.pg, due),
+        }
+        print(size, rows[size], flush=True)
+    small, large = min(rows), max(rows)
+    print(
+        f"\n{'subscriptions':>13} {'due':>6} {'tick 0.1%':>10} {'per due row':>12} {'tick 10 due':>12} "
+        f"{'empty tick':>11} {'RSS':>8}"
+    )
+    for size, r in rows.items():
+        print(
+            f"{size:>13,} {r['due_0.1%']:>6} {r['tick_0.1%_ms']:>8.1f}ms {r['tick_0.1%_ms'] / r['due_0.1%']:>10.3f}ms "
+            f"{r['tick_10_due_ms']:>10.1f}ms {r['tick_empty_ms']:>9.2f}ms {r['rss_kib'] / 1024:>6.1f}MB"
+        )
+    for key in ("tick_10_due_ms", "tick_empty_ms", "rss_kib"):
+        print(f"ratio {large:,}/{small:,} {key}: {rows[large][key] / rows[small][key]:.2f}")
+
+
+if __name__ == "__main__":
+    main()

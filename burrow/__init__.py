@@ -1,0 +1,1 @@
+"""Burrow: a self-hostable server speaking PostHog's platform REST API."""

@@ -1,0 +1,130 @@
+from functools import cached_property
+
+from django.db import transaction
+from rest_framework import serializers
+
+from burrow.analytics.models import Dashboard, DashboardTile, Insight
+from burrow.core.serializers import UserBasicSerializer
+
+TILE_INSIGHT_FIELDS = ("id", "short_id", "name", "derived_name", "deleted")
+PREFETCHED_TILES = "prefetched_tiles"  # where DashboardViewSet's queryset puts a dashboard's tiles
+
+
+class TileInsightSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Insight
+        fields = list(TILE_INSIGHT_FIELDS)
+        read_only_fields = fields
+
+
+class DashboardTileSerializer(serializers.ModelSerializer):
+    insight = TileInsightSerializer(read_only=True)
+
+    class Meta:
+        model = DashboardTile
+        fields = ["id", "insight", "layouts"]
+        read_only_fields = fields
+
+
+class DashboardSerializer(serializers.ModelSerializer):
+    created_by = UserBasicSerializer(read_only=True, allow_null=True)
+    tiles = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Dashboard
+        fields = ["id", "name", "description", "deleted", "created_at", "created_by", "tiles"]
+        read_only_fields = ["id", "created_at", "created_by", "tiles"]
+
+    @cached_property
+    def _tile_serializer(self) -> DashboardTileSerializer:
+        # One tile serializer per dashboard serializer (a list reuses it for every row): building a
+        # serializer's fields costs more than using them.
+        return DashboardTileSerializer()
+
+    def get_tiles(self, dashboard: Dashboard) -> list[dict]:
+        # Uses the prefetched tiles: no query per dashboard.
+        tiles = getattr(dashboard, PREFETCHED_TILES, None)
+        if tiles is None:
+            tiles = dashboard.tiles.all()
+        tiles = sorted(
+            (t for t in tiles if not t.deleted and not t.insight.deleted),
+            key=lambda t: t.layout_position,
+        )
+        return [self._tile_serializer.to_representation(tile) for tile in tiles]
+
+    def create(self, validated_data):
+        return Dashboard.objects.create(
+            team=self.context["team"], created_by=self.context["request"].user, **validated_data
+        )
+
+
+class DashboardIdsField(serializers.ListField):
+    """Written as a list of dashboard ids; read from the (prefetched) live tiles."""
+
+    child = serializers.IntegerField()
+
+    def get_attribute(self, insight: Insight) -> list[int]:
+        return sorted(t.dashboard_id for t in insight.dashboard_tiles.all() if not t.deleted)
+
+
+class InsightSerializer(serializers.ModelSerializer):
+    created_by = UserBasicSerializer(read_only=True, allow_null=True)
+    dashboards = DashboardIdsField(required=False)
+    result = serializers.JSONField(required=False, allow_null=True)
+    query = serializers.JSONField(required=False, allow_null=True)
+
+    class Meta:
+        model = Insight
+        fields = [
+            "id",
+            "short_id",
+            "name",
+            "derived_name",
+            "description",
+            "query",
+            "result",
+            "dashboards",
+            "deleted",
+            "created_at",
+            "last_modified_at",
+            "created_by",
+        ]
+        read_only_fields = ["id", "short_id", "created_at", "last_modified_at", "created_by"]
+
+    def validate_dashboards(self, ids: list[int]) -> list[int]:
+        ids = list(dict.fromkeys(ids))
+        found = set(
+            Dashboard.objects.filter(team=self.context["team"], id__in=ids).values_list("id", flat=True)
+        )
+        missing = [i for i in ids if i not in found]
+        if missing:
+            raise serializers.ValidationError(f"Dashboard {missing[0]} does not exist in this project.")
+        return ids
+
+    @transaction.atomic
+    def create(self, validated_data):
+        dashboard_ids = validated_data.pop("dashboards", [])
+        insight = Insight.objects.create(
+            team=self.context["team"], created_by=self.context["request"].user, **validated_data
+        )
+        self._place_on_dashboards(insight, dashboard_ids)
+        return insight
+
+    @transaction.atomic
+    def update(self, insight, validated_data):
+        dashboard_ids = validated_data.pop("dashboards", None)
+        insight = super().update(insight, validated_data)
+        if dashboard_ids is not None:
+            DashboardTile.objects.filter(insight=insight).exclude(dashboard_id__in=dashboard_ids).delete()
+            self._place_on_dashboards(insight, dashboard_ids)
+        return insight
+
+    @staticmethod
+    def _place_on_dashboards(insight: Insight, dashboard_ids: list[int]) -> None:
+        existing = set(DashboardTile.objects.filter(insight=insight).values_list("dashboard_id", flat=True))
+        DashboardTile.objects.bulk_create(
+            [DashboardTile(dashboard_id=d, insight=insight) for d in dashboard_ids if d not in existing]
+        )
+        DashboardTile.objects.filter(insight=insight, dashboard_id__in=dashboard_ids, deleted=True).update(
+            deleted=False
+        )

@@ -1,0 +1,239 @@
+"""The `burrow` command: serve, scheduler, worker, bootstrap, migrate, keys, users."""
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Sequence
+
+DEMO_EMAIL = "demo@burrow.local"
+
+
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "burrow.settings")
+    import django
+
+    django.setup()
+
+
+def _fail(message: str) -> int:
+    print(f"burrow: {message}", file=sys.stderr)
+    return 2
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=1 if args.verbose else 0)
+    print("burrow: database is up to date")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from django.core.management import call_command
+
+    from burrow.server import run_server
+
+    call_command("migrate", interactive=False, verbosity=0)
+    scheduler = None
+    if not args.no_scheduler:
+        # The scheduler lives in its own supervised process: forking web workers from a process that runs
+        # threads is unsafe, and keeping chart rendering out of web workers keeps their memory small.
+        scheduler = subprocess.Popen([sys.executable, "-m", "burrow.cli", "scheduler"])
+    try:
+        return run_server(args.host, args.port, args.workers, args.threads)
+    finally:
+        if scheduler is not None:
+            scheduler.send_signal(signal.SIGTERM)
+            try:
+                scheduler.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                scheduler.kill()
+
+
+def cmd_scheduler(args: argparse.Namespace) -> int:
+    from burrow.subscriptions.scheduler import run_scheduler
+
+    run_scheduler(interval=args.interval, once=args.once)
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from burrow.subscriptions.tasks import run_worker
+
+    return run_worker(concurrency=args.concurrency)
+
+
+def _print_bootstrap(result, as_json: bool) -> None:
+    data = result.as_json()
+    if as_json:
+        print(json.dumps(data))
+        return
+    for key, value in data.items():
+        print(f"{key:18} {value}")
+
+
+def cmd_bootstrap(args: argparse.Namespace) -> int:
+    from burrow.core.bootstrap import bootstrap, join_organization
+    from burrow.core.models import Organization, User
+    from burrow.core.scopes import InvalidScopes
+
+    scopes = args.scope or ["*"]
+    if args.demo:
+        return _bootstrap_demo(bootstrap, User)
+    if not args.email:
+        return _fail("--email is required (or use --demo)")
+    try:
+        if args.join_organization:
+            org = Organization.objects.filter(id=_parse_uuid(args.join_organization)).first()
+            if org is None:
+                return _fail(
+                    f"organization {args.join_organization} does not exist; list yours with `burrow users list`"
+                )
+            result = join_organization(args.email, org, args.level, scopes)
+        else:
+            if not args.organization or not args.project:
+                return _fail("--organization and --project are required unless --join-organization is given")
+            result = bootstrap(args.email, args.organization, args.project, scopes, password=args.password)
+    except InvalidScopes as exc:
+        return _fail(str(exc))
+    _print_bootstrap(result, args.json)
+    return 0
+
+
+def _parse_uuid(value: str):
+    import uuid
+
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
+def _bootstrap_demo(bootstrap, User) -> int:
+    from django.conf import settings
+
+    if User.objects.exists():
+        print("burrow: demo already set up (keys are shown only once).")
+        print(f"burrow: make a new key with: .venv/bin/burrow keys create --email {DEMO_EMAIL} --scope '*'")
+        return 0
+    result = bootstrap(DEMO_EMAIL, "Demo organization", "Demo project", ["*"])
+    data = result.as_json()
+    print("burrow: created a demo user, organization, project and API key:")
+    _print_bootstrap(result, as_json=False)
+    print("\nTry it:")
+    print(
+        f'  curl -H "Authorization: Bearer {data["personal_api_key"]}" '
+        f"{settings.SITE_URL}/api/projects/{data['project_id']}/subscriptions/"
+    )
+    return 0
+
+
+def cmd_keys(args: argparse.Namespace) -> int:
+    from burrow.core.keys import create_personal_api_key
+    from burrow.core.models import PersonalAPIKey, User
+    from burrow.core.scopes import InvalidScopes
+
+    if args.keys_command == "create":
+        user = User.objects.filter(email__iexact=args.email).first()
+        if user is None:
+            return _fail(f"no user {args.email}; create one with `burrow bootstrap --email …`")
+        try:
+            key, value = create_personal_api_key(user, args.label, args.scope or ["*"])
+        except InvalidScopes as exc:
+            return _fail(str(exc))
+        print(json.dumps({"id": key.id, "label": key.label, "scopes": key.scopes, "personal_api_key": value}))
+        return 0
+    if args.keys_command == "list":
+        keys = PersonalAPIKey.objects.select_related("user").order_by("created_at")
+        if args.email:
+            keys = keys.filter(user__email__iexact=args.email)
+        for key in keys:
+            last = key.last_used_at.isoformat() if key.last_used_at else "never"
+            print(
+                f"{key.id}  {key.user.email}  {key.label!r}  {key.mask_value}  {','.join(key.scopes)}  last used {last}"
+            )
+        return 0
+    deleted, _ = PersonalAPIKey.objects.filter(id=args.id).delete()
+    if not deleted:
+        return _fail(f"no key with id {args.id}; see `burrow keys list`")
+    print(f"burrow: revoked key {args.id}")
+    return 0
+
+
+def cmd_users(args: argparse.Namespace) -> int:
+    from burrow.core.models import OrganizationMembership
+
+    memberships = OrganizationMembership.objects.select_related("user", "organization").order_by(
+        "user__email"
+    )
+    for m in memberships:
+        print(f"{m.user.email}  {m.organization.id}  {m.organization.name!r}  {m.get_level_display()}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="burrow", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="serve the API (and run the scheduler)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=int(os.environ.get("BURROW_WEB_WORKERS", "2")))
+    serve.add_argument("--threads", type=int, default=int(os.environ.get("BURROW_WEB_THREADS", "4")))
+    serve.add_argument("--no-scheduler", action="store_true", help="do not run the delivery scheduler")
+    serve.set_defaults(func=cmd_serve)
+
+    scheduler = sub.add_parser("scheduler", help="run the delivery scheduler on its own")
+    scheduler.add_argument("--interval", type=float, default=None, help="seconds between ticks")
+    scheduler.add_argument("--once", action="store_true", help="run one tick and exit")
+    scheduler.set_defaults(func=cmd_scheduler)
+
+    worker = sub.add_parser("worker", help="run Celery delivery workers (needs BURROW_BROKER_URL)")
+    worker.add_argument("--concurrency", type=int, default=4)
+    worker.set_defaults(func=cmd_worker)
+
+    migrate = sub.add_parser("migrate", help="apply database migrations")
+    migrate.add_argument("--verbose", action="store_true")
+    migrate.set_defaults(func=cmd_migrate)
+
+    boot = sub.add_parser("bootstrap", help="create a user, organization, project and API key")
+    boot.add_argument("--email")
+    boot.add_argument("--password")
+    boot.add_argument("--organization")
+    boot.add_argument("--project")
+    boot.add_argument("--join-organization", metavar="ORG_ID")
+    boot.add_argument("--level", choices=["member", "admin", "owner"], default="member")
+    boot.add_argument("--scope", action="append", help="repeatable; default '*'")
+    boot.add_argument("--json", action="store_true", help="print one JSON object as the last line")
+    boot.add_argument("--demo", action="store_true", help="create the demo tenant once (make run)")
+    boot.set_defaults(func=cmd_bootstrap)
+
+    keys = sub.add_parser("keys", help="manage personal API keys")
+    keys_sub = keys.add_subparsers(dest="keys_command", required=True)
+    create = keys_sub.add_parser("create")
+    create.add_argument("--email", required=True)
+    create.add_argument("--label", default="cli")
+    create.add_argument("--scope", action="append")
+    listing = keys_sub.add_parser("list")
+    listing.add_argument("--email")
+    revoke = keys_sub.add_parser("revoke")
+    revoke.add_argument("id")
+    keys.set_defaults(func=cmd_keys)
+
+    users = sub.add_parser("users", help="list users and their organizations")
+    users.add_argument("users_command", choices=["list"])
+    users.set_defaults(func=cmd_users)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _setup_django()
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

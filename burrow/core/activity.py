@@ -1,0 +1,43 @@
+"""Writing the activity log: created/updated entries with a before/after per changed field."""
+
+from typing import Any
+
+from burrow.core.models import ActivityLog, Team, User
+
+
+def field_changes(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {
+            "type": None,
+            "action": "changed",
+            "field": field,
+            "before": before.get(field),
+            "after": after[field],
+        }
+        for field in after
+        if before.get(field) != after[field]
+    ]
+
+
+def log_activity(
+    *,
+    team: Team,
+    user: User | None,
+    scope: str,
+    item_id: Any,
+    activity: str,
+    name: str | None,
+    changes: list[dict[str, Any]] | None = None,
+) -> ActivityLog | None:
+    """An `updated` entry without changes is dropped, as in PostHog."""
+    if activity == "updated" and not changes:
+        return None
+    return ActivityLog.objects.create(
+        team=team,
+        organization_id=team.organization_id,
+        user=user if user and user.is_authenticated else None,
+        activity=activity,
+        scope=scope,
+        item_id=str(item_id),
+        detail={"id": str(item_id), "name": name, "changes": changes or [], "trigger": None, "type": None},
+    )

@@ -1,0 +1,126 @@
+"""Outgoing mail: SMTP from BURROW_EMAIL_URL, or `.eml` files in DATA_DIR/outbox/ when it is unset.
+
+`smtp://user:pass@host:port` (plain, STARTTLS when offered is not attempted), `smtp+starttls://…`,
+`smtp+ssl://…`. Each thread keeps its SMTP connection open between messages and reconnects when the
+server dropped it."""
+
+import smtplib
+import socket
+import ssl
+import threading
+import time
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from django.conf import settings
+
+_local = threading.local()
+
+
+class MailError(Exception):
+    """`permanent` means retrying cannot help (address rejected); otherwise try again later."""
+
+    def __init__(self, message: str, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    host: str
+    port: int
+    username: str | None
+    password: str | None
+    security: str  # "", "ssl" or "starttls"
+
+    @classmethod
+    def parse(cls, url: str) -> "SmtpConfig":
+        parts = urlsplit(url)
+        security = {"smtp": "", "smtp+ssl": "ssl", "smtps": "ssl", "smtp+starttls": "starttls"}.get(
+            parts.scheme
+        )
+        if security is None or not parts.hostname:
+            raise ValueError(
+                f"BURROW_EMAIL_URL must look like smtp://user:pass@host:port, not {parts.scheme}://…"
+            )
+        default_port = 465 if security == "ssl" else 587 if security == "starttls" else 25
+        return cls(
+            host=parts.hostname,
+            port=parts.port or default_port,
+            username=unquote(parts.username) if parts.username else None,
+            password=unquote(parts.password) if parts.password else None,
+            security=security,
+        )
+
+
+def send_message(message: EmailMessage) -> None:
+    """Sends one message; raises MailError."""
+    if "From" not in message:
+        message["From"] = settings.EMAIL_FROM
+    if "Date" not in message:
+        message["Date"] = formatdate(localtime=False)
+    if not settings.EMAIL_URL:
+        _write_outbox(message)
+        return
+    config = SmtpConfig.parse(settings.EMAIL_URL)
+    try:
+        try:
+            _connection(config).send_message(message)
+        except smtplib.SMTPServerDisconnected:
+            _drop_connection()  # the kept connection timed out on the server side: once more, fresh
+            _connection(config).send_message(message)
+    except smtplib.SMTPRecipientsRefused as exc:
+        codes = [code for code, _ in exc.recipients.values()]
+        raise MailError(
+            f"recipient refused: {exc.recipients}", permanent=all(c >= 500 for c in codes)
+        ) from exc
+    except smtplib.SMTPResponseException as exc:
+        _drop_connection()
+        raise MailError(f"SMTP {exc.smtp_code}: {exc.smtp_error!r}", permanent=exc.smtp_code >= 500) from exc
+    except (smtplib.SMTPException, OSError) as exc:
+        _drop_connection()
+        raise MailError(f"SMTP unavailable: {exc}") from exc
+
+
+def _connection(config: SmtpConfig) -> smtplib.SMTP:
+    current: tuple[SmtpConfig, smtplib.SMTP] | None = getattr(_local, "smtp", None)
+    if current is not None and current[0] == config and current[1].sock is not None:
+        return current[1]
+    _drop_connection()
+    timeout = settings.EMAIL_TIMEOUT
+    if config.security == "ssl":
+        smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+            config.host, config.port, timeout=timeout, context=ssl.create_default_context()
+        )
+    else:
+        smtp = smtplib.SMTP(config.host, config.port, timeout=timeout)
+        if config.security == "starttls":
+            smtp.starttls(context=ssl.create_default_context())
+    # smtplib writes commands in small pieces; without this, delayed ACKs cost ~40 ms per message.
+    smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    if config.username:
+        smtp.login(config.username, config.password or "")
+    _local.smtp = (config, smtp)
+    return smtp
+
+
+def _drop_connection() -> None:
+    current = getattr(_local, "smtp", None)
+    _local.smtp = None
+    if current is not None:
+        try:
+            current[1].quit()
+        except (smtplib.SMTPException, OSError):
+            current[1].close()
+
+
+def _write_outbox(message: EmailMessage) -> None:
+    outbox = Path(settings.DATA_DIR) / "outbox"
+    outbox.mkdir(parents=True, exist_ok=True)
+    stem = (
+        (message.get("Message-ID") or str(time.time_ns())).strip("<>").replace("/", "_").replace("@", "_at_")
+    )
+    (outbox / f"{time.strftime('%Y%m%dT%H%M%S')}-{stem}.eml").write_bytes(bytes(message))

@@ -1,0 +1,149 @@
+"""Tenancy (organizations, projects, environments), users and personal API keys."""
+
+import secrets
+import uuid
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.db import models, transaction
+from django.utils import timezone
+
+
+def generate_distinct_id() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def generate_key_id() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class Organization(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProjectManager(models.Manager):
+    @transaction.atomic
+    def create_with_environment(self, organization: Organization, name: str) -> "Project":
+        """A project and its default environment share one integer id, as in PostHog, so
+        `/api/projects/:id/` and `/api/environments/:id/` address the same data."""
+        team = Team.objects.create(organization=organization, name=name)
+        project = self.create(id=team.id, organization=organization, name=name)
+        team.project = project
+        team.save(update_fields=["project"])
+        return project
+
+
+class Project(models.Model):
+    id = models.BigIntegerField(primary_key=True)
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="projects")
+    name = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ProjectManager()
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Team(models.Model):
+    """An environment of a project (PostHog's `Team`); owns every team-scoped resource."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="teams")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="environments", null=True)
+    name = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class UserManager(BaseUserManager):
+    def create_user(self, email: str, password: str | None = None, **fields) -> "User":
+        user = self.model(email=self.normalize_email(email), **fields)
+        user.set_password(password)
+        user.save()
+        return user
+
+
+class User(AbstractBaseUser):
+    ROLE_CHOICES = [
+        (r, r)
+        for r in ("engineering", "data", "product", "founder", "leadership", "marketing", "sales", "other")
+    ]
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    distinct_id = models.CharField(
+        max_length=200, null=True, blank=True, unique=True, default=generate_distinct_id
+    )
+    first_name = models.CharField(max_length=150, blank=True, default="")
+    last_name = models.CharField(max_length=150, blank=True, default="")
+    email = models.EmailField(unique=True)
+    is_email_verified = models.BooleanField(null=True, blank=True)
+    hedgehog_config = models.JSONField(null=True, blank=True)
+    role_at_organization = models.CharField(max_length=64, choices=ROLE_CHOICES, null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+    date_joined = models.DateTimeField(default=timezone.now)
+    current_team = models.ForeignKey(Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    current_organization = models.ForeignKey(
+        Organization, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    objects = UserManager()
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class OrganizationMembership(models.Model):
+    class Level(models.IntegerChoices):
+        MEMBER = 1, "member"
+        ADMIN = 8, "admin"
+        OWNER = 15, "owner"
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="organization_memberships")
+    level = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.MEMBER)
+    joined_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organization", "user"], name="unique_org_membership")]
+
+
+class PersonalAPIKey(models.Model):
+    id = models.CharField(primary_key=True, max_length=50, default=generate_key_id, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="personal_api_keys")
+    label = models.CharField(max_length=40)
+    secure_value = models.CharField(max_length=300, unique=True)
+    mask_value = models.CharField(max_length=11)
+    scopes = models.JSONField(default=list)
+    scoped_teams = models.JSONField(null=True, blank=True)
+    scoped_organizations = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.mask_value})"
+
+
+class ActivityLog(models.Model):
+    """Audit trail: who changed which field of which item, before and after."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, null=True, blank=True)
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, null=True, blank=True)
+    user = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True)
+    is_system = models.BooleanField(default=False)
+    activity = models.CharField(max_length=79)
+    item_id = models.CharField(max_length=72)
+    scope = models.CharField(max_length=79)
+    detail = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["team", "-created_at"], name="activity_team_created_idx")]
+        ordering = ["-created_at"]

@@ -1,0 +1,31 @@
+"""Soft-deletable resources: no hard DELETE, `deleted` set by PATCH, lists hide deleted rows."""
+
+from django.db.models import QuerySet
+from rest_framework.exceptions import MethodNotAllowed
+from rest_framework.response import Response
+
+HARD_DELETE_FORBIDDEN = (
+    'Hard delete of this model is not allowed. Use a patch API call to set "deleted" to true'
+)
+
+
+def str_to_bool(value: str) -> bool:
+    return str(value).strip().lower() in {"1", "true", "yes", "on", "t", "y"}
+
+
+class SoftDeleteViewSetMixin:
+    """DELETE answers 405 with the error envelope (DECISIONS §2) without looking the object up.
+
+    Lists show live rows only, unless `?deleted=true|false` asks for one side explicitly."""
+
+    def destroy(self, request, *args, **kwargs) -> Response:
+        """Hard delete of this model is not allowed. Use a patch API call to set "deleted" to true"""
+        raise MethodNotAllowed(request.method, detail=HARD_DELETE_FORBIDDEN)
+
+    def filter_deleted(self, queryset: QuerySet) -> QuerySet:
+        if self.action != "list":
+            return queryset
+        requested = self.request.query_params.get("deleted")
+        if requested is None:
+            return queryset.filter(deleted=False)
+        return queryset.filter(deleted=str_to_bool(requested))

@@ -1,0 +1,119 @@
+"""SSRF guard for URLs Burrow will fetch or post to (webhook targets): only public http(s) hosts.
+
+Checked when a URL is saved and again when it is used, because DNS can change in between.
+`settings.WEBHOOK_ALLOW_PRIVATE` lifts the network checks for development setups."""
+
+import ipaddress
+import socket
+from urllib.parse import urlsplit
+
+from django.conf import settings
+
+from burrow.core.dns import IPAddress, resolve_addresses
+
+METADATA_HOSTS = {"169.254.169.254", "metadata.google.internal", "metadata"}
+LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
+INTERNAL_DOMAIN_PATTERNS = (
+    ".localhost",
+    ".local",
+    ".internal",
+    ".consul",
+    ".lan",
+    ".home",
+    ".corp",
+    ".localdomain",
+    ".home.arpa",
+    ".intranet",
+    ".priv",
+)
+# RFC 6598 shared address space: neither private nor global for `ipaddress`, yet routable inside VPCs.
+_CGNAT = ipaddress.ip_network("100.64.0.0/10")
+
+
+def is_public_address(ip: IPAddress) -> bool:
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped  # ::ffff:a.b.c.d reaches the IPv4 host it embeds
+    blocked = (
+        ip.is_private
+        or ip.is_loopback
+        or ip.is_link_local
+        or ip.is_multicast
+        or ip.is_reserved
+        or ip.is_unspecified
+        or ip in _CGNAT
+    )
+    return not blocked and ip.is_global
+
+
+def _ip_literal(host: str) -> IPAddress | None:
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    # HTTP clients hand hosts such as "2130706433" or "0x7f.1" to inet_aton, which reads them as IPv4.
+    if host and all(c in "0123456789abcdefx." for c in host) and any(c.isdigit() for c in host):
+        try:
+            return ipaddress.IPv4Address(socket.inet_aton(host))
+        except OSError:
+            return None
+    return None
+
+
+def _canonical_host(host: str) -> str:
+    try:
+        host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        pass
+    return host.lower().rstrip(".")
+
+
+def _shape_reason(url: str) -> tuple[str | None, str]:
+    if "\\" in url or "%5c" in url.lower():
+        return "Invalid URL: ambiguous authority", ""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        parts.port  # noqa: B018 - raises ValueError for a malformed port
+    except ValueError:
+        return "Invalid URL", ""
+    if parts.scheme not in ("http", "https"):
+        return "URL must start with http:// or https://", ""
+    if not parts.netloc or not host:
+        return "Missing host", ""
+    return None, _canonical_host(host)
+
+
+def _name_reason(host: str) -> str | None:
+    if host in METADATA_HOSTS:
+        return "Local/metadata host"
+    if host in LOOPBACK_HOSTS:
+        return "Local/Loopback host not allowed"
+    for pattern in INTERNAL_DOMAIN_PATTERNS:
+        if host.endswith(pattern):
+            return f"Internal domain pattern blocked: {pattern}"
+    return None
+
+
+def check_url_allowed(url: str) -> str | None:
+    """Why `url` must not be fetched, or None when it is safe: http(s), a host that is not internal by
+    name, and (for host names) every resolved address public."""
+    if not isinstance(url, str):
+        return "Invalid URL"
+    reason, host = _shape_reason(url.strip())
+    if reason:
+        return reason
+    if settings.WEBHOOK_ALLOW_PRIVATE:
+        return None
+    reason = _name_reason(host)
+    if reason:
+        return reason
+    literal = _ip_literal(host)
+    if literal is not None:
+        return None if is_public_address(literal) else "Private IP address not allowed"
+    addresses = resolve_addresses(host)
+    if not addresses:
+        return "Could not resolve host"
+    for address in sorted(addresses, key=str):
+        if not is_public_address(address):
+            return f"Disallowed target IP: {address}"
+    return None

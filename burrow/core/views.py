@@ -1,0 +1,48 @@
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from rest_framework import mixins, viewsets
+
+from burrow.core.exceptions import error_body
+from burrow.core.models import ActivityLog
+from burrow.core.serializers import ActivityLogSerializer
+from burrow.core.tenancy import TenantViewSetMixin
+
+
+def health(request: HttpRequest) -> HttpResponse:
+    """Process up and migrations applied."""
+    executor = MigrationExecutor(connection)
+    if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+        return HttpResponse("Migrations are not up to date", status=503, content_type="text/plain")
+    return HttpResponse("ok", content_type="text/plain")
+
+
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Database reachable."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        database = True
+    except Exception:
+        database = False
+    return JsonResponse({"database": database}, status=200 if database else 503)
+
+
+def api_not_found(request: HttpRequest, *args, **kwargs) -> JsonResponse:
+    return JsonResponse(error_body("invalid_request", "not_found", "Endpoint not found."), status=404)
+
+
+class ActivityLogViewSet(TenantViewSetMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    scope_object = "activity_log"
+    serializer_class = ActivityLogSerializer
+    queryset = ActivityLog.objects.select_related("user").order_by("-created_at")
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        scope = self.request.query_params.get("scope")
+        item_id = self.request.query_params.get("item_id")
+        if scope:
+            queryset = queryset.filter(scope=scope)
+        if item_id:
+            queryset = queryset.filter(item_id=item_id)
+        return queryset

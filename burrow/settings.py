@@ -1,0 +1,152 @@
+"""Django settings, from environment variables only (see README's configuration table)."""
+
+import os
+
+import dj_database_url
+
+from burrow.config import data_dir, env_bool, secret_key
+
+DATA_DIR = data_dir()
+SECRET_KEY = secret_key(DATA_DIR)
+DEBUG = env_bool("BURROW_DEBUG")
+SITE_URL = os.environ.get("BURROW_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+ALLOWED_HOSTS = [h.strip() for h in os.environ.get("BURROW_ALLOWED_HOSTS", "*").split(",") if h.strip()]
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "burrow.core",
+    "burrow.analytics",
+    "burrow.integrations",
+    "burrow.subscriptions",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.common.CommonMiddleware",
+]
+
+ROOT_URLCONF = "burrow.urls"
+WSGI_APPLICATION = "burrow.wsgi.application"
+APPEND_SLASH = False
+AUTH_USER_MODEL = "core.User"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+USE_TZ = True
+TIME_ZONE = "UTC"
+LANGUAGE_CODE = "en-us"
+
+_default_db = f"sqlite:///{DATA_DIR / 'burrow.sqlite3'}"
+DATABASES = {"default": dj_database_url.parse(os.environ.get("DATABASE_URL", _default_db), conn_max_age=60)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL + immediate transactions let the web server and schedulers share the embedded file safely.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+    }
+else:
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {"context_processors": []},
+    }
+]
+
+# Throttle counters: shared through Redis when a Redis broker is configured, else per process.
+_broker = os.environ.get("BURROW_BROKER_URL", "")
+if _broker.startswith(("redis://", "rediss://")):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _broker}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+
+THROTTLE_BURST = os.environ.get("BURROW_THROTTLE_BURST", "")
+THROTTLE_SUSTAINED = os.environ.get("BURROW_THROTTLE_SUSTAINED", "")
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["burrow.core.auth.PersonalAPIKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "burrow.core.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 100,
+    "DEFAULT_THROTTLE_CLASSES": [
+        "burrow.core.throttling.BurstRateThrottle",
+        "burrow.core.throttling.SustainedRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "burst": THROTTLE_BURST or None,
+        "sustained": THROTTLE_SUSTAINED or None,
+    },
+    "EXCEPTION_HANDLER": "burrow.core.exceptions.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "burrow.core.schema.BurrowAutoSchema",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "PostHog API",
+    "DESCRIPTION": "Burrow: PostHog's platform REST API, self-hosted.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "AUTHENTICATION_WHITELIST": ["burrow.core.auth.PersonalAPIKeyAuthentication"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "burrow.core.schema.postprocess_operation_summaries",
+    ],
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+EMAIL_URL = os.environ.get("BURROW_EMAIL_URL", "")
+EMAIL_FROM = os.environ.get("BURROW_EMAIL_FROM", "Burrow <burrow@localhost>")
+BROKER_URL = os.environ.get("BURROW_BROKER_URL", "")
+SCHEDULER_INTERVAL = float(os.environ.get("BURROW_SCHEDULER_INTERVAL", "30"))
+WEBHOOK_ALLOW_PRIVATE = env_bool("BURROW_WEBHOOK_ALLOW_PRIVATE")
+DNS_NAMESERVERS = [s.strip() for s in os.environ.get("BURROW_DNS_NAMESERVERS", "").split(",") if s.strip()]
+SLACK_API_URL = os.environ.get("BURROW_SLACK_API_URL", "https://slack.com/api").rstrip("/")
+ENCRYPTION_KEYS = [k for k in os.environ.get("BURROW_ENCRYPTION_KEYS", "").split(",") if k]
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"structured": {"()": "burrow.core.logs.StructuredFormatter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structured"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("BURROW_LOG_LEVEL", "INFO")},
+    "loggers": {"django.request": {"level": "ERROR"}},
+}
+
+# Delivery engine
+import tempfile  # noqa: E402
+
+EMAIL_TIMEOUT = float(os.environ.get("BURROW_EMAIL_TIMEOUT", "10"))
+DELIVERY_THREADS = int(os.environ.get("BURROW_DELIVERY_THREADS", "4"))
+DELIVERY_LEASE_SECONDS = float(os.environ.get("BURROW_DELIVERY_LEASE_SECONDS", "600"))
+DELIVERY_RETRY_DELAY = float(os.environ.get("BURROW_DELIVERY_RETRY_DELAY", "2"))
+DELIVERY_MAX_ATTEMPTS = 3
+DELIVERY_AUTO_DISABLE_AFTER = 5
+SCHEDULER_BATCH_SIZE = int(os.environ.get("BURROW_SCHEDULER_BATCH_SIZE", "500"))
+ASSET_URL_MAX_AGE = int(os.environ.get("BURROW_ASSET_URL_MAX_AGE", str(30 * 24 * 3600)))
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file test database (not shared-cache memory) so scheduler threads and processes in tests share it;
+    # one per test run, so concurrent runs never meet.
+    DATABASES["default"]["TEST"] = {
+        "NAME": os.path.join(tempfile.gettempdir(), f"burrow-test-{os.getpid()}.sqlite3")
+    }

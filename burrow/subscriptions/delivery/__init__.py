@@ -1,0 +1,1 @@
+"""The delivery engine: channels (email, Slack, webhook), report content, and how deliveries are run."""

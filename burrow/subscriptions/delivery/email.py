@@ -1,0 +1,131 @@
+"""Email channel: one message per address, HTML with inline (CID) pictures plus a plain-text part."""
+
+import hashlib
+import logging
+from email.message import EmailMessage
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.template.loader import render_to_string
+
+from burrow.core.mail import MailError, send_message
+from burrow.subscriptions.delivery.base import Channel, PermanentError, Report, TransientError
+from burrow.subscriptions.models import Subscription, SubscriptionDelivery
+
+logger = logging.getLogger(__name__)
+
+UTM = {"utm_source": "posthog", "utm_campaign": "subscription_report", "utm_medium": "email"}
+
+
+def split_addresses(value: str | None) -> list[str]:
+    return [a.strip() for a in (value or "").split(",") if a.strip()]
+
+
+def with_utm(url: str, medium: str) -> str:
+    return f"{url}{'&' if '?' in url else '?'}{urlencode(dict(UTM, utm_medium=medium))}"
+
+
+def unsubscribe_url(subscription_id: int, email: str) -> str:
+    from burrow.subscriptions.unsubscribe import make_unsubscribe_token
+
+    return f"{settings.SITE_URL}/unsubscribe?{urlencode({'token': make_unsubscribe_token(subscription_id, email)})}"
+
+
+def subject_for(report: Report, recipient: str) -> str:
+    if not report.is_invite:
+        return f"PostHog {report.kind} report - {report.name}"
+    creator = report.subscription.created_by
+    if creator is not None and creator.email.lower() == recipient.lower():
+        return f"You have been subscribed to a PostHog {report.kind}"
+    inviter = (creator.first_name if creator is not None else "") or "Someone"
+    return f"{inviter} subscribed you to a PostHog {report.kind}"
+
+
+def message_id(delivery: SubscriptionDelivery, recipient: str) -> str:
+    """Stable per delivery and recipient, so a retried send is recognisable as the same mail."""
+    digest = hashlib.sha256(recipient.lower().encode()).hexdigest()[:16]
+    return f"<{delivery.id}.{digest}@burrow>"
+
+
+class EmailChannel(Channel):
+    def recipients(self, delivery: SubscriptionDelivery) -> list[str]:
+        addresses = split_addresses(delivery.target_value)
+        if delivery.trigger_type == SubscriptionDelivery.Trigger.TARGET_CHANGE:
+            known = {a.lower() for a in split_addresses(delivery.previous_value)}
+            addresses = [a for a in addresses if a.lower() not in known]
+        return list(dict.fromkeys(addresses))
+
+    def send(self, recipient: str, report: Report) -> None:
+        try:
+            send_message(self.build(recipient, report))
+        except MailError as exc:
+            raise (PermanentError if exc.permanent else TransientError)(str(exc)) from exc
+
+    def build(self, recipient: str, report: Report) -> EmailMessage:
+        subscription = report.subscription
+        unsubscribe = unsubscribe_url(subscription.id, recipient)
+        next_date = subscription.next_delivery_date
+        context = {
+            "report": report,
+            "subject": subject_for(report, recipient),
+            "resource_url": with_utm(report.resource_url, "email"),
+            "subscription_url": with_utm(report.subscription_url, "email"),
+            "unsubscribe_url": unsubscribe,
+            "invite_message": report.delivery.invite_message if report.is_invite else None,
+            "invite_summary": (
+                f"This subscription is {report.summary}. The next subscription will be sent on "
+                f"{next_date:%A %B %d, %Y}"
+                if report.is_invite and next_date
+                else None
+            ),
+            "showing": (
+                f"Showing {len(report.insights)} of {report.total_insight_count} dashboard insights"
+                if report.showing_note
+                else None
+            ),
+        }
+        message = EmailMessage()
+        message["Subject"] = context["subject"]
+        message["From"] = settings.EMAIL_FROM
+        message["To"] = recipient
+        message["Message-ID"] = message_id(report.delivery, recipient)
+        message["List-Unsubscribe"] = f"<{unsubscribe}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        message.set_content(render_to_string("subscriptions/report.txt", context))
+        message.add_alternative(render_to_string("subscriptions/report.html", context), subtype="html")
+        html = message.get_payload()[1]
+        for item in report.insights:
+            if item.png:
+                html.add_related(
+                    item.png,
+                    "image",
+                    "png",
+                    cid=f"<{item.cid}>",
+                    disposition="inline",
+                    filename=f"{item.short_id}.png",
+                )
+        return message
+
+
+def send_disabled_notice(subscription: Subscription, failures: int) -> None:
+    """Tells the creator their subscription stopped; a failing mail server must not break the caller."""
+    creator = subscription.created_by
+    if creator is None or not creator.email:
+        return
+    title = subscription.title or subscription.resource_name
+    context = {
+        "title": title,
+        "failures": failures,
+        "subscription_url": with_utm(subscription.url or "", "email"),
+    }
+    message = EmailMessage()
+    message["Subject"] = f'PostHog subscription "{title}" has been automatically disabled'
+    message["To"] = creator.email
+    message["Message-ID"] = (
+        f"<disabled.{subscription.id}.{subscription.consecutive_failures}.{creator.id}@burrow>"
+    )
+    message.set_content(render_to_string("subscriptions/disabled.txt", context))
+    try:
+        send_message(message)
+    except MailError:
+        logger.exception("disabled notice not sent", extra={"subscription_id": subscription.id})

@@ -1,0 +1,205 @@
+"""Runs one delivery to the end, whoever calls it (thread pool, Celery worker, recovery after a crash).
+
+Steps:
+1. Claim the delivery: compare-and-set on `attempts` renews its lease, so one worker owns it at a time.
+2. Work out the recipients, skipping those an earlier attempt already served.
+3. Build the report (pictures are stored and shared) and send it to each recipient, retrying
+   transient errors with exponential back-off; every outcome is saved as it happens.
+4. Finish: status, error, and for scheduled runs the failure streak that auto-disables a broken
+   subscription (its creator is told once)."""
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import F
+from django.utils import timezone
+
+from burrow.subscriptions.delivery.base import Channel, DeliveryError, Report
+from burrow.subscriptions.delivery.content import build_report, snapshot
+from burrow.subscriptions.delivery.email import EmailChannel, send_disabled_notice
+from burrow.subscriptions.delivery.slack import SlackChannel
+from burrow.subscriptions.delivery.webhook import WebhookChannel
+from burrow.subscriptions.models import Subscription, SubscriptionDelivery
+
+logger = logging.getLogger(__name__)
+
+CHANNELS: dict[str, type[Channel]] = {"email": EmailChannel, "slack": SlackChannel, "webhook": WebhookChannel}
+Status = SubscriptionDelivery.Status
+
+
+class LeaseLost(Exception):
+    """Another worker took the delivery over (our lease ran out); stop without writing."""
+
+
+@dataclass
+class Outcome:
+    status: str
+    error: dict | None = None
+    results: list[dict] = field(default_factory=list)
+
+
+def lease_deadline():
+    return timezone.now() + timedelta(seconds=settings.DELIVERY_LEASE_SECONDS)
+
+
+def run_delivery(delivery_id: str) -> str | None:
+    """Delivers and returns the final status; None when the delivery is not ours to run."""
+    delivery = _claim(delivery_id)
+    if delivery is None:
+        return None
+    log = {"delivery_id": str(delivery.id), "subscription_id": delivery.subscription_id}
+    try:
+        outcome = _deliver(delivery)
+    except LeaseLost:
+        logger.warning("delivery lease lost", extra=log)
+        return None
+    except Exception as exc:
+        logger.exception("delivery crashed", extra=log)
+        outcome = Outcome(
+            Status.FAILED, {"message": str(exc), "type": type(exc).__name__}, delivery.recipient_results
+        )
+    finished = SubscriptionDelivery.objects.filter(
+        id=delivery.id, attempts=delivery.attempts, status=Status.STARTING
+    )
+    if not finished.update(
+        status=outcome.status,
+        error=outcome.error,
+        finished_at=timezone.now(),
+        lease_expires_at=None,
+        last_updated_at=timezone.now(),
+    ):
+        return None
+    logger.info(
+        "delivery finished", extra={**log, "status": outcome.status, "trigger": delivery.trigger_type}
+    )
+    if delivery.trigger_type == SubscriptionDelivery.Trigger.SCHEDULED and outcome.status != Status.SKIPPED:
+        _track_failure_streak(delivery.subscription, failed=outcome.status == Status.FAILED)
+    return outcome.status
+
+
+def _claim(delivery_id: str) -> SubscriptionDelivery | None:
+    delivery = (
+        SubscriptionDelivery.objects.select_related(
+            "subscription__insight",
+            "subscription__dashboard",
+            "subscription__integration",
+            "subscription__created_by",
+            "subscription__team",
+        )
+        .filter(id=delivery_id, status=Status.STARTING)
+        .first()
+    )
+    if delivery is None:
+        return None
+    claimed = SubscriptionDelivery.objects.filter(
+        id=delivery_id, status=Status.STARTING, attempts=delivery.attempts
+    )
+    if not claimed.update(attempts=F("attempts") + 1, lease_expires_at=lease_deadline()):
+        return None
+    delivery.attempts += 1
+    return delivery
+
+
+def _save(delivery: SubscriptionDelivery, **fields) -> None:
+    """Writes progress only while we still hold the delivery."""
+    fields.setdefault("lease_expires_at", lease_deadline())
+    mine = SubscriptionDelivery.objects.filter(
+        id=delivery.id, attempts=delivery.attempts, status=Status.STARTING
+    )
+    if not mine.update(last_updated_at=timezone.now(), **fields):
+        raise LeaseLost()
+
+
+def _skip_reason(delivery: SubscriptionDelivery) -> str | None:
+    subscription = delivery.subscription
+    if subscription.deleted:
+        return "Subscription was deleted."
+    if not subscription.enabled and delivery.trigger_type != SubscriptionDelivery.Trigger.MANUAL:
+        return "Subscription is disabled."
+    resource = subscription.insight if subscription.insight_id else subscription.dashboard
+    if resource is None or resource.deleted:
+        return "The subscribed insight or dashboard was deleted."
+    if delivery.target_type not in CHANNELS:
+        return f"Unsupported delivery channel {delivery.target_type!r}."
+    return None
+
+
+def _deliver(delivery: SubscriptionDelivery) -> Outcome:
+    reason = _skip_reason(delivery)
+    if reason:
+        return Outcome(Status.SKIPPED, {"message": reason, "type": "skipped"})
+    channel = CHANNELS[delivery.target_type]()
+    recipients = channel.recipients(delivery)
+    results = [r for r in delivery.recipient_results if r.get("status") == "success"]
+    served = {r["recipient"] for r in results}
+    pending = [r for r in recipients if r not in served]
+    if not recipients:
+        return Outcome(Status.SKIPPED, {"message": "No new recipients.", "type": "skipped"})
+    if pending:
+        report = build_report(delivery)
+        for recipient in pending:
+            results.append(_send(channel, recipient, report))
+            _save(delivery, recipient_results=results, content_snapshot=snapshot(report))
+    failures = [r for r in results if r["status"] != "success"]
+    if not failures:
+        return Outcome(Status.COMPLETED, None, results)
+    error = {
+        "message": f"{len(failures)} of {len(results)} recipients failed: {failures[0]['error']}",
+        "type": "delivery_failed",
+    }
+    # One unreachable recipient must not stop a report the others received.
+    return Outcome(Status.FAILED if len(failures) == len(results) else Status.COMPLETED, error, results)
+
+
+def _send(channel: Channel, recipient: str, report: Report) -> dict:
+    attempts = settings.DELIVERY_MAX_ATTEMPTS
+    for attempt in range(1, attempts + 1):
+        try:
+            channel.send(recipient, report)
+            return {"recipient": recipient, "status": "success", "attempts": attempt}
+        except DeliveryError as exc:
+            error, permanent = str(exc), exc.permanent
+        except Exception as exc:  # an unexpected fault is treated as transient
+            logger.exception("channel error", extra={"delivery_id": str(report.delivery.id)})
+            error, permanent = f"{type(exc).__name__}: {exc}", False
+        logger.info(
+            "recipient failed",
+            extra={
+                "delivery_id": str(report.delivery.id),
+                "attempt": attempt,
+                "permanent": permanent,
+                "error": error,
+            },
+        )
+        if permanent or attempt == attempts:
+            break
+        time.sleep(settings.DELIVERY_RETRY_DELAY * 2 ** (attempt - 1))
+    return {
+        "recipient": recipient,
+        "status": "failed",
+        "attempts": attempt,
+        "error": error,
+        "permanent": permanent,
+    }
+
+
+def _track_failure_streak(subscription: Subscription, failed: bool) -> None:
+    rows = Subscription.objects.filter(id=subscription.id)
+    if not failed:
+        if subscription.consecutive_failures:
+            rows.filter(consecutive_failures__gt=0).update(consecutive_failures=0)
+        return
+    rows.update(consecutive_failures=F("consecutive_failures") + 1)
+    limit = settings.DELIVERY_AUTO_DISABLE_AFTER
+    # Compare-and-set: only the worker that flips enabled acts; the creator hears once per failure streak
+    # (a re-enabled subscription that keeps failing is disabled again without another mail).
+    if rows.filter(enabled=True, consecutive_failures__gte=limit).update(enabled=False):
+        streak = rows.values_list("consecutive_failures", flat=True).first()
+        logger.warning(
+            "subscription auto-disabled", extra={"subscription_id": subscription.id, "failures": streak}
+        )
+        if streak == limit:
+            send_disabled_notice(subscription, limit)

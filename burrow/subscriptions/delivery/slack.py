@@ -1,0 +1,138 @@
+"""Slack channel: `chat.postMessage` through the subscription's Slack integration; the first picture in
+the message, the others in its thread. Pictures are shown from their signed public URLs."""
+
+import httpx
+from django.conf import settings
+
+from burrow.integrations.models import Integration
+from burrow.subscriptions.delivery.base import Channel, PermanentError, Report, ReportInsight, TransientError
+from burrow.subscriptions.delivery.email import with_utm
+from burrow.subscriptions.models import Subscription, SubscriptionDelivery
+
+TIMEOUT = 10.0
+_TRANSIENT_ERRORS = {"ratelimited", "internal_error", "service_unavailable", "request_timeout", "fatal_error"}
+
+
+def slack_token(subscription: Subscription) -> str:
+    integration = subscription.integration
+    if integration is None or integration.kind != Integration.Kind.SLACK:
+        integration = (
+            Integration.objects.filter(team_id=subscription.team_id, kind=Integration.Kind.SLACK)
+            .order_by("id")
+            .first()
+        )
+    token = (integration.sensitive_config or {}).get("access_token") if integration else None
+    if not token:
+        raise PermanentError(
+            "No Slack integration: connect Slack to the project and pick it on the subscription."
+        )
+    return token
+
+
+def post_message(token: str, payload: dict) -> dict:
+    try:
+        response = httpx.post(
+            f"{settings.SLACK_API_URL}/chat.postMessage",
+            json=payload,
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=TIMEOUT,
+        )
+    except httpx.HTTPError as exc:
+        raise TransientError(f"Slack unreachable: {exc}") from exc
+    if response.status_code == 429 or response.status_code >= 500:
+        raise TransientError(f"Slack answered {response.status_code}")
+    try:
+        body = response.json()
+    except ValueError as exc:
+        raise TransientError(f"Slack answered {response.status_code} without JSON") from exc
+    if not body.get("ok"):
+        error = str(body.get("error") or f"HTTP {response.status_code}")
+        raise (TransientError if error in _TRANSIENT_ERRORS else PermanentError)(f"Slack error: {error}")
+    return body
+
+
+def _headline(report: Report) -> str:
+    if not report.is_invite:
+        return f"Your subscription to the {report.kind} *{report.name}* is ready! 🎉"
+    text = f"This channel has been subscribed to the {report.kind} *{report.name}* on PostHog! 🎉"
+    next_date = report.subscription.next_delivery_date
+    if next_date:
+        text += (
+            f"\nThis subscription is {report.summary}. The next one will be sent on {next_date:%A %B %d, %Y}"
+        )
+    return text
+
+
+def _insight_block(item: ReportInsight) -> dict:
+    if item.image_url:
+        return {
+            "type": "image",
+            "image_url": item.image_url,
+            "alt_text": item.name,
+            "title": {"type": "plain_text", "text": item.name[:200]},
+        }
+    return {"type": "section", "text": {"type": "mrkdwn", "text": f"*{item.name}*: {item.error}"}}
+
+
+def main_blocks(report: Report) -> list[dict]:
+    blocks: list[dict] = [{"type": "section", "text": {"type": "mrkdwn", "text": _headline(report)}}]
+    if report.insights:
+        blocks.append(_insight_block(report.insights[0]))
+    if len(report.insights) > 1:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "_See 🧵 for more Insights_"}})
+    blocks.append({"type": "divider"})
+    blocks.append(
+        {
+            "type": "actions",
+            "elements": [
+                {
+                    "type": "button",
+                    "text": {"type": "plain_text", "text": "View in PostHog"},
+                    "url": with_utm(report.resource_url, "slack"),
+                },
+                {
+                    "type": "button",
+                    "text": {"type": "plain_text", "text": "Manage Subscription"},
+                    "url": with_utm(report.subscription_url, "slack"),
+                },
+            ],
+        }
+    )
+    return blocks
+
+
+class SlackChannel(Channel):
+    def recipients(self, delivery: SubscriptionDelivery) -> list[str]:
+        if delivery.trigger_type == SubscriptionDelivery.Trigger.TARGET_CHANGE and (
+            delivery.previous_value == delivery.target_value
+        ):
+            return []
+        channel = (delivery.target_value or "").split("|")[0].strip()
+        return [channel] if channel else []
+
+    def send(self, recipient: str, report: Report) -> None:
+        token = slack_token(report.subscription)
+        main = post_message(
+            token,
+            {
+                "channel": recipient,
+                "blocks": main_blocks(report),
+                "text": _headline(report).split("\n")[0],
+            },
+        )
+        thread = {"channel": recipient, "thread_ts": main.get("ts")}
+        for item in report.insights[1:]:
+            post_message(token, {**thread, "blocks": [_insight_block(item)], "text": item.name})
+        if report.showing_note:
+            note = (
+                f"Showing {len(report.insights)} of {report.total_insight_count} Insights. "
+                f"<{with_utm(report.resource_url, 'slack')}|View the rest in PostHog>"
+            )
+            post_message(
+                token,
+                {
+                    **thread,
+                    "text": note,
+                    "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": note}}],
+                },
+            )

@@ -1,0 +1,103 @@
+"""Webhook channel: a JSON document POSTed to the subscription's URL, signed per Standard Webhooks
+(webhook-id, webhook-timestamp, webhook-signature) with the subscription's own secret."""
+
+import json
+from datetime import UTC, datetime
+
+import httpx
+from django.conf import settings
+from standardwebhooks.webhooks import Webhook
+
+from burrow.subscriptions.delivery.base import Channel, PermanentError, Report, TransientError
+from burrow.subscriptions.models import Subscription, SubscriptionDelivery
+
+TIMEOUT = 10.0
+EVENT_TYPE = "subscription.report"
+
+
+def payload(report: Report) -> dict:
+    subscription, delivery = report.subscription, report.delivery
+    return {
+        "type": EVENT_TYPE,
+        "delivery_id": str(delivery.id),
+        "trigger_type": delivery.trigger_type,
+        "scheduled_at": delivery.scheduled_at.isoformat() if delivery.scheduled_at else None,
+        "subscription": {
+            "id": subscription.id,
+            "title": subscription.title,
+            "summary": report.summary,
+            "url": report.subscription_url,
+        },
+        "resource": {
+            "kind": report.kind.lower(),
+            "name": report.name,
+            "url": report.resource_url,
+            "id": subscription.insight_id or subscription.dashboard_id,
+        },
+        "total_insight_count": report.total_insight_count,
+        "insights": [
+            {
+                "id": i.insight_id,
+                "short_id": i.short_id,
+                "name": i.name,
+                "url": i.url,
+                "result": i.result,
+                "image_url": i.image_url,
+                "error": i.error,
+            }
+            for i in report.insights
+        ],
+    }
+
+
+def signing_secret(subscription: Subscription) -> str:
+    secret = subscription.webhook_signing_secret
+    if secret:
+        return secret
+    # A subscription created before secrets existed gets one now; compare-and-set so racing workers agree.
+    new = subscription.set_new_webhook_secret()
+    if Subscription.objects.filter(id=subscription.id, webhook_secret="").update(
+        webhook_secret=subscription.webhook_secret
+    ):
+        return new
+    subscription.refresh_from_db(fields=["webhook_secret"])
+    return subscription.webhook_signing_secret or new
+
+
+class WebhookChannel(Channel):
+    def recipients(self, delivery: SubscriptionDelivery) -> list[str]:
+        if delivery.trigger_type == SubscriptionDelivery.Trigger.TARGET_CHANGE:
+            return []  # nobody to invite: the endpoint gets the next report
+        return [delivery.target_value] if delivery.target_value else []
+
+    def send(self, recipient: str, report: Report) -> None:
+        if not settings.WEBHOOK_ALLOW_PRIVATE:
+            from burrow.core.urlsafety import check_url_allowed
+
+            reason = check_url_allowed(recipient)
+            if reason:
+                raise PermanentError(f"Webhook URL not allowed: {reason}")
+        body = json.dumps(payload(report), default=str)
+        message_id = f"msg_{report.delivery.id.hex}"
+        timestamp = datetime.now(UTC)
+        signature = Webhook(signing_secret(report.subscription)).sign(message_id, timestamp, body)
+        headers = {
+            "content-type": "application/json",
+            "webhook-id": message_id,
+            "webhook-timestamp": str(int(timestamp.timestamp())),
+            "webhook-signature": signature,
+            "user-agent": "Burrow-Webhooks/1.0",
+        }
+        try:
+            response = httpx.post(
+                recipient, content=body, headers=headers, timeout=TIMEOUT, follow_redirects=False
+            )
+        except httpx.HTTPError as exc:
+            raise TransientError(f"Webhook unreachable: {exc}") from exc
+        status = response.status_code
+        if 200 <= status < 300:
+            return
+        if status in (408, 429) or status >= 500:
+            raise TransientError(f"Webhook answered {status}")
+        hint = " (redirects are not followed)" if 300 <= status < 400 else ""
+        raise PermanentError(f"Webhook answered {status}{hint}")

@@ -1,0 +1,189 @@
+"""Subscriptions (scheduled reports of an insight or a dashboard) and their delivery log."""
+
+import base64
+import secrets
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from burrow.core.crypto import decrypt_text, encrypt_text
+from burrow.subscriptions.schedule import RRULE_FIELDS, Schedule, summary
+
+
+class Subscription(models.Model):
+    class TargetType(models.TextChoices):
+        EMAIL = "email"
+        SLACK = "slack"
+        WEBHOOK = "webhook"
+
+    class Frequency(models.TextChoices):
+        DAILY = "daily"
+        WEEKLY = "weekly"
+        MONTHLY = "monthly"
+        YEARLY = "yearly"
+
+    class Weekday(models.TextChoices):
+        MONDAY = "monday"
+        TUESDAY = "tuesday"
+        WEDNESDAY = "wednesday"
+        THURSDAY = "thursday"
+        FRIDAY = "friday"
+        SATURDAY = "saturday"
+        SUNDAY = "sunday"
+
+    team = models.ForeignKey("core.Team", on_delete=models.CASCADE, related_name="subscriptions")
+    dashboard = models.ForeignKey("analytics.Dashboard", on_delete=models.CASCADE, null=True, blank=True)
+    insight = models.ForeignKey("analytics.Insight", on_delete=models.CASCADE, null=True, blank=True)
+    dashboard_export_insights = models.ManyToManyField(
+        "analytics.Insight", blank=True, related_name="subscriptions_dashboard_export"
+    )
+    integration = models.ForeignKey(
+        "integrations.Integration",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="subscriptions",
+    )
+    title = models.CharField(max_length=100, null=True, blank=True)
+    target_type = models.CharField(max_length=10, choices=TargetType.choices)
+    target_value = models.TextField()
+    frequency = models.CharField(max_length=10, choices=Frequency.choices)
+    interval = models.IntegerField(default=1)
+    count = models.IntegerField(null=True, blank=True)
+    byweekday = models.JSONField(null=True, blank=True)
+    bysetpos = models.IntegerField(null=True, blank=True)
+    start_date = models.DateTimeField()
+    until_date = models.DateTimeField(null=True, blank=True)
+    next_delivery_date = models.DateTimeField(null=True, blank=True)
+    enabled = models.BooleanField(default=True)
+    deleted = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    # Standard Webhooks signing secret (encrypted at rest); only webhook targets use it.
+    webhook_secret = models.TextField(blank=True, default="")
+    consecutive_failures = models.IntegerField(default=0)
+
+    class Meta:
+        indexes = [
+            # The scheduler's due scan is a range scan over live rows only.
+            models.Index(
+                fields=["next_delivery_date"],
+                name="subscription_due_idx",
+                condition=Q(deleted=False, enabled=True),
+            ),
+            models.Index(fields=["team", "deleted", "-created_at"], name="subscription_team_list_idx"),
+        ]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._loaded_schedule = self._schedule_key()
+
+    def _schedule_key(self) -> tuple:
+        return tuple(getattr(self, f, None) for f in RRULE_FIELDS)
+
+    @property
+    def schedule(self) -> Schedule:
+        return Schedule.of(self)
+
+    @property
+    def summary(self) -> str:
+        return summary(self.frequency, self.interval, self.byweekday, self.bysetpos)
+
+    @property
+    def schedule_changed(self) -> bool:
+        return self._state.adding or self._schedule_key() != self._loaded_schedule
+
+    def compute_next_delivery_date(self, after=None):
+        """First occurrence strictly after max(after, now): on time, never in the past (DECISIONS §3)."""
+        now = timezone.now()
+        return self.schedule.next_after(max(after, now) if after else now)
+
+    def save(self, *args, **kwargs) -> None:
+        if self.schedule_changed:
+            self.next_delivery_date = self.compute_next_delivery_date()
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = list(set(kwargs["update_fields"]) | {"next_delivery_date"})
+        super().save(*args, **kwargs)
+        self._loaded_schedule = self._schedule_key()
+
+    def set_new_webhook_secret(self) -> str:
+        """Stores a new Standard Webhooks secret (encrypted) and returns it: it is shown once."""
+        secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+        self.webhook_secret = encrypt_text(secret)
+        return secret
+
+    @property
+    def webhook_signing_secret(self) -> str | None:
+        return decrypt_text(self.webhook_secret) if self.webhook_secret else None
+
+    @property
+    def resource_kind(self) -> str:
+        return "Insight" if self.insight_id else "Dashboard"
+
+    @property
+    def resource_name(self) -> str:
+        if self.insight_id:
+            return self.insight.display_name
+        return self.dashboard.name if self.dashboard_id else ""
+
+    @property
+    def url(self) -> str | None:
+        base = settings.SITE_URL
+        if self.insight_id:
+            return f"{base}/insights/{self.insight.short_id}/subscriptions/{self.id}"
+        if self.dashboard_id:
+            return f"{base}/dashboard/{self.dashboard_id}/subscriptions/{self.id}"
+        return None
+
+    def __str__(self) -> str:
+        return self.title or f"Subscription {self.pk}"
+
+
+class SubscriptionDelivery(models.Model):
+    class Trigger(models.TextChoices):
+        SCHEDULED = "scheduled"
+        MANUAL = "manual"
+        TARGET_CHANGE = "target_change"
+
+    class Status(models.TextChoices):
+        STARTING = "starting"
+        COMPLETED = "completed"
+        FAILED = "failed"
+        SKIPPED = "skipped"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="deliveries")
+    team = models.ForeignKey("core.Team", on_delete=models.CASCADE, related_name="+")
+    idempotency_key = models.CharField(max_length=255, unique=True)
+    trigger_type = models.CharField(max_length=20, choices=Trigger.choices)
+    scheduled_at = models.DateTimeField(null=True, blank=True)
+    target_type = models.CharField(max_length=10)
+    target_value = models.TextField()
+    # For target changes: only these recipients are invited (the new addresses).
+    previous_value = models.TextField(null=True, blank=True)
+    invite_message = models.TextField(null=True, blank=True)
+    content_snapshot = models.JSONField(default=dict, blank=True)
+    recipient_results = models.JSONField(default=list, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.STARTING)
+    error = models.JSONField(null=True, blank=True)
+    attempts = models.IntegerField(default=0)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["subscription", "-created_at"], name="delivery_sub_created_idx"),
+            models.Index(fields=["team", "-created_at"], name="delivery_team_created_idx"),
+            # Recovery scan: deliveries still starting whose worker lease ran out.
+            models.Index(
+                fields=["lease_expires_at"],
+                name="delivery_starting_lease_idx",
+                condition=Q(status="starting"),
+            ),
+        ]

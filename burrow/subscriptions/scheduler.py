@@ -1,0 +1,249 @@
+"""The delivery scheduler: `burrow scheduler` (and a child process of `burrow serve`).
+
+Every tick:
+1. Claim due subscriptions in batches. One transaction per batch selects due rows (an index range
+   scan; on PostgreSQL `FOR UPDATE SKIP LOCKED`), advances each `next_delivery_date` with a
+   compare-and-set on its old value, and inserts a delivery per claimed slot under a unique
+   idempotency key. Any number of schedulers may run: a slot is claimed once.
+2. A subscription behind (scheduler was down) gets its latest missed slot only, then moves to the
+   next future slot. One whose insight or dashboard was deleted moves on without a delivery.
+3. Deliveries whose worker lease ran out (a worker died) are taken over and run again.
+4. Claimed deliveries go to the workers (thread pool or Celery), batch by batch, so memory stays flat."""
+
+import logging
+import signal
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from types import SimpleNamespace
+
+from django.conf import settings
+from django.db import close_old_connections, connection, transaction
+from django.utils import timezone
+
+from burrow.subscriptions.delivery.dispatch import dispatch, local_pool
+from burrow.subscriptions.models import Subscription, SubscriptionDelivery
+from burrow.subscriptions.schedule import RRULE_FIELDS, Schedule
+
+logger = logging.getLogger("burrow.scheduler")
+
+Dispatcher = Callable[[Iterable[str]], int]
+_CLAIM_FIELDS = (
+    "id",
+    "team_id",
+    "next_delivery_date",
+    "target_type",
+    "target_value",
+    *RRULE_FIELDS,
+    "insight__deleted",
+    "dashboard__deleted",
+)
+_DELIVERY_COLUMNS = (
+    "id",
+    "subscription_id",
+    "team_id",
+    "idempotency_key",
+    "trigger_type",
+    "scheduled_at",
+    "target_type",
+    "target_value",
+    "content_snapshot",
+    "recipient_results",
+    "status",
+    "attempts",
+    "lease_expires_at",
+    "created_at",
+    "last_updated_at",
+)
+
+
+@dataclass
+class TickResult:
+    claimed: int = 0
+    skipped: int = 0
+    recovered: int = 0
+    batches: int = 0
+
+
+def _slots(row: dict, now: datetime) -> tuple[datetime, datetime | None]:
+    """(slot to deliver, next future slot): the latest slot due by now, so missed slots are sent once."""
+    old = row["next_delivery_date"]
+    schedule = Schedule.of(SimpleNamespace(**row))
+    if schedule.count is None and old >= schedule.start_date:
+        # `old` is an occurrence, so the rule restarted there yields the same later slots; dateutil walks
+        # from dtstart, and a year-old daily rule would otherwise cost ~1.5 ms per subscription.
+        schedule = replace(schedule, start_date=old)
+    rule = schedule.rule()
+    following = rule.after(old, inc=False)
+    if following is None or following > now:
+        return old, following
+    return rule.before(now, inc=True) or old, rule.after(now, inc=False)
+
+
+def _values_sql(width: int, count: int, casts: tuple[str, ...] = ()) -> str:
+    row = "(" + ", ".join(f"%s{c}" for c in (casts or ("",) * width)) + ")"
+    return ", ".join([row] * count)
+
+
+def _compare_and_set(moves: list[tuple[int, datetime, datetime | None]]) -> set[int]:
+    """Moves each `next_delivery_date` from old to new only where it still holds old; returns the winners."""
+    if not moves:
+        return set()
+    table = connection.ops.quote_name(Subscription._meta.db_table)
+    casts = ("::bigint", "::timestamptz", "::timestamptz") if connection.vendor == "postgresql" else ()
+    adapt = connection.ops.adapt_datetimefield_value
+    params = [p for sub_id, old, new in moves for p in (sub_id, adapt(old), adapt(new) if new else None)]
+    sql = (
+        f"WITH v(id, old, new) AS (VALUES {_values_sql(3, len(moves), casts)}) "
+        f"UPDATE {table} SET next_delivery_date = v.new FROM v "
+        f"WHERE {table}.id = v.id AND {table}.next_delivery_date = v.old RETURNING {table}.id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {r[0] for r in cursor.fetchall()}
+
+
+def _insert_deliveries(rows: list[dict], now: datetime) -> list[str]:
+    """One INSERT for the batch; a slot that already has its delivery (unique key) is left alone."""
+    if not rows:
+        return []
+    table = connection.ops.quote_name(SubscriptionDelivery._meta.db_table)
+    id_field = SubscriptionDelivery._meta.pk
+    adapt = connection.ops.adapt_datetimefield_value
+    lease = adapt(now + timedelta(seconds=settings.DELIVERY_LEASE_SECONDS))
+    ids, params = [], []
+    for row in rows:
+        delivery_id = uuid.uuid4()
+        ids.append(str(delivery_id))
+        slot = row["slot"]
+        params += [
+            id_field.get_db_prep_value(delivery_id, connection),
+            row["id"],
+            row["team_id"],
+            f"scheduled:{row['id']}:{slot.isoformat()}",
+            SubscriptionDelivery.Trigger.SCHEDULED.value,
+            adapt(slot),
+            row["target_type"],
+            row["target_value"],
+            "{}",
+            "[]",
+            SubscriptionDelivery.Status.STARTING.value,
+            0,
+            lease,
+            adapt(now),
+            adapt(now),
+        ]
+    columns = ", ".join(connection.ops.quote_name(c) for c in _DELIVERY_COLUMNS)
+    casts: tuple[str, ...] = ()
+    if connection.vendor == "postgresql":
+        casts = (
+            "::uuid",
+            "",
+            "",
+            "",
+            "",
+            "::timestamptz",
+            "",
+            "",
+            "::jsonb",
+            "::jsonb",
+            "",
+            "",
+            "::timestamptz",
+            "::timestamptz",
+            "::timestamptz",
+        )
+    sql = (
+        f"INSERT INTO {table} ({columns}) VALUES {_values_sql(len(_DELIVERY_COLUMNS), len(rows), casts)} "
+        "ON CONFLICT (idempotency_key) DO NOTHING"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+    return ids
+
+
+def _due_batch(now: datetime, size: int) -> list[dict]:
+    due = Subscription.objects.filter(next_delivery_date__lte=now, deleted=False, enabled=True).order_by(
+        "next_delivery_date"
+    )
+    if connection.features.has_select_for_update_skip_locked:
+        due = due.select_for_update(skip_locked=True, of=("self",))
+    return list(due.values(*_CLAIM_FIELDS)[:size])
+
+
+def claim_batch(now: datetime, size: int) -> tuple[list[str], int, int]:
+    """Claims up to `size` due subscriptions: (delivery ids, rows seen, rows skipped)."""
+    with transaction.atomic():
+        rows = _due_batch(now, size)
+        for row in rows:
+            row["slot"], row["next"] = _slots(row, now)
+        won = _compare_and_set([(r["id"], r["next_delivery_date"], r["next"]) for r in rows])
+        claimed = [r for r in rows if r["id"] in won]
+        # A subscription whose insight or dashboard was deleted moves on without a delivery.
+        live = [r for r in claimed if not r["insight__deleted"] and not r["dashboard__deleted"]]
+        ids = _insert_deliveries(live, now)
+    return ids, len(rows), len(claimed) - len(live)
+
+
+def recover_expired(now: datetime, size: int) -> list[str]:
+    """Takes over deliveries still `starting` after their lease: their worker died."""
+    expired = SubscriptionDelivery.objects.filter(
+        status=SubscriptionDelivery.Status.STARTING, lease_expires_at__lt=now
+    ).values_list("id", "lease_expires_at")[:size]
+    lease = now + timedelta(seconds=settings.DELIVERY_LEASE_SECONDS)
+    taken = []
+    for delivery_id, old in list(expired):
+        rows = SubscriptionDelivery.objects.filter(
+            id=delivery_id, status=SubscriptionDelivery.Status.STARTING, lease_expires_at=old
+        )
+        if rows.update(lease_expires_at=lease):
+            taken.append(str(delivery_id))
+    return taken
+
+
+def tick(now: datetime | None = None, dispatcher: Dispatcher | None = None) -> TickResult:
+    now = now or timezone.now()
+    send = dispatcher or (lambda ids: dispatch(ids, block=True))
+    size = settings.SCHEDULER_BATCH_SIZE
+    result = TickResult()
+    while True:
+        ids, seen, skipped = claim_batch(now, size)
+        result.batches += 1
+        result.claimed += len(ids)
+        result.skipped += skipped
+        if ids:
+            send(ids)
+        if seen < size:
+            break
+    recovered = recover_expired(now, size)
+    if recovered:
+        send(recovered)
+    result.recovered = len(recovered)
+    return result
+
+
+def run_scheduler(interval: float | None = None, once: bool = False) -> None:
+    interval = settings.SCHEDULER_INTERVAL if interval is None else interval
+    stop = threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stop.set())
+    logger.info("scheduler started", extra={"interval": interval, "broker": bool(settings.BROKER_URL)})
+    while not stop.is_set():
+        started = time.monotonic()
+        close_old_connections()
+        try:
+            result = tick()
+            elapsed_ms = round((time.monotonic() - started) * 1000, 1)
+            logger.info("scheduler tick", extra={**result.__dict__, "elapsed_ms": elapsed_ms})
+        except Exception:
+            logger.exception("scheduler tick failed")
+        if once:
+            break
+        stop.wait(max(0.0, interval - (time.monotonic() - started)))
+    if not settings.BROKER_URL:
+        local_pool().drain()
+    logger.info("scheduler stopped")

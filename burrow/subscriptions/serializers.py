@@ -1,0 +1,399 @@
+"""Subscriptions API representation and validation: PostHog's seed-era fields and messages, plus Burrow's
+`enabled`, `next_deliveries` (retrieve) and the webhook secret shown once on creation."""
+
+from datetime import UTC, datetime
+from types import SimpleNamespace
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from burrow.analytics.models import Dashboard, DashboardTile, Insight
+from burrow.core.activity import field_changes, log_activity
+from burrow.core.serializers import UserBasicSerializer
+from burrow.core.urlsafety import check_url_allowed
+from burrow.integrations.models import Integration
+from burrow.subscriptions.models import Subscription
+from burrow.subscriptions.schedule import RRULE_FIELDS, Schedule
+from burrow.subscriptions.triggers import request_target_change_delivery
+
+INT32_MIN, INT32_MAX = -2147483648, 2147483647
+ID_MAX = 2**63 - 1
+MAX_EXPORT_INSIGHTS = 6
+DEFAULT_PREVIEW = 5
+# dateutil walks every occurrence from DTSTART; an ancient start makes each save scan centuries.
+EARLIEST_START = datetime(2000, 1, 1, tzinfo=UTC)
+INTEGRATION_NOT_FOUND = "This integration does not exist or does not belong to your team."
+SCHEDULE_EXHAUSTED = "Subscription schedule has reached its end date. Extend until_date or remove count."
+_UNITS = {"daily": "day", "weekly": "week", "monthly": "month", "yearly": "year"}
+_DAYS_PER_PERIOD = {"daily": 1, "weekly": 7, "monthly": 31, "yearly": 366}
+_WEEKS_PER_PERIOD = {"daily": 1, "weekly": 1, "monthly": 5, "yearly": 53}
+ACTIVITY_FIELDS = (
+    "title",
+    "insight",
+    "dashboard",
+    "dashboard_export_insights",
+    "target_type",
+    "target_value",
+    "frequency",
+    "interval",
+    "byweekday",
+    "bysetpos",
+    "count",
+    "start_date",
+    "until_date",
+    "integration_id",
+    "enabled",
+    "deleted",
+)
+
+_datetime_field = serializers.DateTimeField()
+
+
+def int32_field(**kwargs: Any) -> serializers.IntegerField:
+    return serializers.IntegerField(min_value=INT32_MIN, max_value=INT32_MAX, **kwargs)
+
+
+@extend_schema_field({"type": "array", "items": {"type": "integer"}})
+class InsightIdsField(serializers.Field):
+    default_error_messages = {
+        "not_a_list": "Expected a list of insight IDs.",
+        "not_integers": "All items must be integers.",
+    }
+
+    def to_internal_value(self, data: Any) -> list[int]:
+        if not isinstance(data, list):
+            self.fail("not_a_list")
+        if not all(isinstance(item, int) and not isinstance(item, bool) for item in data):
+            self.fail("not_integers")
+        return list(dict.fromkeys(data))
+
+    def to_representation(self, manager) -> list[int]:
+        return [insight.id for insight in manager.all()]
+
+
+class WriteOnlyNullField(serializers.CharField):
+    """Accepted on writes, never stored, always rendered as null (PostHog's `invite_message`)."""
+
+    def get_attribute(self, instance: Any) -> None:
+        return None
+
+
+def activity_state(subscription: Subscription) -> dict[str, Any]:
+    state = {}
+    for name in ACTIVITY_FIELDS:
+        if name in ("insight", "dashboard"):
+            value = getattr(subscription, f"{name}_id")
+        elif name == "dashboard_export_insights":
+            value = sorted(i.id for i in subscription.dashboard_export_insights.all())
+        else:
+            value = getattr(subscription, name)
+        state[name] = _datetime_field.to_representation(value) if isinstance(value, datetime) else value
+    return state
+
+
+class SubscriptionSerializer(serializers.ModelSerializer):
+    dashboard = serializers.PrimaryKeyRelatedField(
+        queryset=Dashboard.objects.all(), required=False, allow_null=True
+    )
+    insight = serializers.PrimaryKeyRelatedField(
+        queryset=Insight.objects.all(), required=False, allow_null=True
+    )
+    dashboard_export_insights = InsightIdsField(required=False)
+    interval = int32_field(required=False)
+    byweekday = serializers.ListField(
+        child=serializers.ChoiceField(choices=Subscription.Weekday.choices), required=False, allow_null=True
+    )
+    bysetpos = int32_field(required=False, allow_null=True)
+    count = int32_field(required=False, allow_null=True)
+    created_by = UserBasicSerializer(read_only=True, allow_null=True)
+    summary = serializers.CharField(read_only=True)
+    integration_id = int32_field(required=False, allow_null=True)
+    invite_message = WriteOnlyNullField(required=False, allow_null=True, allow_blank=True)
+
+    class Meta:
+        model = Subscription
+        fields = [
+            "id",
+            "dashboard",
+            "insight",
+            "dashboard_export_insights",
+            "target_type",
+            "target_value",
+            "frequency",
+            "interval",
+            "byweekday",
+            "bysetpos",
+            "count",
+            "start_date",
+            "until_date",
+            "created_at",
+            "created_by",
+            "deleted",
+            "title",
+            "summary",
+            "next_delivery_date",
+            "integration_id",
+            "invite_message",
+            "enabled",
+        ]
+        read_only_fields = ["id", "created_at", "created_by", "summary", "next_delivery_date"]
+
+    @property
+    def team(self):
+        return self.context["team"]
+
+    # Field-level checks.
+
+    def validate_dashboard(self, dashboard: Dashboard | None) -> Dashboard | None:
+        if dashboard is not None and dashboard.team_id != self.team.id:
+            raise serializers.ValidationError("This dashboard does not belong to your team.")
+        return dashboard
+
+    def validate_insight(self, insight: Insight | None) -> Insight | None:
+        if insight is not None and insight.team_id != self.team.id:
+            raise serializers.ValidationError("This insight does not belong to your team.")
+        return insight
+
+    def validate_interval(self, interval: int) -> int:
+        if interval < 1:
+            raise serializers.ValidationError("Interval must be at least 1.")
+        return interval
+
+    def validate_bysetpos(self, bysetpos: int | None) -> int | None:
+        if bysetpos is not None and (bysetpos == 0 or abs(bysetpos) > 366):
+            raise serializers.ValidationError("bysetpos must be between 1 and 366, or between -366 and -1.")
+        return bysetpos
+
+    def validate_start_date(self, start_date: datetime) -> datetime:
+        if start_date < EARLIEST_START:
+            raise serializers.ValidationError("Start date must be in the year 2000 or later.")
+        return start_date
+
+    def validate_integration_id(self, integration_id: int | None) -> int | None:
+        if (
+            integration_id is not None
+            and not Integration.objects.filter(team=self.team, id=integration_id).exists()
+        ):
+            raise serializers.ValidationError(INTEGRATION_NOT_FOUND)
+        return integration_id
+
+    # Cross-field checks, in PostHog's order.
+
+    def _merged(self, attrs: dict, name: str, default: Any = None) -> Any:
+        if name in attrs:
+            return attrs[name]
+        return getattr(self.instance, name, default) if self.instance is not None else default
+
+    def _merged_id(self, attrs: dict, name: str) -> int | None:
+        if name in attrs:
+            return attrs[name].id if attrs[name] is not None else None
+        return getattr(self.instance, f"{name}_id", None) if self.instance is not None else None
+
+    def validate(self, attrs: dict) -> dict:
+        self._validate_resource(attrs)
+        self._validate_export_insights(attrs)
+        self._validate_schedule(attrs)
+        self._validate_target(attrs)
+        return attrs
+
+    def _validate_resource(self, attrs: dict) -> None:
+        insight_id, dashboard_id = self._merged_id(attrs, "insight"), self._merged_id(attrs, "dashboard")
+        if not insight_id and not dashboard_id:
+            raise serializers.ValidationError("Either dashboard or insight is required for an export.")
+        if insight_id and dashboard_id:
+            raise serializers.ValidationError({"insight": "Insight subscriptions cannot also set dashboard."})
+
+    def _validate_export_insights(self, attrs: dict) -> None:
+        ids = attrs.get("dashboard_export_insights")
+        dashboard_id = self._merged_id(attrs, "dashboard")
+        error = None
+        if not dashboard_id:
+            if ids:
+                error = "Cannot set insights selection without a dashboard."
+        elif ids == [] or (
+            ids is None and (self.instance is None or self.instance.dashboard_id != dashboard_id)
+        ):
+            error = "Select at least one insight for this subscription."
+        elif ids is not None:
+            error = self._export_selection_error(dashboard_id, ids)
+        if error:
+            raise serializers.ValidationError({"dashboard_export_insights": error})
+
+    def _export_selection_error(self, dashboard_id: int, ids: list[int]) -> str | None:
+        if len(ids) > MAX_EXPORT_INSIGHTS:
+            return f"Cannot select more than {MAX_EXPORT_INSIGHTS} insights."
+        in_range = [i for i in ids if 0 < i <= ID_MAX]
+        found = Insight.objects.filter(team=self.team, deleted=False, id__in=in_range).count()
+        if found != len(ids):
+            return "Some insights do not belong to your team or do no longer exist."
+        tiles = DashboardTile.objects.filter(
+            dashboard_id=dashboard_id, insight_id__in=ids, deleted=False, insight__deleted=False
+        ).count()
+        if tiles != len(ids):
+            return f"{len(ids) - tiles} invalid insight(s) selected."
+        return None
+
+    def _validate_schedule(self, attrs: dict) -> None:
+        creating = self.instance is None
+        re_enabling = not creating and attrs.get("enabled") is True and not self.instance.enabled
+        if not creating and not re_enabling and not any(f in attrs for f in RRULE_FIELDS):
+            return
+        values = {f: self._merged(attrs, f) for f in RRULE_FIELDS}
+        values["interval"] = values["interval"] or 1
+        self._validate_position(values)
+        try:
+            upcoming = Schedule.of(SimpleNamespace(**values)).next_after(timezone.now())
+        except (ValueError, OverflowError) as error:
+            raise serializers.ValidationError(f"This schedule cannot be computed: {error}.") from error
+        if upcoming is not None:
+            return
+        if creating:
+            raise serializers.ValidationError({"start_date": SCHEDULE_EXHAUSTED})
+        if re_enabling:
+            raise serializers.ValidationError({"enabled": SCHEDULE_EXHAUSTED[:-1] + " before re-enabling."})
+        if self._merged(attrs, "enabled", True):
+            raise serializers.ValidationError(SCHEDULE_EXHAUSTED)
+
+    @staticmethod
+    def _validate_position(values: dict) -> None:
+        """A position the period can never hold would make dateutil search to year 9999 for nothing."""
+        days, position, frequency = values["byweekday"], values["bysetpos"], values["frequency"]
+        if not days or not position:
+            return
+        most = min(_DAYS_PER_PERIOD[frequency], _WEEKS_PER_PERIOD[frequency] * len(set(days)))
+        if abs(position) > most:
+            raise serializers.ValidationError(
+                {
+                    "bysetpos": f"A {_UNITS[frequency]} has at most {most} matching days, so position {position} never occurs."
+                }
+            )
+
+    def _validate_target(self, attrs: dict) -> None:
+        target_type = self._merged(attrs, "target_type")
+        touched = self.instance is None or bool(
+            {"target_type", "target_value", "integration_id", "enabled"} & set(attrs)
+        )
+        if not touched:
+            return
+        if target_type == Subscription.TargetType.SLACK:
+            self._validate_slack_integration(self._merged(attrs, "integration_id"))
+        elif "target_type" in attrs or "target_value" in attrs or self.instance is None:
+            target_value = self._merged(attrs, "target_value") or ""
+            if target_type == Subscription.TargetType.WEBHOOK:
+                reason = check_url_allowed(target_value)
+                if reason:
+                    raise serializers.ValidationError({"target_value": f"Invalid webhook URL: {reason}"})
+            elif target_type == Subscription.TargetType.EMAIL:
+                attrs["target_value"] = self._normalised_emails(target_value)
+
+    def _validate_slack_integration(self, integration_id: int | None) -> None:
+        if not integration_id:
+            raise serializers.ValidationError(
+                {"integration_id": "A Slack integration is required for Slack subscriptions."}
+            )
+        integration = Integration.objects.filter(team=self.team, id=integration_id).only("kind").first()
+        if integration is None:
+            raise serializers.ValidationError({"integration_id": INTEGRATION_NOT_FOUND})
+        if integration.kind != Integration.Kind.SLACK:
+            raise serializers.ValidationError(
+                {"integration_id": "Slack subscriptions require a Slack integration."}
+            )
+
+    @staticmethod
+    def _normalised_emails(target_value: str) -> str:
+        addresses = [a.strip() for a in target_value.split(",") if a.strip()]
+        if not addresses:
+            raise serializers.ValidationError({"target_value": "Enter at least one email address."})
+        for address in addresses:
+            try:
+                validate_email(address)
+            except DjangoValidationError:
+                raise serializers.ValidationError(
+                    {"target_value": f"Enter a valid email address: {address}"}
+                ) from None
+        return ",".join(dict.fromkeys(addresses))
+
+    # Writes.
+
+    @transaction.atomic
+    def create(self, validated_data: dict) -> Subscription:
+        export_ids = validated_data.pop("dashboard_export_insights", None) or []
+        invite_message = validated_data.pop("invite_message", None)
+        request = self.context["request"]
+        subscription = Subscription(team=self.team, created_by=request.user, **validated_data)
+        if subscription.target_type == Subscription.TargetType.WEBHOOK:
+            self.new_webhook_secret = subscription.set_new_webhook_secret()
+        subscription.save()
+        subscription.dashboard_export_insights.set(export_ids)
+        self._log(subscription, "created")
+        if subscription.enabled:
+            self._request_invites(subscription, "", invite_message)
+        return subscription
+
+    @transaction.atomic
+    def update(self, subscription: Subscription, validated_data: dict) -> Subscription:
+        export_ids = validated_data.pop("dashboard_export_insights", None)
+        invite_message = validated_data.pop("invite_message", None)
+        before = activity_state(subscription)
+        previous_value = subscription.target_value
+        re_enabling = validated_data.get("enabled") is True and not subscription.enabled
+        for name, value in validated_data.items():
+            setattr(subscription, name, value)
+        if subscription.target_type == Subscription.TargetType.WEBHOOK and not subscription.webhook_secret:
+            self.new_webhook_secret = subscription.set_new_webhook_secret()
+        if re_enabling and not subscription.schedule_changed:
+            # While disabled the stored date went stale; the model only recomputes on schedule edits.
+            subscription.next_delivery_date = subscription.compute_next_delivery_date()
+        subscription.save()
+        if export_ids is not None:
+            subscription.dashboard_export_insights.set(export_ids)
+        self._log(subscription, "updated", field_changes(before, activity_state(subscription)))
+        if subscription.target_value != previous_value and subscription.enabled and not subscription.deleted:
+            self._request_invites(subscription, previous_value, invite_message)
+        return subscription
+
+    def _log(self, subscription: Subscription, activity: str, changes: list | None = None) -> None:
+        log_activity(
+            team=self.team,
+            user=self.context["request"].user,
+            scope="Subscription",
+            item_id=subscription.id,
+            activity=activity,
+            name=str(subscription),
+            changes=changes,
+        )
+
+    @staticmethod
+    def _request_invites(subscription: Subscription, previous_value: str, invite_message: str | None) -> None:
+        transaction.on_commit(
+            lambda: request_target_change_delivery(subscription, previous_value, invite_message), robust=True
+        )
+
+    def to_representation(self, instance: Subscription) -> dict:
+        data = super().to_representation(instance)
+        secret = getattr(self, "new_webhook_secret", None)
+        if secret:
+            data["webhook_secret"] = secret  # shown once: only the response of the write that made it
+        return data
+
+
+class SubscriptionDetailSerializer(SubscriptionSerializer):
+    next_deliveries = serializers.SerializerMethodField()
+
+    class Meta(SubscriptionSerializer.Meta):
+        fields = [*SubscriptionSerializer.Meta.fields, "next_deliveries"]
+        read_only_fields = [*SubscriptionSerializer.Meta.read_only_fields, "next_deliveries"]
+
+    @extend_schema_field(serializers.ListField(child=serializers.DateTimeField()))
+    def get_next_deliveries(self, subscription: Subscription) -> list[str]:
+        limit = self.context.get("preview", DEFAULT_PREVIEW)
+        try:
+            dates = subscription.schedule.upcoming(timezone.now(), limit)
+        except (ValueError, OverflowError):
+            dates = []
+        return [_datetime_field.to_representation(d) for d in dates]

@@ -1,0 +1,69 @@
+"""What API writes ask of delivery: an invite for new recipients, or a manual report now.
+
+Each request is recorded as a SubscriptionDelivery row first, so nothing asked for is ever lost; it is
+handed to the web process's delivery pool (or Celery) once the transaction commits, and the scheduler
+takes it over if that hand-over is lost."""
+
+import uuid
+
+from django.db import transaction
+from django.utils import timezone
+
+from burrow.subscriptions.delivery.dispatch import dispatch
+from burrow.subscriptions.delivery.engine import lease_deadline
+from burrow.subscriptions.models import Subscription, SubscriptionDelivery
+
+DISABLED_MESSAGE = "Subscription is disabled. Re-enable it before sending a test delivery."
+IN_PROGRESS_MESSAGE = "Delivery already in progress"
+
+
+class DeliveryRefused(Exception):
+    """The request cannot be honoured now; the message says why."""
+
+
+def _record(subscription: Subscription, trigger: str, key: str, **fields) -> SubscriptionDelivery:
+    delivery = SubscriptionDelivery.objects.create(
+        subscription=subscription,
+        team_id=subscription.team_id,
+        idempotency_key=key,
+        trigger_type=trigger,
+        scheduled_at=timezone.now(),
+        target_type=subscription.target_type,
+        target_value=subscription.target_value,
+        lease_expires_at=lease_deadline(),
+        **fields,
+    )
+    transaction.on_commit(lambda: dispatch([str(delivery.id)]))
+    return delivery
+
+
+def request_target_change_delivery(
+    subscription: Subscription, previous_value: str | None, invite_message: str | None
+) -> SubscriptionDelivery | None:
+    """Invite the recipients that `previous_value` did not have ("" for a new subscription)."""
+    if previous_value is not None and previous_value == subscription.target_value:
+        return None
+    return _record(
+        subscription,
+        SubscriptionDelivery.Trigger.TARGET_CHANGE,
+        f"target-change:{subscription.id}:{uuid.uuid4()}",
+        previous_value=previous_value,
+        invite_message=invite_message,
+    )
+
+
+def request_manual_delivery(subscription: Subscription) -> SubscriptionDelivery:
+    """A full report now (test delivery); one at a time per subscription. Raises DeliveryRefused."""
+    with transaction.atomic():
+        # Locks the subscription row (PostgreSQL) so two requests cannot both see "nothing in flight".
+        current = Subscription.objects.select_for_update().get(id=subscription.id)
+        if not current.enabled:
+            raise DeliveryRefused(DISABLED_MESSAGE)
+        in_flight = SubscriptionDelivery.objects.filter(
+            subscription_id=current.id,
+            trigger_type=SubscriptionDelivery.Trigger.MANUAL,
+            status=SubscriptionDelivery.Status.STARTING,
+        )
+        if in_flight.exists():
+            raise DeliveryRefused(IN_PROGRESS_MESSAGE)
+        return _record(current, SubscriptionDelivery.Trigger.MANUAL, f"manual:{current.id}:{uuid.uuid4()}")

@@ -1,0 +1,99 @@
+"""`/api/projects/:id/subscriptions/` (and the environments twin) and the public `/unsubscribe` link."""
+
+from django.db.models import Prefetch, QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.filters import SearchFilter
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from burrow.analytics.models import Insight
+from burrow.core.softdelete import HARD_DELETE_FORBIDDEN, SoftDeleteViewSetMixin
+from burrow.core.tenancy import TenantViewSetMixin
+from burrow.subscriptions.delivery_views import DeliveryActionsMixin
+from burrow.subscriptions.filters import StableOrderingFilter, SubscriptionFilterBackend
+from burrow.subscriptions.models import Subscription
+from burrow.subscriptions.serializers import (
+    DEFAULT_PREVIEW,
+    SubscriptionDetailSerializer,
+    SubscriptionSerializer,
+)
+from burrow.subscriptions.unsubscribe import unsubscribe
+
+MAX_PREVIEW = 50
+PREVIEW_PARAMETER = OpenApiParameter(
+    "preview",
+    OpenApiTypes.INT,
+    description=f"How many upcoming delivery dates `next_deliveries` lists (1–{MAX_PREVIEW}, default {DEFAULT_PREVIEW}).",
+)
+
+
+@extend_schema_view(
+    retrieve=extend_schema(parameters=[PREVIEW_PARAMETER]),
+    create=extend_schema(
+        description="For webhook targets the response also carries `webhook_secret` (Standard Webhooks "
+        "signing secret). It is shown this once only."
+    ),
+    destroy=extend_schema(responses={405: OpenApiResponse(description=HARD_DELETE_FORBIDDEN)}),
+)
+class SubscriptionViewSet(
+    DeliveryActionsMixin,
+    TenantViewSetMixin,
+    SoftDeleteViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    scope_object = "subscription"
+    serializer_class = SubscriptionSerializer
+    queryset = Subscription.objects.select_related("created_by").prefetch_related(
+        Prefetch("dashboard_export_insights", queryset=Insight.objects.only("id").order_by("id"))
+    )
+    filter_backends = [SubscriptionFilterBackend, SearchFilter, StableOrderingFilter]
+    search_fields = ["title", "insight__name", "insight__derived_name", "dashboard__name"]
+    ordering_fields = ["created_at", "next_delivery_date", "title", "created_by__email"]
+    ordering = ["-created_at"]
+
+    def get_queryset(self) -> QuerySet:
+        return self.filter_deleted(super().get_queryset())
+
+    def get_serializer_class(self):
+        if self.action == "retrieve":
+            return SubscriptionDetailSerializer
+        return super().get_serializer_class()
+
+    def get_serializer_context(self) -> dict:
+        context = super().get_serializer_context()
+        if self.action == "retrieve":
+            context["preview"] = self._preview()
+        return context
+
+    def _preview(self) -> int:
+        raw = self.request.query_params.get("preview")
+        if raw in (None, ""):
+            return DEFAULT_PREVIEW
+        try:
+            value = int(raw)
+        except ValueError:
+            value = 0
+        if not 1 <= value <= MAX_PREVIEW:
+            raise serializers.ValidationError({"preview": f"Must be an integer between 1 and {MAX_PREVIEW}."})
+        return value
+
+
+class UnsubscribeView(APIView):
+    """One-click unsubscribe from a report email: no login, the signed token is the authority."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(exclude=True)
+    def get(self, request: Request) -> Response:
+        token = request.query_params.get("token", "")
+        return Response({"success": bool(token) and unsubscribe(token)})

@@ -1,0 +1,133 @@
+"""The scheduler claims each slot once, however many schedulers run, and finishes deliveries whose
+worker died."""
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+from django.db import connection, connections
+from django.utils import timezone
+
+from burrow.analytics.models import Insight
+from burrow.subscriptions.models import Subscription, SubscriptionDelivery
+from burrow.subscriptions.scheduler import tick
+from tests.factories import make_subscription
+from tests.fakes.smtp import start_sink
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def make_due(tenant, n: int, **fields) -> list[Subscription]:
+    subs = [make_subscription(tenant, **fields) for _ in range(n)]
+    Subscription.objects.filter(id__in=[s.id for s in subs]).update(next_delivery_date=timezone.now())
+    return subs
+
+
+def test_racing_schedulers_claim_each_slot_once(tenant):
+    subs = make_due(tenant, 30)
+    claimed: list[str] = []
+    lock = threading.Lock()
+    start = threading.Barrier(4)
+
+    def scheduler() -> None:
+        try:
+            start.wait()
+            for _ in range(3):
+                tick(dispatcher=lambda ids: claimed.extend(ids) or len(ids))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=scheduler) for _ in range(4)]
+    with lock:
+        for t in threads:
+            t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert len(claimed) == len(set(claimed)) == 30
+    for sub in subs:
+        assert SubscriptionDelivery.objects.filter(subscription=sub).count() == 1
+
+
+def test_deleted_resources_and_disabled_subscriptions_are_not_delivered(tenant):
+    gone = Insight.objects.create(team=tenant.team, name="Old", deleted=True)
+    [deleted_resource] = make_due(tenant, 1, insight=gone)
+    make_due(tenant, 1, enabled=False)
+    make_due(tenant, 1, deleted=True)
+    result = tick(dispatcher=lambda ids: len(ids))
+    assert result.claimed == 0 and result.skipped == 1
+    assert not SubscriptionDelivery.objects.exists()
+    deleted_resource.refresh_from_db()
+    assert deleted_resource.next_delivery_date > timezone.now()
+
+
+def test_expired_lease_is_taken_over_by_the_next_tick(tenant):
+    [sub] = make_due(tenant, 1)
+    first: list[str] = []
+    tick(dispatcher=lambda ids: first.extend(ids) or 0)  # handed to a worker that never ran it
+    SubscriptionDelivery.objects.update(lease_expires_at=timezone.now() - timedelta(seconds=1))
+    again: list[str] = []
+    result = tick(dispatcher=lambda ids: again.extend(ids) or 0)
+    assert result.recovered == 1 and again == first
+    assert tick(dispatcher=lambda ids: len(ids)).recovered == 0
+
+
+def _database_url() -> str:
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def _scheduler_process(sink, settings) -> subprocess.Popen:
+    env = dict(
+        os.environ,
+        DATABASE_URL=_database_url(),
+        BURROW_DATA_DIR=str(settings.DATA_DIR),
+        BURROW_EMAIL_URL=sink.url,
+        BURROW_DELIVERY_LEASE_SECONDS="2",
+        BURROW_LOG_LEVEL="WARNING",
+    )
+    env.pop("BURROW_BROKER_URL", None)
+    return subprocess.Popen([sys.executable, "-m", "burrow.cli", "scheduler", "--interval", "0.2"], env=env)
+
+
+def _wait_for(condition, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
+
+
+def test_delivery_interrupted_by_a_killed_scheduler_completes_once_after_restart(tenant, settings):
+    sink, controller = start_sink()
+    sink.stall = threading.Event()
+    sink.stall.set()
+    [sub] = make_due(tenant, 1, target_value="boss@example.com")
+    first = _scheduler_process(sink, settings)
+    try:
+        _wait_for(sink.in_data.is_set)  # the mail is being sent when the process dies
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=10)
+        delivery = SubscriptionDelivery.objects.get(subscription=sub)
+        assert delivery.status == "starting"
+        sink.stall.clear()
+        second = _scheduler_process(sink, settings)
+        try:
+            _wait_for(lambda: SubscriptionDelivery.objects.get(id=delivery.id).status != "starting")
+        finally:
+            second.send_signal(signal.SIGTERM)
+            second.wait(timeout=20)
+    finally:
+        if first.poll() is None:
+            first.kill()
+        controller.stop()
+    delivery.refresh_from_db()
+    assert delivery.status == "completed" and delivery.attempts >= 2
+    assert [m["To"] for m in sink.messages] == ["boss@example.com"]
+    assert SubscriptionDelivery.objects.filter(subscription=sub).count() == 1

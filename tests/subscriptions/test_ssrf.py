@@ -1,0 +1,90 @@
+"""Webhook targets must be public http(s) endpoints: checked on save, names resolved through DNS."""
+
+import pytest
+
+from burrow.core.urlsafety import check_url_allowed
+from tests.subscriptions.conftest import error
+
+BLOCKED = [
+    ("ftp://example.com/hook", "URL must start with http:// or https://"),
+    ("example.com/hook", "URL must start with http:// or https://"),
+    ("http:///hook", "Missing host"),
+    ("http://localhost:8000/hook", "Local/Loopback host not allowed"),
+    ("http://127.0.0.1/hook", "Local/Loopback host not allowed"),
+    ("http://[::1]/hook", "Local/Loopback host not allowed"),
+    ("http://169.254.169.254/latest/meta-data", "Local/metadata host"),
+    ("http://metadata.google.internal/computeMetadata", "Local/metadata host"),
+    ("http://printer.local/hook", "Internal domain pattern blocked: .local"),
+    ("http://api.internal/hook", "Internal domain pattern blocked: .internal"),
+    ("http://nas.lan/hook", "Internal domain pattern blocked: .lan"),
+    ("http://db.corp./hook", "Internal domain pattern blocked: .corp"),
+    ("http://10.1.2.3/hook", "Private IP address not allowed"),
+    ("http://192.168.0.10/hook", "Private IP address not allowed"),
+    ("http://172.16.5.4/hook", "Private IP address not allowed"),
+    ("http://169.254.10.10/hook", "Private IP address not allowed"),
+    ("http://100.64.0.1/hook", "Private IP address not allowed"),
+    ("http://0.0.0.0/hook", "Private IP address not allowed"),
+    ("http://224.0.0.1/hook", "Private IP address not allowed"),
+    ("http://[fd00::1]/hook", "Private IP address not allowed"),
+    ("http://[::ffff:10.0.0.1]/hook", "Private IP address not allowed"),
+    ("http://2130706433/hook", "Private IP address not allowed"),
+    ("http://0x7f.1/hook", "Private IP address not allowed"),
+    ("http://127.1/hook", "Private IP address not allowed"),
+    ("http://example.com\\@10.0.0.1/hook", "Invalid URL: ambiguous authority"),
+    ("http://example.com%5c@10.0.0.1/hook", "Invalid URL: ambiguous authority"),
+    ("http://example.com:99999/hook", "Invalid URL"),
+]
+
+
+@pytest.mark.parametrize("url, reason", BLOCKED)
+def test_blocked_urls(url, reason, fake_dns):
+    assert check_url_allowed(url) == reason
+    assert fake_dns.queries == []  # refused on sight, without asking DNS
+
+
+def test_public_ip_literal_needs_no_dns(fake_dns):
+    assert check_url_allowed("https://93.184.216.34/hook") is None
+    assert fake_dns.queries == []
+
+
+def test_host_names_must_resolve_to_public_addresses_only(fake_dns):
+    fake_dns.add("hooks.example.com", "A", "93.184.216.34")
+    fake_dns.add("sneaky.example.com", "A", "10.0.0.5")
+    fake_dns.add("mixed.example.com", "A", "93.184.216.34")
+    fake_dns.add("mixed.example.com", "AAAA", "fd00::7")
+    fake_dns.add("alias.example.com", "CNAME", "sneaky.example.com")
+    assert check_url_allowed("https://hooks.example.com/x") is None
+    assert check_url_allowed("https://sneaky.example.com/x") == "Disallowed target IP: 10.0.0.5"
+    assert check_url_allowed("https://mixed.example.com/x") == "Disallowed target IP: fd00::7"
+    assert check_url_allowed("https://alias.example.com/x") == "Disallowed target IP: 10.0.0.5"
+    assert check_url_allowed("https://nowhere.example.com/x") == "Could not resolve host"
+
+
+def test_dns_failures_block(fake_dns):
+    fake_dns.fail("broken.example.com", "SERVFAIL")
+    assert check_url_allowed("https://broken.example.com/x") == "Could not resolve host"
+
+
+def test_allow_private_setting_lifts_network_checks(settings, fake_dns):
+    settings.WEBHOOK_ALLOW_PRIVATE = True
+    assert check_url_allowed("http://localhost:8000/hook") is None
+    assert check_url_allowed("http://10.0.0.5/hook") is None
+    assert check_url_allowed("ftp://localhost/hook") == "URL must start with http:// or https://"
+
+
+@pytest.mark.django_db
+def test_api_refuses_webhooks_to_private_hosts(tenant, create, fake_dns, route):
+    fake_dns.add("sneaky.example.com", "A", "192.168.1.20")
+    fake_dns.add("hooks.example.com", "A", "93.184.216.34")
+    data = error(create(target_type="webhook", target_value="https://sneaky.example.com/hook"))
+    assert (data["attr"], data["detail"]) == (
+        "target_value",
+        "Invalid webhook URL: Disallowed target IP: 192.168.1.20",
+    )
+    data = error(create(target_type="webhook", target_value="http://169.254.169.254/"))
+    assert data["detail"] == "Invalid webhook URL: Local/metadata host"
+    created = create(target_type="webhook", target_value="https://hooks.example.com/hook")
+    assert created.status_code == 201, created.content
+    url = tenant.url(f"subscriptions/{created.json()['id']}/", route)
+    data = error(tenant.client.patch(url, {"target_value": "http://10.0.0.1/"}))
+    assert data["detail"] == "Invalid webhook URL: Private IP address not allowed"
