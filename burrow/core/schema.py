@@ -29,7 +29,8 @@ class BurrowAutoSchema(AutoSchema):
         return [{SECURITY_SCHEME: scopes}]
 
     def get_operation_id(self) -> str:
-        operation_id = super().get_operation_id()
+        # Routes live under /api/ beside non-API pages (unsubscribe), so drf-spectacular keeps "api_".
+        operation_id = super().get_operation_id().removeprefix("api_")
         for prefix in ("projects_", "organizations_"):
             if operation_id.startswith(prefix):
                 return operation_id[len(prefix) :]
