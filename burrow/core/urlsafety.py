@@ -5,7 +5,8 @@ Checked when a URL is saved and again when it is used, because DNS can change in
 
 import ipaddress
 import socket
-from urllib.parse import urlsplit
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
 
@@ -94,26 +95,59 @@ def _name_reason(host: str) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class PinnedTarget:
+    """Where to send a request so that it reaches the address that was checked: the URL with its host
+    replaced by that address, plus the Host header and TLS server name of the original host."""
+
+    url: str
+    headers: dict[str, str] = field(default_factory=dict)
+    extensions: dict[str, str] = field(default_factory=dict)
+
+
+def _checked_address(url: str) -> tuple[str | None, IPAddress | None]:
+    """(why `url` must not be fetched, None) or (None, the public address to connect to; None when
+    `WEBHOOK_ALLOW_PRIVATE` lifts the network checks)."""
+    if not isinstance(url, str):
+        return "Invalid URL", None
+    reason, host = _shape_reason(url.strip())
+    if reason:
+        return reason, None
+    if settings.WEBHOOK_ALLOW_PRIVATE:
+        return None, None
+    reason = _name_reason(host)
+    if reason:
+        return reason, None
+    literal = _ip_literal(host)
+    if literal is not None:
+        return (None, literal) if is_public_address(literal) else ("Private IP address not allowed", None)
+    addresses = resolve_addresses(host)
+    if not addresses:
+        return "Could not resolve host", None
+    ordered = sorted(addresses, key=str)
+    for address in ordered:
+        if not is_public_address(address):
+            return f"Disallowed target IP: {address}", None
+    return None, ordered[0]
+
+
 def check_url_allowed(url: str) -> str | None:
     """Why `url` must not be fetched, or None when it is safe: http(s), a host that is not internal by
     name, and (for host names) every resolved address public."""
-    if not isinstance(url, str):
-        return "Invalid URL"
-    reason, host = _shape_reason(url.strip())
+    return _checked_address(url)[0]
+
+
+def pinned_target(url: str) -> tuple[str | None, PinnedTarget | None]:
+    """Checks `url` and pins the request to the address just checked, so a DNS answer that changes
+    between the check and the connection (DNS rebinding) cannot redirect it to a private host."""
+    reason, address = _checked_address(url)
     if reason:
-        return reason
-    if settings.WEBHOOK_ALLOW_PRIVATE:
-        return None
-    reason = _name_reason(host)
-    if reason:
-        return reason
-    literal = _ip_literal(host)
-    if literal is not None:
-        return None if is_public_address(literal) else "Private IP address not allowed"
-    addresses = resolve_addresses(host)
-    if not addresses:
-        return "Could not resolve host"
-    for address in sorted(addresses, key=str):
-        if not is_public_address(address):
-            return f"Disallowed target IP: {address}"
-    return None
+        return reason, None
+    parts = urlsplit(url.strip())
+    if address is None or _ip_literal(parts.hostname or "") is not None:
+        return None, PinnedTarget(url.strip())
+    literal = f"[{address}]" if address.version == 6 else str(address)
+    netloc = literal + (f":{parts.port}" if parts.port else "")
+    host_header = parts.hostname + (f":{parts.port}" if parts.port else "")
+    extensions = {"sni_hostname": parts.hostname} if parts.scheme == "https" else {}
+    return None, PinnedTarget(urlunsplit(parts._replace(netloc=netloc)), {"host": host_header}, extensions)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from burrow.core.urlsafety import check_url_allowed
+from burrow.core.urlsafety import check_url_allowed, pinned_target
 from tests.subscriptions.conftest import error
 
 BLOCKED = [
@@ -88,3 +88,18 @@ def test_api_refuses_webhooks_to_private_hosts(tenant, create, fake_dns, route):
     url = tenant.url(f"subscriptions/{created.json()['id']}/", route)
     data = error(tenant.client.patch(url, {"target_value": "http://10.0.0.1/"}))
     assert data["detail"] == "Invalid webhook URL: Private IP address not allowed"
+
+
+def test_requests_are_pinned_to_the_address_that_was_checked(fake_dns):
+    """The host is resolved once; the connection goes to that address, so a second DNS answer (rebinding
+    to a private address) is never used."""
+    fake_dns.add("hooks.example.com", "A", "93.184.216.34")
+    reason, target = pinned_target("https://hooks.example.com:8443/x?a=1")
+    assert reason is None
+    assert target.url == "https://93.184.216.34:8443/x?a=1"
+    assert target.headers == {"host": "hooks.example.com:8443"}
+    assert target.extensions == {"sni_hostname": "hooks.example.com"}
+    assert len([q for q in fake_dns.queries if q[0].startswith("hooks")]) <= 2  # one A and one AAAA look-up
+    fake_dns.add("rebind.example.com", "A", "10.0.0.9")
+    assert pinned_target("http://rebind.example.com/x") == ("Disallowed target IP: 10.0.0.9", None)
+    assert pinned_target("http://[2606:4700::1]/x")[1].url == "http://[2606:4700::1]/x"

@@ -5,9 +5,9 @@ import json
 from datetime import UTC, datetime
 
 import httpx
-from django.conf import settings
 from standardwebhooks.webhooks import Webhook
 
+from burrow.core.urlsafety import pinned_target
 from burrow.subscriptions.delivery.base import Channel, PermanentError, Report, TransientError
 from burrow.subscriptions.models import Subscription, SubscriptionDelivery
 
@@ -71,12 +71,9 @@ class WebhookChannel(Channel):
         return [delivery.target_value] if delivery.target_value else []
 
     def send(self, recipient: str, report: Report) -> None:
-        if not settings.WEBHOOK_ALLOW_PRIVATE:
-            from burrow.core.urlsafety import check_url_allowed
-
-            reason = check_url_allowed(recipient)
-            if reason:
-                raise PermanentError(f"Webhook URL not allowed: {reason}")
+        reason, target = pinned_target(recipient)
+        if reason:
+            raise PermanentError(f"Webhook URL not allowed: {reason}")
         body = json.dumps(payload(report), default=str)
         message_id = f"msg_{report.delivery.id.hex}"
         timestamp = datetime.now(UTC)
@@ -87,11 +84,13 @@ class WebhookChannel(Channel):
             "webhook-timestamp": str(int(timestamp.timestamp())),
             "webhook-signature": signature,
             "user-agent": "Burrow-Webhooks/1.0",
+            **target.headers,
         }
         try:
-            response = httpx.post(
-                recipient, content=body, headers=headers, timeout=TIMEOUT, follow_redirects=False
-            )
+            with httpx.Client(timeout=TIMEOUT, follow_redirects=False) as client:
+                response = client.post(
+                    target.url, content=body, headers=headers, extensions=target.extensions
+                )
         except httpx.HTTPError as exc:
             raise TransientError(f"Webhook unreachable: {exc}") from exc
         status = response.status_code
