@@ -97,3 +97,8 @@ class UnsubscribeView(APIView):
     def get(self, request: Request) -> Response:
         token = request.query_params.get("token", "")
         return Response({"success": bool(token) and unsubscribe(token)})
+
+    @extend_schema(exclude=True)
+    def post(self, request: Request) -> Response:
+        """RFC 8058 one-click: mail clients POST `List-Unsubscribe=One-Click` to the header's URL."""
+        return self.get(request)

@@ -78,3 +78,16 @@ def test_token_signed_for_another_purpose_fails(tenant):
 
     subscription = make_subscription(tenant, target_value="a@example.com")
     assert visit(signing.dumps({"id": subscription.id, "email": "a@example.com"})) == {"success": False}
+
+
+def test_one_click_post_from_a_mail_client_unsubscribes(tenant):
+    """RFC 8058: the client POSTs `List-Unsubscribe=One-Click` to the List-Unsubscribe URL."""
+    subscription = make_subscription(tenant, target_value="a@example.com,b@example.com")
+    token = make_unsubscribe_token(subscription.id, "a@example.com")
+    response = client_for(None).post(
+        f"/unsubscribe?token={token}",
+        "List-Unsubscribe=One-Click",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 200 and response.json() == {"success": True}
+    assert Subscription.objects.get(id=subscription.id).target_value == "b@example.com"
