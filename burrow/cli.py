@@ -35,6 +35,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from django.core.management import call_command
 
     from burrow.server import run_server
+    from burrow.subscriptions.delivery.dispatch import SCHEDULER_PID_VARIABLE
 
     call_command("migrate", interactive=False, verbosity=0)
     scheduler = None
@@ -42,6 +43,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # The scheduler lives in its own supervised process: forking web workers from a process that runs
         # threads is unsafe, and keeping chart rendering out of web workers keeps their memory small.
         scheduler = subprocess.Popen([sys.executable, "-m", "burrow.cli", "scheduler"])
+        # Web workers inherit this and hand deliveries asked for over the API to the scheduler.
+        os.environ[SCHEDULER_PID_VARIABLE] = str(scheduler.pid)
     try:
         return run_server(args.host, args.port, args.workers, args.threads)
     finally:

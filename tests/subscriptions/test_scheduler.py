@@ -14,6 +14,7 @@ from django.db import connection, connections
 from django.utils import timezone
 
 from burrow.analytics.models import Insight
+from burrow.subscriptions.delivery.dispatch import SCHEDULER_PID_VARIABLE, LocalPool
 from burrow.subscriptions.models import Subscription, SubscriptionDelivery
 from burrow.subscriptions.scheduler import tick
 from tests.factories import make_subscription
@@ -84,7 +85,7 @@ def _database_url() -> str:
     return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-def _scheduler_process(sink, settings) -> subprocess.Popen:
+def _scheduler_process(sink, settings, interval: float = 0.2) -> subprocess.Popen:
     env = dict(
         os.environ,
         DATABASE_URL=_database_url(),
@@ -94,7 +95,9 @@ def _scheduler_process(sink, settings) -> subprocess.Popen:
         BURROW_LOG_LEVEL="WARNING",
     )
     env.pop("BURROW_BROKER_URL", None)
-    return subprocess.Popen([sys.executable, "-m", "burrow.cli", "scheduler", "--interval", "0.2"], env=env)
+    return subprocess.Popen(
+        [sys.executable, "-m", "burrow.cli", "scheduler", "--interval", str(interval)], env=env
+    )
 
 
 def _wait_for(condition, timeout: float = 60.0) -> None:
@@ -131,3 +134,24 @@ def test_delivery_interrupted_by_a_killed_scheduler_completes_once_after_restart
     assert delivery.status == "completed" and delivery.attempts >= 2
     assert [m["To"] for m in sink.messages] == ["boss@example.com"]
     assert SubscriptionDelivery.objects.filter(subscription=sub).count() == 1
+
+
+def test_web_worker_hands_a_test_delivery_to_the_scheduler_process(tenant, settings, monkeypatch):
+    """Under `burrow serve`, a delivery asked for over the API runs in the scheduler process (woken at once),
+    not in the web worker; the scheduler's own interval is far longer than the wait here."""
+    sink, controller = start_sink()
+    sub = make_subscription(tenant, target_value="boss@example.com")
+    scheduler = _scheduler_process(sink, settings, interval=600)
+    try:
+        monkeypatch.setenv(SCHEDULER_PID_VARIABLE, str(scheduler.pid))
+        monkeypatch.setattr(LocalPool, "submit", lambda *a, **k: pytest.fail("ran in the web process"))
+        response = tenant.client.post(tenant.url(f"subscriptions/{sub.id}/test-delivery/"))
+        assert response.status_code == 202
+        delivery = SubscriptionDelivery.objects.get(subscription=sub, trigger_type="manual")
+        _wait_for(lambda: SubscriptionDelivery.objects.get(id=delivery.id).status == "completed")
+        assert scheduler.poll() is None
+    finally:
+        scheduler.send_signal(signal.SIGTERM)
+        scheduler.wait(timeout=20)
+        controller.stop()
+    assert [m["To"] for m in sink.messages] == ["boss@example.com"]

@@ -1,14 +1,19 @@
-"""Hands deliveries to whoever runs them: Celery workers when BURROW_BROKER_URL is set, else a bounded
-thread pool in this process (started on first use). A delivery that cannot be handed over keeps its
-lease and is picked up again by the scheduler once the lease runs out."""
+"""Hands deliveries to whoever runs them: Celery workers when BURROW_BROKER_URL is set; else, from a web
+worker of `burrow serve`, the scheduler process beside it (woken with a signal), so web workers never load
+the chart renderer; else a bounded thread pool in this process (started on first use). A delivery that
+cannot be handed over keeps its lease and is picked up again by the scheduler once the lease runs out."""
 
 import logging
+import os
+import signal
 import threading
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import close_old_connections, connection
+from django.utils import timezone
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +74,34 @@ def local_pool() -> LocalPool:
         return _pool
 
 
+SCHEDULER_PID_VARIABLE = "BURROW_SCHEDULER_PID"
+# Ignored by default, unlike SIGUSR1: a wake-up that arrives before the scheduler installed its handler
+# (while it starts) cannot kill it.
+WAKE_SIGNAL = signal.SIGURG
+
+
+def _hand_to_scheduler(ids: list[str]) -> bool:
+    """Marks the deliveries as waiting for a taker and wakes the scheduler process, whose next tick takes
+    them over; False when there is no scheduler process to wake."""
+    try:
+        pid = int(os.environ.get(SCHEDULER_PID_VARIABLE, ""))
+    except ValueError:
+        return False
+    if pid == os.getpid():
+        return False
+    from burrow.subscriptions.models import SubscriptionDelivery
+
+    waiting = timezone.now() - timedelta(seconds=1)
+    SubscriptionDelivery.objects.filter(id__in=ids, status=SubscriptionDelivery.Status.STARTING).update(
+        lease_expires_at=waiting
+    )
+    try:
+        os.kill(pid, WAKE_SIGNAL)
+    except OSError:
+        return False  # the local pool runs them; their claim does not depend on the lease
+    return True
+
+
 def dispatch(delivery_ids: Iterable[str], block: bool = False) -> int:
     """Queues deliveries; returns how many were handed over."""
     ids = [str(i) for i in delivery_ids]
@@ -83,6 +116,8 @@ def dispatch(delivery_ids: Iterable[str], block: bool = False) -> int:
             except Exception:
                 logger.exception("broker unavailable", extra={"delivery_id": delivery_id})
         return handed
+    if _hand_to_scheduler(ids):
+        return len(ids)
     pool = local_pool()
     handed = sum(1 for delivery_id in ids if pool.submit(delivery_id, block=block))
     if handed < len(ids):
