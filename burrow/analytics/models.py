@@ -70,10 +70,15 @@ class DashboardTile(models.Model):
         ]
 
     @property
-    def layout_position(self) -> tuple[int, int]:
+    def layout_position(self) -> tuple[float, ...]:
         """Tiles read top-to-bottom, left-to-right by their small-screen layout; unplaced tiles go last."""
-        small = (self.layouts or {}).get("sm") or {}
-        return (small.get("y", 100), small.get("x", 100))
+        layouts = self.layouts if isinstance(self.layouts, dict) else {}
+        small = layouts.get("sm") if isinstance(layouts.get("sm"), dict) else {}
+        # Layouts are free-form JSON from clients: anything but a number places the tile last.
+        return tuple(
+            value if isinstance(value, int | float) and not isinstance(value, bool) else 100
+            for value in (small.get("y"), small.get("x"))
+        )
 
 
 class ExportedAsset(models.Model):

@@ -346,9 +346,11 @@ class SubscriptionSerializer(serializers.ModelSerializer):
             setattr(subscription, name, value)
         if subscription.target_type == Subscription.TargetType.WEBHOOK and not subscription.webhook_secret:
             self.new_webhook_secret = subscription.set_new_webhook_secret()
-        if re_enabling and not subscription.schedule_changed:
-            # While disabled the stored date went stale; the model only recomputes on schedule edits.
-            subscription.next_delivery_date = subscription.compute_next_delivery_date()
+        if re_enabling:
+            subscription.consecutive_failures = 0  # a fresh streak: 5 new failures before the next disable
+            if not subscription.schedule_changed:
+                # While disabled the stored date went stale; the model only recomputes on schedule edits.
+                subscription.next_delivery_date = subscription.compute_next_delivery_date()
         subscription.save()
         if export_ids is not None:
             subscription.dashboard_export_insights.set(export_ids)

@@ -1,11 +1,14 @@
 """`/api/projects/:id/subscriptions/` (and the environments twin) and the public `/unsubscribe` link."""
 
 from django.db.models import Prefetch, QuerySet
+from django.http import HttpResponse
+from django.shortcuts import render
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.filters import SearchFilter
 from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer, StaticHTMLRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -21,7 +24,7 @@ from burrow.subscriptions.serializers import (
     SubscriptionDetailSerializer,
     SubscriptionSerializer,
 )
-from burrow.subscriptions.unsubscribe import unsubscribe
+from burrow.subscriptions.unsubscribe import read_unsubscribe_token, unsubscribe
 
 MAX_PREVIEW = 50
 PREVIEW_PARAMETER = OpenApiParameter(
@@ -88,17 +91,41 @@ class SubscriptionViewSet(
 
 
 class UnsubscribeView(APIView):
-    """One-click unsubscribe from a report email: no login, the signed token is the authority."""
+    """Unsubscribe links from report emails: no login, the signed token is the authority.
+
+    API clients get PostHog's behaviour: `GET ?token=` unsubscribes and answers `{"success": …}`. A browser
+    (asking for HTML) first gets a confirmation page whose button POSTs: mail security scanners open every
+    link in a mail, and must not unsubscribe anyone by doing so (RFC 8058 §4). Mail clients' one-click
+    POST (`List-Unsubscribe=One-Click`) unsubscribes at once."""
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
+    renderer_classes = [JSONRenderer, StaticHTMLRenderer]  # HTML pages are rendered by `_page`
 
     @extend_schema(exclude=True)
-    def get(self, request: Request) -> Response:
+    def get(self, request: Request) -> HttpResponse:
         token = request.query_params.get("token", "")
+        if _wants_html(request):
+            payload = read_unsubscribe_token(token)
+            state = "confirm" if payload else "invalid"
+            return _page(request, state, token, payload)
         return Response({"success": bool(token) and unsubscribe(token)})
 
     @extend_schema(exclude=True)
-    def post(self, request: Request) -> Response:
-        """RFC 8058 one-click: mail clients POST `List-Unsubscribe=One-Click` to the header's URL."""
-        return self.get(request)
+    def post(self, request: Request) -> HttpResponse:
+        token = request.query_params.get("token") or request.POST.get("token", "")
+        done = bool(token) and unsubscribe(token)
+        if _wants_html(request):
+            return _page(request, "done" if done else "invalid", token, read_unsubscribe_token(token))
+        return Response({"success": done})
+
+
+def _wants_html(request: Request) -> bool:
+    return "text/html" in request.headers.get("Accept", "")
+
+
+def _page(request: Request, state: str, token: str, payload: dict | None) -> HttpResponse:
+    context = {"state": state, "token": token, "email": (payload or {}).get("email", "")}
+    response = render(request, "subscriptions/unsubscribe.html", context, status=200 if payload else 400)
+    response["Cache-Control"] = "no-store"
+    return response

@@ -2,6 +2,8 @@
 
 import pytest
 
+from burrow.analytics.models import DashboardTile
+
 pytestmark = pytest.mark.django_db
 
 
@@ -46,3 +48,19 @@ def test_removing_an_insight_from_a_dashboard(tenant):
     ).json()
     tenant.client.patch(tenant.url(f"insights/{insight['id']}/"), {"dashboards": []}, format="json")
     assert tenant.client.get(tenant.url(f"dashboards/{dashboard['id']}/")).json()["tiles"] == []
+
+
+@pytest.mark.parametrize(
+    "layouts, position",
+    [
+        ({"sm": {"x": 2, "y": 4}}, (4, 2)),
+        ({"sm": {"y": None, "x": "left"}}, (100, 100)),
+        ({"sm": "junk"}, (100, 100)),
+        ([1, 2], (100, 100)),
+        ({"sm": {"y": True, "x": 1.5}}, (100, 1.5)),
+        (None, (100, 100)),
+    ],
+)
+def test_tile_layout_position_tolerates_any_client_json(layouts, position):
+    """Clients store free-form layout JSON; ordering tiles must never fail on it (it would break delivery)."""
+    assert DashboardTile(layouts=layouts).layout_position == position

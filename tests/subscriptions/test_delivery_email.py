@@ -166,6 +166,29 @@ def test_five_failed_deliveries_disable_the_subscription_and_tell_its_creator_on
     assert notices[0]["To"] == tenant.user.email
 
 
+def test_re_enabling_over_the_api_starts_a_new_failure_streak(tenant, smtp_server):
+    smtp_server.rejected.add("gone@example.com")
+    sub = make_subscription(tenant, target_value="gone@example.com", title="Daily numbers")
+    for _ in range(5):
+        due(sub)
+        run_tick()
+    response = tenant.client.patch(tenant.url(f"subscriptions/{sub.id}/"), {"enabled": True}, format="json")
+    assert response.status_code == 200 and response.json()["enabled"] is True
+    sub.refresh_from_db()
+    assert sub.consecutive_failures == 0
+    due(sub)
+    run_tick()
+    sub.refresh_from_db()
+    assert sub.enabled and sub.consecutive_failures == 1  # one failure of a new streak does not disable
+    for _ in range(4):
+        due(sub)
+        run_tick()
+    sub.refresh_from_db()
+    assert not sub.enabled
+    notices = [m for m in smtp_server.messages if "automatically disabled" in m["Subject"]]
+    assert len(notices) == 2  # one per streak
+
+
 def test_without_smtp_mail_lands_in_the_outbox(tenant, settings, tmp_path):
     settings.EMAIL_URL = ""
     settings.DATA_DIR = tmp_path

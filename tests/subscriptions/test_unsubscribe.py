@@ -91,3 +91,24 @@ def test_one_click_post_from_a_mail_client_unsubscribes(tenant):
     )
     assert response.status_code == 200 and response.json() == {"success": True}
     assert Subscription.objects.get(id=subscription.id).target_value == "b@example.com"
+
+
+def test_a_browser_gets_a_confirmation_page_and_a_scanner_opening_the_link_unsubscribes_nobody(tenant):
+    subscription = make_subscription(tenant, target_value="a@example.com,b@example.com")
+    token = make_unsubscribe_token(subscription.id, "a@example.com")
+    browser = client_for(None)
+    page = browser.get("/unsubscribe", {"token": token}, HTTP_ACCEPT="text/html,application/xhtml+xml,*/*")
+    assert page.status_code == 200 and page["Content-Type"].startswith("text/html")
+    assert b"a@example.com" in page.content and b'method="post"' in page.content
+    assert Subscription.objects.get(id=subscription.id).target_value == "a@example.com,b@example.com"
+
+    done = browser.post(
+        f"/unsubscribe?token={token}", {"token": token}, HTTP_ACCEPT="text/html,application/xhtml+xml,*/*"
+    )
+    assert done.status_code == 200 and b"You are unsubscribed" in done.content
+    assert Subscription.objects.get(id=subscription.id).target_value == "b@example.com"
+
+
+def test_a_browser_with_a_bad_token_is_told_the_link_no_longer_works(tenant):
+    page = client_for(None).get("/unsubscribe", {"token": "nonsense"}, HTTP_ACCEPT="text/html")
+    assert page.status_code == 400 and b"no longer works" in page.content
