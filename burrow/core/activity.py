@@ -28,10 +28,14 @@ def log_activity(
     activity: str,
     name: str | None,
     changes: list[dict[str, Any]] | None = None,
+    short_id: str | None = None,
+    context: dict[str, Any] | None = None,
 ) -> ActivityLog | None:
-    """An `updated` entry without changes is dropped, as in PostHog."""
+    """An `updated` entry without changes is dropped, as in PostHog. Each change names its scope as
+    `type`, and `detail` carries PostHog's full key set."""
     if activity == "updated" and not changes:
         return None
+    changes = [{**change, "type": change.get("type") or scope} for change in changes or []]
     return ActivityLog.objects.create(
         team=team,
         organization_id=team.organization_id,
@@ -39,5 +43,14 @@ def log_activity(
         activity=activity,
         scope=scope,
         item_id=str(item_id),
-        detail={"id": str(item_id), "name": name, "changes": changes or [], "trigger": None, "type": None},
+        detail={
+            "id": str(item_id),
+            "changes": changes,
+            "merge": None,
+            "trigger": None,
+            "name": name,
+            "short_id": short_id,
+            "type": None,
+            "context": context,
+        },
     )

@@ -79,10 +79,11 @@ class Subscription(models.Model):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self._loaded_schedule = self._schedule_key()
+        self._loaded_schedule = self._schedule_values()
 
-    def _schedule_key(self) -> tuple:
-        return tuple(getattr(self, f, None) for f in RRULE_FIELDS)
+    def _schedule_values(self) -> dict:
+        # Only loaded fields: reading a deferred one would load it, building another instance (and again…).
+        return {f: self.__dict__[f] for f in RRULE_FIELDS if f in self.__dict__}
 
     @property
     def schedule(self) -> Schedule:
@@ -94,7 +95,10 @@ class Subscription(models.Model):
 
     @property
     def schedule_changed(self) -> bool:
-        return self._state.adding or self._schedule_key() != self._loaded_schedule
+        if self._state.adding:
+            return True
+        current = self._schedule_values()
+        return any(current.get(f) != value for f, value in self._loaded_schedule.items())
 
     def compute_next_delivery_date(self, after=None):
         """First occurrence strictly after max(after, now): on time, never in the past (DECISIONS §3)."""
@@ -107,7 +111,7 @@ class Subscription(models.Model):
             if kwargs.get("update_fields") is not None:
                 kwargs["update_fields"] = list(set(kwargs["update_fields"]) | {"next_delivery_date"})
         super().save(*args, **kwargs)
-        self._loaded_schedule = self._schedule_key()
+        self._loaded_schedule = self._schedule_values()
 
     def set_new_webhook_secret(self) -> str:
         """Stores a new Standard Webhooks secret (encrypted) and returns it: it is shown once."""

@@ -149,16 +149,6 @@ class SubscriptionSerializer(serializers.ModelSerializer):
 
     # Field-level checks.
 
-    def validate_dashboard(self, dashboard: Dashboard | None) -> Dashboard | None:
-        if dashboard is not None and dashboard.team_id != self.team.id:
-            raise serializers.ValidationError("This dashboard does not belong to your team.")
-        return dashboard
-
-    def validate_insight(self, insight: Insight | None) -> Insight | None:
-        if insight is not None and insight.team_id != self.team.id:
-            raise serializers.ValidationError("This insight does not belong to your team.")
-        return insight
-
     def validate_interval(self, interval: int) -> int:
         if interval < 1:
             raise serializers.ValidationError("Interval must be at least 1.")
@@ -174,14 +164,6 @@ class SubscriptionSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError("Start date must be in the year 2000 or later.")
         return start_date
 
-    def validate_integration_id(self, integration_id: int | None) -> int | None:
-        if (
-            integration_id is not None
-            and not Integration.objects.filter(team=self.team, id=integration_id).exists()
-        ):
-            raise serializers.ValidationError(INTEGRATION_NOT_FOUND)
-        return integration_id
-
     # Cross-field checks, in PostHog's order.
 
     def _merged(self, attrs: dict, name: str, default: Any = None) -> Any:
@@ -195,18 +177,33 @@ class SubscriptionSerializer(serializers.ModelSerializer):
         return getattr(self.instance, f"{name}_id", None) if self.instance is not None else None
 
     def validate(self, attrs: dict) -> dict:
+        # Runs only once every field is valid, so field errors come first, as in PostHog.
+        self._validate_ownership(attrs)
         self._validate_resource(attrs)
         self._validate_export_insights(attrs)
         self._validate_schedule(attrs)
         self._validate_target(attrs)
+        self._validate_integration(attrs)
         return attrs
+
+    def _validate_ownership(self, attrs: dict) -> None:
+        for name in ("dashboard", "insight"):
+            resource = attrs.get(name)
+            if resource is not None and resource.team_id != self.team.id:
+                raise serializers.ValidationError({name: f"This {name} does not belong to your team."})
 
     def _validate_resource(self, attrs: dict) -> None:
         insight_id, dashboard_id = self._merged_id(attrs, "insight"), self._merged_id(attrs, "dashboard")
         if not insight_id and not dashboard_id:
             raise serializers.ValidationError("Either dashboard or insight is required for an export.")
         if insight_id and dashboard_id:
-            raise serializers.ValidationError({"insight": "Insight subscriptions cannot also set dashboard."})
+            if self.instance is not None and self.instance.dashboard_id and not self.instance.insight_id:
+                raise serializers.ValidationError(
+                    "Dashboard subscriptions cannot also set insight or prompt."
+                )
+            raise serializers.ValidationError(
+                {"insight": "Insight subscriptions cannot also set dashboard or prompt."}
+            )
 
     def _validate_export_insights(self, attrs: dict) -> None:
         ids = attrs.get("dashboard_export_insights")
@@ -240,7 +237,7 @@ class SubscriptionSerializer(serializers.ModelSerializer):
 
     def _validate_schedule(self, attrs: dict) -> None:
         creating = self.instance is None
-        re_enabling = not creating and attrs.get("enabled") is True and not self.instance.enabled
+        re_enabling = self._re_enabling(attrs)
         if not creating and not re_enabling and not any(f in attrs for f in RRULE_FIELDS):
             return
         values = {f: self._merged(attrs, f) for f in RRULE_FIELDS}
@@ -273,16 +270,30 @@ class SubscriptionSerializer(serializers.ModelSerializer):
                 }
             )
 
+    def _re_enabling(self, attrs: dict) -> bool:
+        return self.instance is not None and attrs.get("enabled") is True and not self.instance.enabled
+
     def _validate_target(self, attrs: dict) -> None:
         target_type = self._merged(attrs, "target_type")
-        touched = self.instance is None or bool(
-            {"target_type", "target_value", "integration_id", "enabled"} & set(attrs)
-        )
-        if not touched:
+        re_enabling = self._re_enabling(attrs)
+        if not (
+            self.instance is None
+            or re_enabling
+            or {"target_type", "target_value", "integration_id"} & set(attrs)
+        ):
             return
         if target_type == Subscription.TargetType.SLACK:
-            self._validate_slack_integration(self._merged(attrs, "integration_id"))
-        elif "target_type" in attrs or "target_value" in attrs or self.instance is None:
+            try:
+                self._validate_slack_integration(self._merged(attrs, "integration_id"))
+            except serializers.ValidationError:
+                if re_enabling and not {"target_type", "integration_id"} & set(attrs):
+                    raise serializers.ValidationError(
+                        {
+                            "enabled": "Cannot re-enable Slack subscription: no integration configured. Reconnect Slack first."
+                        }
+                    ) from None
+                raise
+        elif re_enabling or "target_type" in attrs or "target_value" in attrs or self.instance is None:
             target_value = self._merged(attrs, "target_value") or ""
             if target_type == Subscription.TargetType.WEBHOOK:
                 reason = check_url_allowed(target_value)
@@ -290,6 +301,14 @@ class SubscriptionSerializer(serializers.ModelSerializer):
                     raise serializers.ValidationError({"target_value": f"Invalid webhook URL: {reason}"})
             elif target_type == Subscription.TargetType.EMAIL:
                 attrs["target_value"] = self._normalised_emails(target_value)
+
+    def _validate_integration(self, attrs: dict) -> None:
+        integration_id = attrs.get("integration_id")
+        if (
+            integration_id is not None
+            and not Integration.objects.filter(team=self.team, id=integration_id).exists()
+        ):
+            raise serializers.ValidationError({"integration_id": INTEGRATION_NOT_FOUND})
 
     def _validate_slack_integration(self, integration_id: int | None) -> None:
         if not integration_id:

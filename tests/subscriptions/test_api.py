@@ -316,14 +316,29 @@ def test_new_recipients_are_invited_after_commit(tenant, create, route, django_c
 
 def test_activity_log_records_creation_and_changed_fields(tenant, create, route):
     created = create().json()
-    tenant.client.patch(
-        tenant.url(f"subscriptions/{created['id']}/", route), {"title": "Renamed", "interval": 2}
-    )
-    entries = tenant.client.get(tenant.url("activity_log/") + "?scope=Subscription").json()["results"]
-    assert [e["activity"] for e in entries] == ["updated", "created"]
-    assert entries[0]["item_id"] == str(created["id"])
-    changes = {c["field"]: (c["before"], c["after"]) for c in entries[0]["detail"]["changes"]}
-    assert changes == {"title": ("My Subscription", "Renamed"), "interval": (1, 2)}
+    url = tenant.url(f"subscriptions/{created['id']}/", route)
+    tenant.client.patch(url, {"title": "Renamed", "interval": 2})
+    tenant.client.patch(url, {"deleted": True})
+    entries = tenant.client.get(tenant.url("activity_log/", route) + "?scope=Subscription").json()["results"]
+    assert [e["activity"] for e in entries] == ["updated", "updated", "created"]
+    assert entries[1]["item_id"] == str(created["id"])
+    detail = entries[1]["detail"]
+    assert set(detail) == {"id", "changes", "merge", "trigger", "name", "short_id", "type", "context"}
+    changes = {c["field"]: (c["type"], c["before"], c["after"]) for c in detail["changes"]}
+    assert changes == {
+        "title": ("Subscription", "My Subscription", "Renamed"),
+        "interval": ("Subscription", 1, 2),
+    }
+    [deleted] = entries[0]["detail"]["changes"]
+    assert (deleted["field"], deleted["before"], deleted["after"]) == ("deleted", False, True)
+
+
+def test_activity_log_needs_its_scope(tenant, key_client):
+    client = key_client(["subscription:read"])
+    response = client.get(tenant.url("activity_log/"))
+    assert response.status_code == 403
+    assert response.json()["detail"] == "API key missing required scope 'activity_log:read'"
+    assert key_client(["activity_log:read"]).get(tenant.url("activity_log/")).status_code == 200
 
 
 def test_insights_created_with_dashboards_become_tiles(tenant, dashboard, route):
@@ -334,3 +349,42 @@ def test_insights_created_with_dashboards_become_tiles(tenant, dashboard, route)
     assert response.json()["dashboards"] == [dashboard.id]
     tiles = tenant.client.get(tenant.url(f"dashboards/{dashboard.id}/", route)).json()["tiles"]
     assert response.json()["id"] in [t["insight"]["id"] for t in tiles]
+
+
+def test_field_errors_come_before_team_checks(tenant, other_tenant, create):
+    """PostHog validates every field first (choices, lengths, required), then ownership of the resources."""
+    foreign = make_insight(other_tenant)
+    assert error(create(insight=foreign.id, title="x" * 101))["attr"] == "title"
+    assert error(create(insight=foreign.id, target_type=...))["attr"] == "target_type"
+    owned = error(create(insight=foreign.id))
+    assert (owned["attr"], owned["detail"]) == ("insight", "This insight does not belong to your team.")
+
+
+def test_one_resource_per_subscription_messages(tenant, dashboard, create):
+    both = error(create(dashboard=dashboard.id, dashboard_export_insights=tile_ids(dashboard)))
+    assert (both["attr"], both["detail"]) == (
+        "insight",
+        "Insight subscriptions cannot also set dashboard or prompt.",
+    )
+    board = make_subscription(tenant, insight=None, dashboard=dashboard)
+    response = tenant.client.patch(
+        tenant.url(f"subscriptions/{board.id}/"), {"insight": make_insight(tenant).id}, format="json"
+    )
+    patched = error(response)
+    assert (patched["attr"], patched["detail"]) == (
+        None,
+        "Dashboard subscriptions cannot also set insight or prompt.",
+    )
+
+
+def test_slack_subscription_whose_integration_was_removed_can_be_disabled_not_re_enabled(tenant):
+    slack = Integration.objects.create(team=tenant.team, kind="slack", integration_id="T1")
+    sub = make_subscription(tenant, target_type="slack", target_value="C1|#general", integration=slack)
+    slack.delete()
+    url = tenant.url(f"subscriptions/{sub.id}/")
+    assert tenant.client.patch(url, {"enabled": False}, format="json").status_code == 200
+    refused = error(tenant.client.patch(url, {"enabled": True}, format="json"))
+    assert (refused["attr"], refused["detail"]) == (
+        "enabled",
+        "Cannot re-enable Slack subscription: no integration configured. Reconnect Slack first.",
+    )

@@ -110,6 +110,11 @@ def test_pagination_links(tenant, route):
     data = tenant.client.get(tenant.url("subscriptions/", route) + "?limit=2").json()
     assert data["count"] == 3 and len(data["results"]) == 2
     assert f"/api/{route}/" in data["next"] and "offset=2" in data["next"]
+    assert data["previous"] is None
+    last = tenant.client.get(data["next"]).json()
+    assert len(last["results"]) == 1 and last["next"] is None
+    assert last["previous"].startswith("http") and "limit=2" in last["previous"]
+    assert "offset" not in last["previous"]  # PostHog drops offset=0
 
 
 def test_list_query_count_does_not_grow_with_the_page(tenant, route):

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from burrow.subscriptions.models import Subscription
 from burrow.subscriptions.schedule import Schedule
+from tests.factories import make_subscription
 
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday"]
 ALL_DAYS = [*WEEKDAYS, "saturday", "sunday"]
@@ -100,3 +101,17 @@ def test_next_delivery_date_is_saved_and_null_once_exhausted(tenant):
     subscription.start_date, subscription.count = at(2020, 1, 1), 2
     subscription.save()
     assert Subscription.objects.get(id=subscription.id).next_delivery_date is None
+
+
+@pytest.mark.django_db
+def test_partially_loaded_subscriptions_load_and_cascade(tenant):
+    """Deleting a parent row loads dependants with deferred fields; that must not recurse or move dates."""
+    subscription = make_subscription(tenant)
+    planned = subscription.next_delivery_date
+    partial = Subscription.objects.only("id", "title").get(id=subscription.id)
+    partial.title = "Renamed"
+    partial.save(update_fields=["title"])
+    subscription.refresh_from_db(fields=["webhook_secret"])
+    assert Subscription.objects.get(id=subscription.id).next_delivery_date == planned
+    subscription.insight.delete()
+    assert not Subscription.objects.filter(id=subscription.id).exists()
