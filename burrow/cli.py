@@ -42,7 +42,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if not args.no_scheduler:
         # The scheduler lives in its own supervised process: forking web workers from a process that runs
         # threads is unsafe, and keeping chart rendering out of web workers keeps their memory small.
-        scheduler = subprocess.Popen([sys.executable, "-m", "burrow.cli", "scheduler"])
+        scheduler = subprocess.Popen(
+            [sys.executable, "-m", "burrow.supervisor", "--", sys.executable, "-m", "burrow.cli", "scheduler"]
+        )
         # Web workers inherit this and hand deliveries asked for over the API to the scheduler.
         os.environ[SCHEDULER_PID_VARIABLE] = str(scheduler.pid)
     try:

@@ -25,9 +25,10 @@ from django.conf import settings
 from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 
-from burrow.subscriptions.delivery.dispatch import WAKE_SIGNAL, dispatch, local_pool
+from burrow.subscriptions.delivery.dispatch import dispatch, local_pool
 from burrow.subscriptions.models import Subscription, SubscriptionDelivery
 from burrow.subscriptions.schedule import RRULE_FIELDS, Schedule
+from burrow.supervisor import WAKE_SIGNAL
 
 logger = logging.getLogger("burrow.scheduler")
 
