@@ -22,6 +22,8 @@ def chart_kind(result: Any, display: str | None) -> str:
     if not result:
         return "empty"
     if _is_series(result):
+        if not any(series["data"] for series in result):
+            return "empty"  # series without a single point: "no data yet", not blank axes
         return "bar" if display and "bar" in display.lower() else "line"
     return "table"
 

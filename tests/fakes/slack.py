@@ -12,14 +12,16 @@ from werkzeug.wrappers import Request, Response
 class FakeSlack:
     calls: list[dict] = field(default_factory=list)
     error: str | None = None  # answer ok=false with this error
+    fail_calls: dict[int, str] = field(default_factory=dict)  # call number (1-based) → error, answered once
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     def handle(self, request: Request) -> Response:
         body = json.loads(request.get_data() or b"{}")
         body["authorization"] = request.headers.get("Authorization")
         self.calls.append(body)
-        if self.error:
-            answer = {"ok": False, "error": self.error}
+        error = self.fail_calls.pop(len(self.calls), None) or self.error
+        if error:
+            answer = {"ok": False, "error": error}
         else:
             answer = {"ok": True, "channel": body.get("channel"), "ts": f"1700000000.{next(self._ts):06d}"}
         return Response(json.dumps(answer), content_type="application/json")

@@ -79,6 +79,29 @@ def test_slack_report_posts_first_chart_in_the_message_and_the_rest_in_the_threa
     )
 
 
+def test_a_retried_slack_thread_reply_does_not_post_the_main_message_again(tenant, fake_slack):
+    dashboard = Dashboard.objects.create(team=tenant.team, name="KPIs")
+    for i in range(3):
+        insight = Insight.objects.create(team=tenant.team, name=f"KPI {i}", result=SERIES)
+        DashboardTile.objects.create(dashboard=dashboard, insight=insight, layouts={"sm": {"y": i, "x": 0}})
+    fake_slack.fail_calls = {2: "ratelimited"}  # the first thread reply is refused once
+    sub = make_subscription(
+        tenant,
+        insight=None,
+        dashboard=dashboard,
+        target_type="slack",
+        target_value="C123|#general",
+        integration=slack_integration(tenant),
+    )
+    delivery = deliver_due(sub)
+    assert delivery.status == "completed", delivery.error
+    assert delivery.recipient_results[0]["attempts"] == 2
+    main_posts = [c for c in fake_slack.calls if "thread_ts" not in c]
+    replies = [c["text"] for c in fake_slack.calls if "thread_ts" in c]
+    assert len(main_posts) == 1
+    assert replies == ["KPI 1", "KPI 1", "KPI 2"]  # the refused reply, its retry, then the next one
+
+
 def test_slack_without_integration_or_with_a_channel_error_fails_permanently(tenant, fake_slack):
     no_integration = deliver_due(make_subscription(tenant, target_type="slack", target_value="C1|#x"))
     assert no_integration.status == "failed" and "No Slack integration" in no_integration.error["message"]

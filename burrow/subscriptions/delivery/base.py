@@ -49,6 +49,8 @@ class Report:
     summary: str
     insights: list[ReportInsight] = field(default_factory=list)
     total_insight_count: int = 0
+    # Per-recipient progress a channel keeps between retries of one send (Slack: messages already posted).
+    channel_state: dict = field(default_factory=dict)
 
     @property
     def is_invite(self) -> bool:

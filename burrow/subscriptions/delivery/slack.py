@@ -111,28 +111,38 @@ class SlackChannel(Channel):
         return [channel] if channel else []
 
     def send(self, recipient: str, report: Report) -> None:
+        """Posts the main message, then each thread reply. A retry after a failed reply resumes where it
+        stopped (progress is kept on the report), so the channel never sees the main message twice."""
         token = slack_token(report.subscription)
-        main = post_message(
-            token,
-            {
-                "channel": recipient,
-                "blocks": main_blocks(report),
-                "text": _headline(report).split("\n")[0],
-            },
+        progress = report.channel_state.setdefault(recipient, {"ts": None, "posted": 0})
+        for index, payload in enumerate(_messages(recipient, report)):
+            if index < progress["posted"]:
+                continue
+            if index > 0:
+                payload["thread_ts"] = progress["ts"]
+            answer = post_message(token, payload)
+            if index == 0:
+                progress["ts"] = answer.get("ts")
+            progress["posted"] = index + 1
+
+
+def _messages(channel: str, report: Report) -> list[dict]:
+    headline = _headline(report).split("\n")[0]
+    messages = [{"channel": channel, "blocks": main_blocks(report), "text": headline}]
+    messages += [
+        {"channel": channel, "blocks": [_insight_block(item)], "text": item.name}
+        for item in report.insights[1:]
+    ]
+    if report.showing_note:
+        note = (
+            f"Showing {len(report.insights)} of {report.total_insight_count} Insights. "
+            f"<{with_utm(report.resource_url, 'slack')}|View the rest in PostHog>"
         )
-        thread = {"channel": recipient, "thread_ts": main.get("ts")}
-        for item in report.insights[1:]:
-            post_message(token, {**thread, "blocks": [_insight_block(item)], "text": item.name})
-        if report.showing_note:
-            note = (
-                f"Showing {len(report.insights)} of {report.total_insight_count} Insights. "
-                f"<{with_utm(report.resource_url, 'slack')}|View the rest in PostHog>"
-            )
-            post_message(
-                token,
-                {
-                    **thread,
-                    "text": note,
-                    "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": note}}],
-                },
-            )
+        messages.append(
+            {
+                "channel": channel,
+                "text": note,
+                "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": note}}],
+            }
+        )
+    return messages

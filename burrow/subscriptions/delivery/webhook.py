@@ -87,13 +87,17 @@ class WebhookChannel(Channel):
             **target.headers,
         }
         try:
-            with httpx.Client(timeout=TIMEOUT, follow_redirects=False) as client:
-                response = client.post(
-                    target.url, content=body, headers=headers, extensions=target.extensions
-                )
+            # Streamed and closed unread: only the status matters, and a huge or endless body must not
+            # hold a delivery thread or its memory.
+            with (
+                httpx.Client(timeout=TIMEOUT, follow_redirects=False) as client,
+                client.stream(
+                    "POST", target.url, content=body, headers=headers, extensions=target.extensions
+                ) as response,
+            ):
+                status = response.status_code
         except httpx.HTTPError as exc:
             raise TransientError(f"Webhook unreachable: {exc}") from exc
-        status = response.status_code
         if 200 <= status < 300:
             return
         if status in (408, 429) or status >= 500:
