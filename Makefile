@@ -28,7 +28,7 @@ test: $(STAMP) lint
 	$(BIN)/pytest
 	@if $(BIN)/python -m burrow.devtools pg-available; then \
 		echo "== PostgreSQL found on 127.0.0.1:5432: running the suite again on PostgreSQL =="; \
-		DATABASE_URL=$(PG_URL) $(BIN)/pytest; \
+		DATABASE_URL=$(PG_URL) BURROW_FUZZ_EXAMPLES=$${BURROW_FUZZ_EXAMPLES:-6} $(BIN)/pytest; \
 	else \
 		echo "== PostgreSQL not reachable on 127.0.0.1:5432: PostgreSQL run skipped =="; \
 	fi

@@ -64,7 +64,7 @@ def prepare(pg: str, count: int, insights: int) -> None:
 
     from burrow.analytics.models import Insight
     from burrow.core.bootstrap import bootstrap
-    from burrow.subscriptions.delivery.content import stored_asset
+    from burrow.subscriptions.delivery.content import stored_picture
     from burrow.subscriptions.models import Subscription
 
     call_command("migrate", verbosity=0)
@@ -73,7 +73,7 @@ def prepare(pg: str, count: int, insights: int) -> None:
     charts = [Insight.objects.create(team=team, name=f"Insight {i}", result=series) for i in range(insights)]
     started = time.perf_counter()
     for insight in charts:
-        stored_asset(insight)
+        stored_picture(insight)
     print(f"first render: {(time.perf_counter() - started) * 1000 / insights:.1f} ms per chart (then shared)")
     now = timezone.now()
     Subscription.objects.bulk_create(

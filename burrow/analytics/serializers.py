@@ -1,5 +1,3 @@
-from functools import cached_property
-
 from django.db import transaction
 from rest_framework import serializers
 
@@ -10,20 +8,18 @@ TILE_INSIGHT_FIELDS = ("id", "short_id", "name", "derived_name", "deleted")
 PREFETCHED_TILES = "prefetched_tiles"  # where DashboardViewSet's queryset puts a dashboard's tiles
 
 
-class TileInsightSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Insight
-        fields = list(TILE_INSIGHT_FIELDS)
-        read_only_fields = fields
+def tile_representation(tile: DashboardTile) -> dict:
+    """A live tile as a dashboard shows it: its id, a summary of its insight, its layouts.
 
-
-class DashboardTileSerializer(serializers.ModelSerializer):
-    insight = TileInsightSerializer(read_only=True)
-
-    class Meta:
-        model = DashboardTile
-        fields = ["id", "insight", "layouts"]
-        read_only_fields = fields
+    Built directly rather than through a ModelSerializer: every value is a column already in its JSON form
+    (ids, strings or null, booleans, a JSON column), so DRF's per-field dispatch would produce the same dict
+    at several times the cost, and a 100-dashboard page shows 400 tiles."""
+    insight = tile.insight
+    return {
+        "id": tile.id,
+        "insight": {name: getattr(insight, name) for name in TILE_INSIGHT_FIELDS},
+        "layouts": tile.layouts,
+    }
 
 
 class DashboardSerializer(serializers.ModelSerializer):
@@ -35,12 +31,6 @@ class DashboardSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "description", "deleted", "created_at", "created_by", "tiles"]
         read_only_fields = ["id", "created_at", "created_by", "tiles"]
 
-    @cached_property
-    def _tile_serializer(self) -> DashboardTileSerializer:
-        # One tile serializer per dashboard serializer (a list reuses it for every row): building a
-        # serializer's fields costs more than using them.
-        return DashboardTileSerializer()
-
     def get_tiles(self, dashboard: Dashboard) -> list[dict]:
         # Uses the prefetched tiles: no query per dashboard.
         tiles = getattr(dashboard, PREFETCHED_TILES, None)
@@ -50,7 +40,7 @@ class DashboardSerializer(serializers.ModelSerializer):
             (t for t in tiles if not t.deleted and not t.insight.deleted),
             key=lambda t: t.layout_position,
         )
-        return [self._tile_serializer.to_representation(tile) for tile in tiles]
+        return [tile_representation(tile) for tile in tiles]
 
     def create(self, validated_data):
         return Dashboard.objects.create(

@@ -1,6 +1,9 @@
 """What a delivery shows: the insight (or up to six dashboard tiles in layout order) with stored pictures."""
 
 import logging
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core import signing
@@ -30,17 +33,40 @@ def asset_id_from_token(token: str) -> int | None:
     return value if isinstance(value, int) else None
 
 
-def stored_asset(insight: Insight) -> ExportedAsset:
+@dataclass(frozen=True)
+class StoredPicture:
+    asset_id: int
+    png: bytes
+
+
+# Stored pictures never change (a new result gets a new content hash) and go only with their insight, so
+# each process keeps the latest few: thousands of deliveries of one report read the picture once.
+_PICTURE_CACHE_SIZE = 64
+_pictures: OrderedDict[tuple[int, str], StoredPicture] = OrderedDict()
+_pictures_lock = threading.Lock()
+
+
+def stored_picture(insight: Insight) -> StoredPicture:
     """The insight's picture for its current data: drawn once, shared by every subscription until it changes."""
     display = display_of(insight.query)
     digest = content_hash(insight.display_name, insight.result, display)
+    key = (insight.id, digest)
+    with _pictures_lock:
+        if key in _pictures:
+            _pictures.move_to_end(key)
+            return _pictures[key]
     asset = ExportedAsset.objects.filter(insight=insight, content_hash=digest).first()
     if asset is None:
         png = render_png(insight.display_name, insight.result, display)
         asset = ExportedAsset.objects.create(
             team_id=insight.team_id, insight=insight, content_hash=digest, content=png
         )
-    return asset
+    picture = StoredPicture(asset.id, bytes(asset.content))
+    with _pictures_lock:
+        _pictures[key] = picture
+        if len(_pictures) > _PICTURE_CACHE_SIZE:
+            _pictures.popitem(last=False)
+    return picture
 
 
 def report_insights(subscription: Subscription) -> tuple[list[Insight], int]:
@@ -80,8 +106,12 @@ def build_report(delivery: SubscriptionDelivery) -> Report:
             result=insight.result,
         )
         try:
-            asset = stored_asset(insight)
-            item.asset_id, item.png, item.image_url = asset.id, bytes(asset.content), asset_url(asset.id)
+            picture = stored_picture(insight)
+            item.asset_id, item.png, item.image_url = (
+                picture.asset_id,
+                picture.png,
+                asset_url(picture.asset_id),
+            )
         except Exception as exc:  # a picture that cannot be drawn must not stop the report
             logger.exception(
                 "insight export failed", extra={"insight_id": insight.id, "delivery_id": str(delivery.id)}

@@ -5,15 +5,16 @@ cannot be handed over keeps its lease and is picked up again by the scheduler on
 
 import logging
 import os
-import signal
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import close_old_connections, connection
 from django.utils import timezone
+
+from burrow.supervisor import WAKE_SIGNAL
 
 logger = logging.getLogger(__name__)
 
@@ -25,16 +26,30 @@ class LocalPool:
         self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="delivery")
         self.slots = threading.BoundedSemaphore(threads * 4)
         self.pending: set[Future] = set()
+        self.running = 0
         self.lock = threading.Lock()
 
     def submit(self, delivery_id: str, block: bool) -> bool:
         if not self.slots.acquire(blocking=block):
             return False
-        future = self.executor.submit(_run_in_thread, delivery_id)
+        future = self.executor.submit(self._run, delivery_id)
         with self.lock:
             self.pending.add(future)
         future.add_done_callback(self._done)
         return True
+
+    def _run(self, delivery_id: str) -> None:
+        with self.lock:
+            self.running += 1
+        try:
+            _run_in_thread(delivery_id, keep_connection=self._has_waiting_work)
+        finally:
+            with self.lock:
+                self.running -= 1
+
+    def _has_waiting_work(self) -> bool:
+        with self.lock:
+            return len(self.pending) > self.running
 
     def _done(self, future: Future) -> None:
         self.slots.release()
@@ -50,7 +65,7 @@ class LocalPool:
         concurrent.futures.wait(futures, timeout=timeout)
 
 
-def _run_in_thread(delivery_id: str) -> None:
+def _run_in_thread(delivery_id: str, keep_connection: Callable[[], bool]) -> None:
     from burrow.subscriptions.delivery.engine import run_delivery
 
     close_old_connections()
@@ -59,7 +74,12 @@ def _run_in_thread(delivery_id: str) -> None:
     except Exception:
         logger.exception("delivery thread failed", extra={"delivery_id": delivery_id})
     finally:
-        connection.close()
+        # While deliveries wait, the thread keeps its connection (within CONN_MAX_AGE): connecting anew
+        # for each one cost PostgreSQL a backend process per mail. An idle thread holds none.
+        if keep_connection():
+            close_old_connections()
+        else:
+            connection.close()
 
 
 _pool: LocalPool | None = None
@@ -75,9 +95,6 @@ def local_pool() -> LocalPool:
 
 
 SCHEDULER_PID_VARIABLE = "BURROW_SCHEDULER_PID"
-# Ignored by default, unlike SIGUSR1: a wake-up that arrives before the scheduler installed its handler
-# (while it starts) cannot kill it.
-WAKE_SIGNAL = signal.SIGURG
 
 
 def _hand_to_scheduler(ids: list[str]) -> bool:

@@ -39,6 +39,8 @@ class Outcome:
     status: str
     error: dict | None = None
     results: list[dict] = field(default_factory=list)
+    # Progress not saved yet (the last recipient's result): written together with the final status.
+    unsaved: dict = field(default_factory=dict)
 
 
 def lease_deadline():
@@ -70,6 +72,7 @@ def run_delivery(delivery_id: str) -> str | None:
         finished_at=timezone.now(),
         lease_expires_at=None,
         last_updated_at=timezone.now(),
+        **outcome.unsaved,
     ):
         return None
     logger.info(
@@ -81,14 +84,10 @@ def run_delivery(delivery_id: str) -> str | None:
 
 
 def _claim(delivery_id: str) -> SubscriptionDelivery | None:
+    # Only the relations every delivery reads: PostgreSQL spent ~8 ms planning the 7-table join this was,
+    # more than running it. The creator (invites) and the Slack integration load when used.
     delivery = (
-        SubscriptionDelivery.objects.select_related(
-            "subscription__insight",
-            "subscription__dashboard",
-            "subscription__integration",
-            "subscription__created_by",
-            "subscription__team",
-        )
+        SubscriptionDelivery.objects.select_related("subscription__insight", "subscription__dashboard")
         .filter(id=delivery_id, status=Status.STARTING)
         .first()
     )
@@ -138,20 +137,27 @@ def _deliver(delivery: SubscriptionDelivery) -> Outcome:
     pending = [r for r in recipients if r not in served]
     if not recipients:
         return Outcome(Status.SKIPPED, {"message": "No new recipients.", "type": "skipped"})
+    unsaved: dict = {}
     if pending:
         report = build_report(delivery)
-        for recipient in pending:
+        for index, recipient in enumerate(pending):
             results.append(_send(channel, recipient, report))
-            _save(delivery, recipient_results=results, content_snapshot=snapshot(report))
+            if index < len(pending) - 1:
+                _save(delivery, recipient_results=results, content_snapshot=snapshot(report))
+        # Each outcome is saved as it happens; the last one goes out with the final status (one write
+        # fewer per delivery, and a crash in between re-sends that recipient either way).
+        unsaved = {"recipient_results": results, "content_snapshot": snapshot(report)}
     failures = [r for r in results if r["status"] != "success"]
     if not failures:
-        return Outcome(Status.COMPLETED, None, results)
+        return Outcome(Status.COMPLETED, None, results, unsaved)
     error = {
         "message": f"{len(failures)} of {len(results)} recipients failed: {failures[0]['error']}",
         "type": "delivery_failed",
     }
     # One unreachable recipient must not stop a report the others received.
-    return Outcome(Status.FAILED if len(failures) == len(results) else Status.COMPLETED, error, results)
+    return Outcome(
+        Status.FAILED if len(failures) == len(results) else Status.COMPLETED, error, results, unsaved
+    )
 
 
 def _send(channel: Channel, recipient: str, report: Report) -> dict:
