@@ -142,6 +142,7 @@ DELIVERY_LEASE_SECONDS = float(os.environ.get("BURROW_DELIVERY_LEASE_SECONDS", "
 DELIVERY_RETRY_DELAY = float(os.environ.get("BURROW_DELIVERY_RETRY_DELAY", "2"))
 DELIVERY_MAX_ATTEMPTS = 3
 DELIVERY_AUTO_DISABLE_AFTER = 5
+DELIVERY_MAX_RUNS = 5  # a delivery whose worker died this many times is recorded as failed
 SCHEDULER_BATCH_SIZE = int(os.environ.get("BURROW_SCHEDULER_BATCH_SIZE", "500"))
 ASSET_URL_MAX_AGE = int(os.environ.get("BURROW_ASSET_URL_MAX_AGE", str(30 * 24 * 3600)))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

@@ -159,8 +159,12 @@ class SubscriptionDelivery(models.Model):
         SKIPPED = "skipped"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="deliveries")
-    team = models.ForeignKey("core.Team", on_delete=models.CASCADE, related_name="+")
+    # No single-column FK indexes: the (subscription, -created_at) and (team, -created_at) indexes serve
+    # those look-ups, and every index slows the scheduler's batch inserts.
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.CASCADE, related_name="deliveries", db_index=False
+    )
+    team = models.ForeignKey("core.Team", on_delete=models.CASCADE, related_name="+", db_index=False)
     idempotency_key = models.CharField(max_length=255, unique=True)
     trigger_type = models.CharField(max_length=20, choices=Trigger.choices)
     scheduled_at = models.DateTimeField(null=True, blank=True)
@@ -175,6 +179,9 @@ class SubscriptionDelivery(models.Model):
     error = models.JSONField(null=True, blank=True)
     attempts = models.IntegerField(default=0)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
+    # True from each hand-out to a worker until one worker claims it: a second copy of the same hand-out
+    # (a redelivered task, a recovery racing a slow worker) finds it claimed and sends nothing.
+    claimable = models.BooleanField(default=True, db_default=True)
     created_at = models.DateTimeField(default=timezone.now)
     last_updated_at = models.DateTimeField(auto_now=True)
     finished_at = models.DateTimeField(null=True, blank=True)

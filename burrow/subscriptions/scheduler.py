@@ -198,32 +198,51 @@ def claim_batch(now: datetime, size: int) -> tuple[list[str], int, int]:
     with transaction.atomic():
         rows = _due_batch(now, size)
         for row in rows:
-            row["slot"], row["next"] = _slots(row, now)
+            try:
+                row["slot"], row["next"] = _slots(row, now)
+            except (ValueError, OverflowError, TypeError, KeyError):
+                # A rule that cannot be computed must not stall the rows behind it: it stops here.
+                logger.exception("subscription schedule failed", extra={"subscription_id": row["id"]})
+                row["slot"], row["next"] = None, None
         won = _compare_and_set([(r["id"], r["next_delivery_date"], r["next"]) for r in rows])
         claimed = [r for r in rows if r["id"] in won]
         # A subscription whose insight or dashboard was deleted moves on without a delivery.
-        live = [r for r in claimed if not r["insight__deleted"] and not r["dashboard__deleted"]]
+        live = [
+            r
+            for r in claimed
+            if r["slot"] is not None and not r["insight__deleted"] and not r["dashboard__deleted"]
+        ]
         ids = _insert_deliveries(live, now)
     return ids, len(rows), len(claimed) - len(live)
 
 
 def recover_expired(now: datetime, size: int) -> list[str]:
-    """Takes over deliveries still `starting` after their lease: their worker died."""
+    """Hands out again deliveries still `starting` after their lease (their worker died, or the hand-over
+    was lost); one that has already been started DELIVERY_MAX_RUNS times is given up as failed, so a
+    delivery that kills its process is not retried forever."""
+    Status = SubscriptionDelivery.Status
     # Oldest lease first, in the order of delivery_starting_lease_idx (not the model's -created_at).
     expired = (
-        SubscriptionDelivery.objects.filter(
-            status=SubscriptionDelivery.Status.STARTING, lease_expires_at__lt=now
-        )
+        SubscriptionDelivery.objects.filter(status=Status.STARTING, lease_expires_at__lt=now)
         .order_by("lease_expires_at")
-        .values_list("id", "lease_expires_at")[:size]
+        .values_list("id", "lease_expires_at", "attempts")[:size]
     )
     lease = now + timedelta(seconds=settings.DELIVERY_LEASE_SECONDS)
     taken = []
-    for delivery_id, old in list(expired):
+    for delivery_id, old, attempts in list(expired):
         rows = SubscriptionDelivery.objects.filter(
-            id=delivery_id, status=SubscriptionDelivery.Status.STARTING, lease_expires_at=old
+            id=delivery_id, status=Status.STARTING, lease_expires_at=old
         )
-        if rows.update(lease_expires_at=lease):
+        if attempts >= settings.DELIVERY_MAX_RUNS:
+            gave_up = {
+                "message": f"Gave up after {attempts} attempts: the process running it stopped every time.",
+                "type": "gave_up",
+            }
+            if rows.update(status=Status.FAILED, error=gave_up, finished_at=now, lease_expires_at=None):
+                logger.error(
+                    "delivery given up", extra={"delivery_id": str(delivery_id), "attempts": attempts}
+                )
+        elif rows.update(lease_expires_at=lease, claimable=True):
             taken.append(str(delivery_id))
     return taken
 

@@ -12,9 +12,11 @@ from datetime import timedelta
 import pytest
 from django.db import connection, connections
 from django.utils import timezone
+from werkzeug.wrappers import Response
 
 from burrow.analytics.models import Insight
 from burrow.subscriptions.delivery.dispatch import SCHEDULER_PID_VARIABLE, LocalPool
+from burrow.subscriptions.delivery.engine import run_delivery
 from burrow.subscriptions.models import Subscription, SubscriptionDelivery
 from burrow.subscriptions.scheduler import tick
 from tests.factories import make_subscription
@@ -155,3 +157,65 @@ def test_web_worker_hands_a_test_delivery_to_the_scheduler_process(tenant, setti
         scheduler.wait(timeout=20)
         controller.stop()
     assert [m["To"] for m in sink.messages] == ["boss@example.com"]
+
+
+def test_a_second_hand_out_of_a_running_delivery_sends_nothing(tenant, httpserver, settings):
+    """A redelivered task or a recovery racing a slow worker must not start a parallel run."""
+    settings.WEBHOOK_ALLOW_PRIVATE = True
+    entered, release, posts = threading.Event(), threading.Event(), []
+
+    def slow_endpoint(request):
+        posts.append(request.get_data())
+        entered.set()
+        release.wait(20)
+        return Response("", status=204)
+
+    httpserver.expect_request("/hook", method="POST").respond_with_handler(slow_endpoint)
+    [sub] = make_due(tenant, 1, target_type="webhook", target_value=httpserver.url_for("/hook"))
+    handed: list[str] = []
+    tick(dispatcher=lambda ids: handed.extend(ids) or len(ids))
+    [delivery_id] = handed
+
+    def worker() -> None:
+        try:
+            run_delivery(delivery_id)
+        finally:
+            connections.close_all()
+
+    first = threading.Thread(target=worker)
+    first.start()
+    try:
+        assert entered.wait(20)
+        assert run_delivery(delivery_id) is None  # the same hand-out again: already claimed
+    finally:
+        release.set()
+        first.join(timeout=30)
+    delivery = SubscriptionDelivery.objects.get(id=delivery_id)
+    assert delivery.status == "completed" and delivery.attempts == 1
+    assert len(posts) == 1
+
+
+def test_a_delivery_that_keeps_killing_its_worker_is_given_up(tenant, settings):
+    [sub] = make_due(tenant, 1)
+    tick(dispatcher=lambda ids: len(ids))
+    SubscriptionDelivery.objects.update(
+        attempts=settings.DELIVERY_MAX_RUNS,
+        claimable=False,
+        lease_expires_at=timezone.now() - timedelta(seconds=1),
+    )
+    handed: list[str] = []
+    assert tick(dispatcher=lambda ids: handed.extend(ids) or len(ids)).recovered == 0
+    delivery = SubscriptionDelivery.objects.get(subscription=sub)
+    assert handed == [] and delivery.status == "failed" and delivery.error["type"] == "gave_up"
+
+
+def test_a_schedule_that_cannot_be_computed_does_not_stall_the_others(tenant):
+    broken, healthy = make_due(tenant, 2)
+    Subscription.objects.filter(id=broken.id).update(
+        frequency="fortnightly", next_delivery_date=timezone.now() - timedelta(hours=1)
+    )
+    handed: list[str] = []
+    result = tick(dispatcher=lambda ids: handed.extend(ids) or len(ids))
+    assert result.claimed == 1 and result.skipped == 1
+    assert SubscriptionDelivery.objects.get(id=handed[0]).subscription_id == healthy.id
+    assert Subscription.objects.get(id=broken.id).next_delivery_date is None
