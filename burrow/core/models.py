@@ -13,7 +13,11 @@ def generate_distinct_id() -> str:
 
 
 def generate_key_id() -> str:
-    return secrets.token_urlsafe(24)
+    # Never starting with "-": operators pass it on the command line (`burrow keys revoke ID`).
+    while True:
+        key_id = secrets.token_urlsafe(24)
+        if key_id[0] != "-":
+            return key_id
 
 
 class Organization(models.Model):
