@@ -1,5 +1,4 @@
 from django.db.models import Prefetch
-from rest_framework import mixins, viewsets
 
 from burrow.analytics.models import Dashboard, DashboardTile, Insight
 from burrow.analytics.serializers import (
@@ -8,23 +7,7 @@ from burrow.analytics.serializers import (
     DashboardSerializer,
     InsightSerializer,
 )
-from burrow.core.softdelete import SoftDeleteViewSetMixin
-from burrow.core.tenancy import TenantViewSetMixin
-
-
-class _SoftDeleteModelViewSet(
-    TenantViewSetMixin,
-    SoftDeleteViewSetMixin,
-    mixins.ListModelMixin,
-    mixins.CreateModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.UpdateModelMixin,
-    mixins.DestroyModelMixin,
-    viewsets.GenericViewSet,
-):
-    def get_queryset(self):
-        return self.filter_deleted(super().get_queryset())
-
+from burrow.core.softdelete import SoftDeleteModelViewSet
 
 # Tiles load only what DashboardSerializer shows of them: an insight's `query` and cached `result`
 # can be large and are not part of a dashboard's representation. They land in a plain list (`to_attr`):
@@ -39,7 +22,7 @@ _DASHBOARD_TILES = DashboardTile.objects.select_related("insight").only(
 )
 
 
-class DashboardViewSet(_SoftDeleteModelViewSet):
+class DashboardViewSet(SoftDeleteModelViewSet):
     scope_object = "dashboard"
     serializer_class = DashboardSerializer
     queryset = (
@@ -49,7 +32,7 @@ class DashboardViewSet(_SoftDeleteModelViewSet):
     )
 
 
-class InsightViewSet(_SoftDeleteModelViewSet):
+class InsightViewSet(SoftDeleteModelViewSet):
     scope_object = "insight"
     serializer_class = InsightSerializer
     queryset = (

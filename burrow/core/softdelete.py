@@ -1,8 +1,11 @@
 """Soft-deletable resources: no hard DELETE, `deleted` set by PATCH, lists hide deleted rows."""
 
 from django.db.models import QuerySet
+from rest_framework import mixins, viewsets
 from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.response import Response
+
+from burrow.core.tenancy import TenantViewSetMixin
 
 HARD_DELETE_FORBIDDEN = (
     'Hard delete of this model is not allowed. Use a patch API call to set "deleted" to true'
@@ -29,3 +32,20 @@ class SoftDeleteViewSetMixin:
         if requested is None:
             return queryset.filter(deleted=False)
         return queryset.filter(deleted=str_to_bool(requested))
+
+
+class SoftDeleteModelViewSet(
+    TenantViewSetMixin,
+    SoftDeleteViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """A tenant resource with list/create/retrieve/update and soft delete (dashboards, insights,
+    subscriptions)."""
+
+    def get_queryset(self) -> QuerySet:
+        return self.filter_deleted(super().get_queryset())

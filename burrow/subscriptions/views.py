@@ -1,11 +1,11 @@
 """`/api/projects/:id/subscriptions/` (and the environments twin) and the public `/unsubscribe` link."""
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import render
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import serializers
 from rest_framework.filters import SearchFilter
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer, StaticHTMLRenderer
@@ -14,8 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from burrow.analytics.models import Insight
-from burrow.core.softdelete import HARD_DELETE_FORBIDDEN, SoftDeleteViewSetMixin
-from burrow.core.tenancy import TenantViewSetMixin
+from burrow.core.softdelete import HARD_DELETE_FORBIDDEN, SoftDeleteModelViewSet
 from burrow.subscriptions.delivery_views import DeliveryActionsMixin
 from burrow.subscriptions.filters import StableOrderingFilter, SubscriptionFilterBackend
 from burrow.subscriptions.models import Subscription
@@ -42,17 +41,7 @@ PREVIEW_PARAMETER = OpenApiParameter(
     ),
     destroy=extend_schema(responses={405: OpenApiResponse(description=HARD_DELETE_FORBIDDEN)}),
 )
-class SubscriptionViewSet(
-    DeliveryActionsMixin,
-    TenantViewSetMixin,
-    SoftDeleteViewSetMixin,
-    mixins.ListModelMixin,
-    mixins.CreateModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.UpdateModelMixin,
-    mixins.DestroyModelMixin,
-    viewsets.GenericViewSet,
-):
+class SubscriptionViewSet(DeliveryActionsMixin, SoftDeleteModelViewSet):
     scope_object = "subscription"
     serializer_class = SubscriptionSerializer
     queryset = Subscription.objects.select_related("created_by").prefetch_related(
@@ -62,9 +51,6 @@ class SubscriptionViewSet(
     search_fields = ["title", "insight__name", "insight__derived_name", "dashboard__name"]
     ordering_fields = ["created_at", "next_delivery_date", "title", "created_by__email"]
     ordering = ["-created_at"]
-
-    def get_queryset(self) -> QuerySet:
-        return self.filter_deleted(super().get_queryset())
 
     def get_serializer_class(self):
         if self.action == "retrieve":
