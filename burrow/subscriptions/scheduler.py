@@ -11,6 +11,7 @@ Every tick:
 4. Claimed deliveries go to the workers (thread pool or Celery), batch by batch, so memory stays flat."""
 
 import functools
+import json
 import logging
 import signal
 import threading
@@ -60,7 +61,7 @@ _DELIVERY_COLUMNS = (
     "created_at",
     "last_updated_at",
 )
-# PostgreSQL types of _DELIVERY_COLUMNS, for the column arrays of the batch INSERT.
+# PostgreSQL types of _DELIVERY_COLUMNS, for the JSON row source of the batch INSERT.
 _DELIVERY_TYPES = (
     "uuid",
     "bigint",
@@ -114,11 +115,12 @@ def _slots_of(schedule: Schedule, old: datetime, now: datetime) -> tuple[datetim
 def _rows_source(types: tuple[str, ...], rows: list[tuple]) -> tuple[str, list]:
     """A row source for `rows`, usable as `INSERT … <source>` or `WITH v AS (<source>)`.
 
-    On PostgreSQL one array per column (`unnest`): a VALUES list of 500 rows × 15 columns has 7,500
-    placeholders, and converting that query costs psycopg more than the database spends running it."""
+    On PostgreSQL the batch travels as one JSON document: a VALUES list of 500 rows × 15 columns has
+    7,500 placeholders, and psycopg's client-side quoting of those (or of one array per column) cost more
+    than the database spends running the statement; `json.dumps` is C."""
     if connection.vendor == "postgresql":
-        arrays = ", ".join(f"%s::{t}[]" for t in types)
-        return f"SELECT * FROM unnest({arrays})", [list(column) for column in zip(*rows, strict=True)]
+        columns = ", ".join(f"(e->>{i})::{t}" for i, t in enumerate(types))
+        return f"SELECT {columns} FROM json_array_elements(%s::json) AS e", [json.dumps(rows, default=str)]
     row = "(" + ", ".join(["%s"] * len(types)) + ")"
     return "VALUES " + ", ".join([row] * len(rows)), [p for r in rows for p in r]
 
