@@ -79,6 +79,10 @@ def arm(due: int) -> None:
             """,
             [due],
         )
+        # Rows fall due by time passing, a day or so after their last claim wrote them: by then autovacuum
+        # has cleared the old row versions. Without this the tick would walk the dead index entries the
+        # UPDATE above just left, which production never sees.
+        cursor.execute("VACUUM subscriptions_subscription, subscriptions_subscriptiondelivery")
 
 
 def timed_tick() -> tuple[float, int]:

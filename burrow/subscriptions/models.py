@@ -34,7 +34,11 @@ class Subscription(models.Model):
         SATURDAY = "saturday"
         SUNDAY = "sunday"
 
-    team = models.ForeignKey("core.Team", on_delete=models.CASCADE, related_name="subscriptions")
+    # No single-column index: subscription_team_list_idx starts with team. Each index costs the scheduler,
+    # whose every claim rewrites the row in all of them (next_delivery_date is indexed, so no HOT update).
+    team = models.ForeignKey(
+        "core.Team", on_delete=models.CASCADE, related_name="subscriptions", db_index=False
+    )
     dashboard = models.ForeignKey("analytics.Dashboard", on_delete=models.CASCADE, null=True, blank=True)
     insight = models.ForeignKey("analytics.Insight", on_delete=models.CASCADE, null=True, blank=True)
     dashboard_export_insights = models.ManyToManyField(
@@ -159,13 +163,13 @@ class SubscriptionDelivery(models.Model):
         SKIPPED = "skipped"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    # No single-column FK indexes: the (subscription, -created_at) and (team, -created_at) indexes serve
-    # those look-ups, and every index slows the scheduler's batch inserts.
+    # Few indexes: every one slows the scheduler's batch inserts. (subscription, -created_at) serves the
+    # delivery log; look-ups by team alone happen only when a whole team is deleted.
     subscription = models.ForeignKey(
         Subscription, on_delete=models.CASCADE, related_name="deliveries", db_index=False
     )
     team = models.ForeignKey("core.Team", on_delete=models.CASCADE, related_name="+", db_index=False)
-    idempotency_key = models.CharField(max_length=255, unique=True)
+    idempotency_key = models.CharField(max_length=255)  # unique: see Meta (no extra LIKE index)
     trigger_type = models.CharField(max_length=20, choices=Trigger.choices)
     scheduled_at = models.DateTimeField(null=True, blank=True)
     target_type = models.CharField(max_length=10)
@@ -188,9 +192,12 @@ class SubscriptionDelivery(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            # A constraint, not `unique=True`: on PostgreSQL that would add a second (LIKE) index.
+            models.UniqueConstraint(fields=["idempotency_key"], name="delivery_idempotency_key_unique"),
+        ]
         indexes = [
             models.Index(fields=["subscription", "-created_at"], name="delivery_sub_created_idx"),
-            models.Index(fields=["team", "-created_at"], name="delivery_team_created_idx"),
             # Recovery scan: deliveries still starting whose worker lease ran out.
             models.Index(
                 fields=["lease_expires_at"],
