@@ -118,6 +118,8 @@ SPECTACULAR_SETTINGS = {
 EMAIL_URL = os.environ.get("BURROW_EMAIL_URL", "")
 EMAIL_FROM = os.environ.get("BURROW_EMAIL_FROM", "Burrow <burrow@localhost>")
 BROKER_URL = os.environ.get("BURROW_BROKER_URL", "")
+# Lets several Burrow installations share one broker without taking each other's deliveries.
+BROKER_QUEUE = os.environ.get("BURROW_BROKER_QUEUE", "burrow-deliveries")
 SCHEDULER_INTERVAL = float(os.environ.get("BURROW_SCHEDULER_INTERVAL", "30"))
 WEBHOOK_ALLOW_PRIVATE = env_bool("BURROW_WEBHOOK_ALLOW_PRIVATE")
 DNS_NAMESERVERS = [s.strip() for s in os.environ.get("BURROW_DNS_NAMESERVERS", "").split(",") if s.strip()]

@@ -10,9 +10,11 @@ logger = logging.getLogger(__name__)
 app = Celery("burrow")
 app.conf.update(
     broker_url=settings.BROKER_URL or "memory://",
+    task_default_queue=settings.BROKER_QUEUE,
     task_ignore_result=True,
-    # A worker that dies mid-delivery leaves the task unacknowledged: it is redelivered, and the lease
-    # plus per-recipient results keep served recipients from getting it twice.
+    # A worker that dies mid-delivery leaves the task unacknowledged: it is redelivered (and the scheduler
+    # hands the delivery out again once its lease runs out); the claim and per-recipient results keep
+    # served recipients from getting it twice.
     task_acks_late=True,
     task_reject_on_worker_lost=True,
     worker_prefetch_multiplier=1,

@@ -1,7 +1,11 @@
 """With BURROW_BROKER_URL, deliveries run as Celery tasks on Redis (skipped when Redis is not on loopback)."""
 
+import signal
+import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -11,7 +15,8 @@ from burrow.devtools import port_open
 from burrow.subscriptions.models import Subscription, SubscriptionDelivery
 from burrow.subscriptions.scheduler import tick
 from tests.factories import make_subscription
-from tests.fakes.smtp import smtp_server_fixture  # noqa: F401
+from tests.fakes.smtp import smtp_server_fixture, start_sink  # noqa: F401
+from tests.subscriptions.processes import burrow_process, wait_for
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -26,13 +31,24 @@ def celery_worker(settings):
 
     from burrow.subscriptions.tasks import app
 
+    with (
+        own_queue(settings),
+        start_worker(app, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=10),
+    ):
+        yield
+
+
+@contextmanager
+def own_queue(settings) -> Iterator[str]:
+    """Points this process's Celery app at the test broker and a queue no other run uses."""
+    from burrow.subscriptions.tasks import app
+
     settings.BROKER_URL = BROKER
+    queue = f"burrow-test-{uuid.uuid4().hex}"
     saved = app.conf.broker_url, app.conf.task_default_queue
-    app.conf.broker_url = BROKER
-    app.conf.task_default_queue = f"burrow-test-{uuid.uuid4().hex}"  # never steal another run's tasks
+    app.conf.broker_url, app.conf.task_default_queue = BROKER, queue
     try:
-        with start_worker(app, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=10):
-            yield
+        yield queue
     finally:
         app.conf.broker_url, app.conf.task_default_queue = saved
 
@@ -47,3 +63,52 @@ def test_scheduled_delivery_runs_on_a_celery_worker(tenant, smtp_server, celery_
         time.sleep(0.1)
     assert SubscriptionDelivery.objects.get(subscription=sub).status == "completed"
     assert [m["To"] for m in smtp_server.messages] == ["celery@example.com"]
+
+
+def test_a_killed_worker_process_delivery_completes_once_after_restart(tenant, settings):
+    """SIGKILL a real `burrow worker` mid-send; once its lease runs out the scheduler hands the delivery
+    out again and a new worker finishes it, without a second mail."""
+    sink, controller = start_sink()
+    sink.stall = threading.Event()
+    sink.stall.set()
+    sub = make_subscription(tenant, target_value="boss@example.com")
+    Subscription.objects.filter(id=sub.id).update(next_delivery_date=timezone.now() - timedelta(seconds=1))
+    workers = []
+    with own_queue(settings) as queue:
+        settings.DELIVERY_LEASE_SECONDS = 2
+
+        def worker():
+            process = burrow_process(
+                ["worker", "--concurrency", "1"],
+                settings,
+                sink,
+                BURROW_BROKER_URL=BROKER,
+                BURROW_BROKER_QUEUE=queue,
+            )
+            workers.append(process)
+            return process
+
+        try:
+            first = worker()
+            assert tick().claimed == 1
+            wait_for(sink.in_data.is_set)  # the mail is being sent when the worker dies
+            first.send_signal(signal.SIGKILL)
+            first.wait(timeout=10)
+            delivery = SubscriptionDelivery.objects.get(subscription=sub)
+            assert delivery.status == "starting"
+            sink.stall.clear()
+            worker()
+
+            def finished() -> bool:
+                tick()  # recovery: hands the delivery out again once the dead worker's lease ran out
+                return SubscriptionDelivery.objects.get(id=delivery.id).status != "starting"
+
+            wait_for(finished)
+        finally:
+            for process in workers:
+                process.kill()
+                process.wait(timeout=10)
+            controller.stop()
+    delivery.refresh_from_db()
+    assert delivery.status == "completed" and delivery.attempts == 2
+    assert [m["To"] for m in sink.messages] == ["boss@example.com"]

@@ -1,16 +1,13 @@
 """The scheduler claims each slot once, however many schedulers run, and finishes deliveries whose
 worker died."""
 
-import os
 import signal
 import subprocess
-import sys
 import threading
-import time
 from datetime import timedelta
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 from django.utils import timezone
 from werkzeug.wrappers import Response
 
@@ -21,6 +18,7 @@ from burrow.subscriptions.models import Subscription, SubscriptionDelivery
 from burrow.subscriptions.scheduler import tick
 from tests.factories import make_subscription
 from tests.fakes.smtp import start_sink
+from tests.subscriptions.processes import burrow_process, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -79,34 +77,8 @@ def test_expired_lease_is_taken_over_by_the_next_tick(tenant):
     assert tick(dispatcher=lambda ids: len(ids)).recovered == 0
 
 
-def _database_url() -> str:
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
 def _scheduler_process(sink, settings, interval: float = 0.2) -> subprocess.Popen:
-    env = dict(
-        os.environ,
-        DATABASE_URL=_database_url(),
-        BURROW_DATA_DIR=str(settings.DATA_DIR),
-        BURROW_EMAIL_URL=sink.url,
-        BURROW_DELIVERY_LEASE_SECONDS="2",
-        BURROW_LOG_LEVEL="WARNING",
-    )
-    env.pop("BURROW_BROKER_URL", None)
-    return subprocess.Popen(
-        [sys.executable, "-m", "burrow.cli", "scheduler", "--interval", str(interval)], env=env
-    )
-
-
-def _wait_for(condition, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.1)
+    return burrow_process(["scheduler", "--interval", str(interval)], settings, sink)
 
 
 def test_delivery_interrupted_by_a_killed_scheduler_completes_once_after_restart(tenant, settings):
@@ -116,7 +88,7 @@ def test_delivery_interrupted_by_a_killed_scheduler_completes_once_after_restart
     [sub] = make_due(tenant, 1, target_value="boss@example.com")
     first = _scheduler_process(sink, settings)
     try:
-        _wait_for(sink.in_data.is_set)  # the mail is being sent when the process dies
+        wait_for(sink.in_data.is_set)  # the mail is being sent when the process dies
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=10)
         delivery = SubscriptionDelivery.objects.get(subscription=sub)
@@ -124,7 +96,7 @@ def test_delivery_interrupted_by_a_killed_scheduler_completes_once_after_restart
         sink.stall.clear()
         second = _scheduler_process(sink, settings)
         try:
-            _wait_for(lambda: SubscriptionDelivery.objects.get(id=delivery.id).status != "starting")
+            wait_for(lambda: SubscriptionDelivery.objects.get(id=delivery.id).status != "starting")
         finally:
             second.send_signal(signal.SIGTERM)
             second.wait(timeout=20)
@@ -150,7 +122,7 @@ def test_web_worker_hands_a_test_delivery_to_the_scheduler_process(tenant, setti
         response = tenant.client.post(tenant.url(f"subscriptions/{sub.id}/test-delivery/"))
         assert response.status_code == 202
         delivery = SubscriptionDelivery.objects.get(subscription=sub, trigger_type="manual")
-        _wait_for(lambda: SubscriptionDelivery.objects.get(id=delivery.id).status == "completed")
+        wait_for(lambda: SubscriptionDelivery.objects.get(id=delivery.id).status == "completed")
         assert scheduler.poll() is None
     finally:
         scheduler.send_signal(signal.SIGTERM)
