@@ -69,6 +69,9 @@ class Subscription(models.Model):
     # Standard Webhooks signing secret (encrypted at rest); only webhook targets use it.
     webhook_secret = models.TextField(blank=True, default="")
     consecutive_failures = models.IntegerField(default=0)
+    # Set when the subscription is auto-disabled; cleared once its creator has been told (the scheduler
+    # retries the mail while the mail server is down).
+    disabled_notice_due = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         indexes = [
@@ -79,6 +82,9 @@ class Subscription(models.Model):
                 condition=Q(deleted=False, enabled=True),
             ),
             models.Index(fields=["team", "deleted", "-created_at"], name="subscription_team_list_idx"),
+            models.Index(
+                fields=["id"], name="subscription_notice_due_idx", condition=Q(disabled_notice_due=True)
+            ),
         ]
 
     def __init__(self, *args, **kwargs) -> None:

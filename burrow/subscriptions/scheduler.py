@@ -27,6 +27,7 @@ from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 
 from burrow.subscriptions.delivery.dispatch import dispatch, local_pool
+from burrow.subscriptions.delivery.engine import send_due_disabled_notice
 from burrow.subscriptions.models import Subscription, SubscriptionDelivery
 from burrow.subscriptions.schedule import RRULE_FIELDS, Schedule
 from burrow.supervisor import WAKE_SIGNAL
@@ -71,6 +72,7 @@ class TickResult:
     skipped: int = 0
     recovered: int = 0
     batches: int = 0
+    notices: int = 0
 
 
 def _slots(row: dict, now: datetime) -> tuple[datetime, datetime | None]:
@@ -261,7 +263,20 @@ def tick(now: datetime | None = None, dispatcher: Dispatcher | None = None) -> T
     if recovered:
         send(recovered)
     result.recovered = len(recovered)
+    result.notices = send_due_notices()
     return result
+
+
+def send_due_notices(limit: int = 20) -> int:
+    """Auto-disable notices whose first sending failed; stops at the first failure (the mail server is
+    still down) so a tick never waits on many timeouts."""
+    sent = 0
+    due = Subscription.objects.filter(disabled_notice_due=True).values_list("id", flat=True)[:limit]
+    for subscription_id in list(due):
+        if not send_due_disabled_notice(subscription_id):
+            break
+        sent += 1
+    return sent
 
 
 def run_scheduler(interval: float | None = None, once: bool = False) -> None:
@@ -280,7 +295,7 @@ def run_scheduler(interval: float | None = None, once: bool = False) -> None:
         try:
             result = tick()
             elapsed_ms = round((time.monotonic() - started) * 1000, 1)
-            busy = result.claimed or result.skipped or result.recovered
+            busy = result.claimed or result.skipped or result.recovered or result.notices
             logger.log(
                 logging.INFO if busy else logging.DEBUG,
                 "scheduler tick",

@@ -367,6 +367,7 @@ class SubscriptionSerializer(serializers.ModelSerializer):
             self.new_webhook_secret = subscription.set_new_webhook_secret()
         if re_enabling:
             subscription.consecutive_failures = 0  # a fresh streak: 5 new failures before the next disable
+            subscription.disabled_notice_due = False  # whoever re-enabled it knows
             if not subscription.schedule_changed:
                 # While disabled the stored date went stale; the model only recomputes on schedule edits.
                 subscription.next_delivery_date = subscription.compute_next_delivery_date()

@@ -11,7 +11,7 @@ from burrow.subscriptions.delivery.dispatch import local_pool
 from burrow.subscriptions.models import Subscription, SubscriptionDelivery
 from burrow.subscriptions.scheduler import tick
 from tests.factories import make_subscription
-from tests.fakes.smtp import smtp_server_fixture  # noqa: F401
+from tests.fakes.smtp import free_port, smtp_server_fixture  # noqa: F401
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -187,6 +187,25 @@ def test_re_enabling_over_the_api_starts_a_new_failure_streak(tenant, smtp_serve
     assert not sub.enabled
     notices = [m for m in smtp_server.messages if "automatically disabled" in m["Subject"]]
     assert len(notices) == 2  # one per streak
+
+
+def test_a_disabled_notice_that_could_not_be_sent_is_sent_once_the_mail_server_is_back(
+    tenant, smtp_server, settings
+):
+    settings.EMAIL_URL = f"smtp://127.0.0.1:{free_port()}"  # nothing listens: every mail fails
+    sub = make_subscription(tenant, target_value="a@example.com", title="Daily numbers")
+    for _ in range(5):
+        due(sub)
+        run_tick()
+    sub.refresh_from_db()
+    assert not sub.enabled and sub.disabled_notice_due
+    settings.EMAIL_URL = smtp_server.url
+    assert tick().notices == 1
+    assert tick().notices == 0
+    notices = [m for m in smtp_server.messages if "automatically disabled" in m["Subject"]]
+    assert len(notices) == 1 and notices[0]["To"] == tenant.user.email
+    sub.refresh_from_db()
+    assert not sub.disabled_notice_due
 
 
 def test_without_smtp_mail_lands_in_the_outbox(tenant, settings, tmp_path):

@@ -113,7 +113,7 @@ def _image_part(png: bytes, cid: str, short_id: str) -> EmailMessage:
 
 
 def send_disabled_notice(subscription: Subscription, failures: int) -> None:
-    """Tells the creator their subscription stopped; a failing mail server must not break the caller."""
+    """Tells the creator their subscription stopped; raises MailError when the mail cannot be sent."""
     creator = subscription.created_by
     if creator is None or not creator.email:
         return
@@ -130,7 +130,4 @@ def send_disabled_notice(subscription: Subscription, failures: int) -> None:
         f"<disabled.{subscription.id}.{subscription.consecutive_failures}.{creator.id}@burrow>"
     )
     message.set_content(render_to_string("subscriptions/disabled.txt", context))
-    try:
-        send_message(message)
-    except MailError:
-        logger.exception("disabled notice not sent", extra={"subscription_id": subscription.id})
+    send_message(message)

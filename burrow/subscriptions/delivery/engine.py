@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import F
+from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
+from burrow.core.mail import MailError
 from burrow.subscriptions.delivery.base import Channel, DeliveryError, Report
 from burrow.subscriptions.delivery.content import build_report, snapshot
 from burrow.subscriptions.delivery.email import EmailChannel, send_disabled_notice
@@ -193,12 +194,28 @@ def _track_failure_streak(subscription: Subscription, failed: bool) -> None:
         return
     rows.update(consecutive_failures=F("consecutive_failures") + 1)
     limit = settings.DELIVERY_AUTO_DISABLE_AFTER
-    # Compare-and-set: only the worker that flips enabled acts; the creator hears once per failure streak
-    # (a re-enabled subscription that keeps failing is disabled again without another mail).
-    if rows.filter(enabled=True, consecutive_failures__gte=limit).update(enabled=False):
-        streak = rows.values_list("consecutive_failures", flat=True).first()
-        logger.warning(
-            "subscription auto-disabled", extra={"subscription_id": subscription.id, "failures": streak}
-        )
-        if streak == limit:
-            send_disabled_notice(subscription, limit)
+    # Compare-and-set: only the worker that flips enabled acts. The creator hears once per failure streak:
+    # a subscription re-enabled without the API (its streak not reset) is disabled again without a mail.
+    disabled = rows.filter(enabled=True, consecutive_failures__gte=limit).update(
+        enabled=False,
+        disabled_notice_due=Case(When(consecutive_failures=limit, then=Value(True)), default=Value(False)),
+    )
+    if disabled:
+        logger.warning("subscription auto-disabled", extra={"subscription_id": subscription.id})
+        send_due_disabled_notice(subscription.id)
+
+
+def send_due_disabled_notice(subscription_id: int) -> bool:
+    """Mails the creator of an auto-disabled subscription, once; on a mail failure the notice stays due
+    and the scheduler tries again on a later tick."""
+    rows = Subscription.objects.filter(id=subscription_id, disabled_notice_due=True)
+    if not rows.update(disabled_notice_due=False):  # claimed: nobody else sends it
+        return False
+    subscription = Subscription.objects.select_related("created_by", "insight").get(id=subscription_id)
+    try:
+        send_disabled_notice(subscription, settings.DELIVERY_AUTO_DISABLE_AFTER)
+    except MailError:
+        logger.warning("disabled notice not sent; will retry", extra={"subscription_id": subscription_id})
+        Subscription.objects.filter(id=subscription_id).update(disabled_notice_due=True)
+        return False
+    return True
