@@ -11,7 +11,8 @@ import threading
 import time
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import formatdate
+from email.policy import SMTP
+from email.utils import formatdate, getaddresses, parseaddr
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -57,21 +58,29 @@ class SmtpConfig:
 
 
 def send_message(message: EmailMessage) -> None:
-    """Sends one message; raises MailError."""
+    """Sends one message built with the `email` package; raises MailError."""
     if "From" not in message:
         message["From"] = settings.EMAIL_FROM
     if "Date" not in message:
         message["Date"] = formatdate(localtime=False)
+    recipients = [address for _, address in getaddresses(message.get_all("To", []))]
+    send_bytes(recipients, message.as_bytes(policy=SMTP), message.get("Message-ID", ""))
+
+
+def send_bytes(recipients: list[str], data: bytes, message_id: str) -> None:
+    """Sends a complete message (headers and body, CRLF line ends) from BURROW_EMAIL_FROM; raises
+    MailError."""
     if not settings.EMAIL_URL:
-        _write_outbox(message)
+        _write_outbox(data, message_id)
         return
     config = SmtpConfig.parse(settings.EMAIL_URL)
+    sender = parseaddr(settings.EMAIL_FROM)[1]
     try:
         try:
-            _connection(config).send_message(message)
+            _connection(config).sendmail(sender, recipients, data)
         except smtplib.SMTPServerDisconnected:
             _drop_connection()  # the kept connection timed out on the server side: once more, fresh
-            _connection(config).send_message(message)
+            _connection(config).sendmail(sender, recipients, data)
     except smtplib.SMTPRecipientsRefused as exc:
         codes = [code for code, _ in exc.recipients.values()]
         raise MailError(
@@ -117,10 +126,8 @@ def _drop_connection() -> None:
             current[1].close()
 
 
-def _write_outbox(message: EmailMessage) -> None:
+def _write_outbox(data: bytes, message_id: str) -> None:
     outbox = Path(settings.DATA_DIR) / "outbox"
     outbox.mkdir(parents=True, exist_ok=True)
-    stem = (
-        (message.get("Message-ID") or str(time.time_ns())).strip("<>").replace("/", "_").replace("@", "_at_")
-    )
-    (outbox / f"{time.strftime('%Y%m%dT%H%M%S')}-{stem}.eml").write_bytes(bytes(message))
+    stem = (message_id or str(time.time_ns())).strip("<>").replace("/", "_").replace("@", "_at_")
+    (outbox / f"{time.strftime('%Y%m%dT%H%M%S')}-{stem}.eml").write_bytes(data)

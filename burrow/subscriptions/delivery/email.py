@@ -1,6 +1,5 @@
 """Email channel: one message per address, HTML with inline (CID) pictures plus a plain-text part."""
 
-import functools
 import hashlib
 import logging
 from email.message import EmailMessage
@@ -9,7 +8,8 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.template.loader import render_to_string
 
-from burrow.core.mail import MailError, send_message
+from burrow.core.mail import MailError, send_bytes, send_message
+from burrow.core.mime import InlineImage, report_message
 from burrow.subscriptions.delivery.base import Channel, PermanentError, Report, TransientError
 from burrow.subscriptions.models import Subscription, SubscriptionDelivery
 
@@ -58,11 +58,11 @@ class EmailChannel(Channel):
 
     def send(self, recipient: str, report: Report) -> None:
         try:
-            send_message(self.build(recipient, report))
+            send_bytes([recipient], self.build(recipient, report), message_id(report.delivery, recipient))
         except MailError as exc:
             raise (PermanentError if exc.permanent else TransientError)(str(exc)) from exc
 
-    def build(self, recipient: str, report: Report) -> EmailMessage:
+    def build(self, recipient: str, report: Report) -> bytes:
         subscription = report.subscription
         unsubscribe = unsubscribe_url(subscription.id, recipient)
         next_date = subscription.next_delivery_date
@@ -85,31 +85,23 @@ class EmailChannel(Channel):
                 else None
             ),
         }
-        message = EmailMessage()
-        message["Subject"] = context["subject"]
-        message["From"] = settings.EMAIL_FROM
-        message["To"] = recipient
-        message["Message-ID"] = message_id(report.delivery, recipient)
-        message["List-Unsubscribe"] = f"<{unsubscribe}>"
-        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-        message.set_content(render_to_string("subscriptions/report.txt", context))
-        message.add_alternative(render_to_string("subscriptions/report.html", context), subtype="html")
-        html = message.get_payload()[1]
-        for item in report.insights:
-            if item.png:
-                if html.get_content_subtype() != "related":
-                    html.make_related()
-                html.attach(_image_part(item.png, item.cid, item.short_id))
-        return message
-
-
-@functools.lru_cache(maxsize=64)
-def _image_part(png: bytes, cid: str, short_id: str) -> EmailMessage:
-    """The inline picture, built once per picture and shared by every message that shows it: encoding it
-    and parsing its headers cost more than the rest of a message. Nothing writes to a part once built."""
-    part = EmailMessage()
-    part.set_content(png, "image", "png", cid=f"<{cid}>", disposition="inline", filename=f"{short_id}.png")
-    return part
+        headers = [
+            ("Subject", context["subject"]),
+            ("From", settings.EMAIL_FROM),
+            ("To", recipient),
+            ("Message-ID", message_id(report.delivery, recipient)),
+            ("List-Unsubscribe", f"<{unsubscribe}>"),
+            ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+        ]
+        images = [
+            InlineImage(item.png, item.cid, f"{item.short_id}.png") for item in report.insights if item.png
+        ]
+        return report_message(
+            headers,
+            render_to_string("subscriptions/report.txt", context),
+            render_to_string("subscriptions/report.html", context),
+            images,
+        )
 
 
 def send_disabled_notice(subscription: Subscription, failures: int) -> None:
