@@ -40,12 +40,13 @@ def slack_integration(tenant) -> Integration:
     )
 
 
-def test_slack_report_posts_first_chart_in_the_message_and_the_rest_in_the_thread(tenant, fake_slack, client):
+def slack_dashboard_subscription(tenant, tiles: int) -> Subscription:
+    """A Slack subscription of the dashboard "KPIs" with `tiles` insights "KPI 0", "KPI 1", … in order."""
     dashboard = Dashboard.objects.create(team=tenant.team, name="KPIs")
-    for i in range(7):
+    for i in range(tiles):
         insight = Insight.objects.create(team=tenant.team, name=f"KPI {i}", result=SERIES)
         DashboardTile.objects.create(dashboard=dashboard, insight=insight, layouts={"sm": {"y": i, "x": 0}})
-    sub = make_subscription(
+    return make_subscription(
         tenant,
         insight=None,
         dashboard=dashboard,
@@ -54,7 +55,9 @@ def test_slack_report_posts_first_chart_in_the_message_and_the_rest_in_the_threa
         integration=slack_integration(tenant),
     )
 
-    delivery = deliver_due(sub)
+
+def test_slack_report_posts_first_chart_in_the_message_and_the_rest_in_the_thread(tenant, fake_slack, client):
+    delivery = deliver_due(slack_dashboard_subscription(tenant, tiles=7))
 
     assert delivery.status == "completed", delivery.error
     main, *thread = fake_slack.calls
@@ -80,20 +83,8 @@ def test_slack_report_posts_first_chart_in_the_message_and_the_rest_in_the_threa
 
 
 def test_a_retried_slack_thread_reply_does_not_post_the_main_message_again(tenant, fake_slack):
-    dashboard = Dashboard.objects.create(team=tenant.team, name="KPIs")
-    for i in range(3):
-        insight = Insight.objects.create(team=tenant.team, name=f"KPI {i}", result=SERIES)
-        DashboardTile.objects.create(dashboard=dashboard, insight=insight, layouts={"sm": {"y": i, "x": 0}})
     fake_slack.fail_calls = {2: "ratelimited"}  # the first thread reply is refused once
-    sub = make_subscription(
-        tenant,
-        insight=None,
-        dashboard=dashboard,
-        target_type="slack",
-        target_value="C123|#general",
-        integration=slack_integration(tenant),
-    )
-    delivery = deliver_due(sub)
+    delivery = deliver_due(slack_dashboard_subscription(tenant, tiles=3))
     assert delivery.status == "completed", delivery.error
     assert delivery.recipient_results[0]["attempts"] == 2
     main_posts = [c for c in fake_slack.calls if "thread_ts" not in c]
