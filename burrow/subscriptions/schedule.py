@@ -20,6 +20,19 @@ RRULE_FIELDS = ("frequency", "count", "interval", "start_date", "until_date", "b
 _UNITS = {"daily": "day", "weekly": "week", "monthly": "month", "yearly": "year"}
 _POSITIONS = {1: "first", 2: "second", 3: "third", 4: "fourth", -1: "last"}
 _WORKWEEK = {"monday", "tuesday", "wednesday", "thursday", "friday"}
+_DAYS_PER_PERIOD = {"daily": 1, "weekly": 7, "monthly": 31, "yearly": 366}
+_WEEKS_PER_PERIOD = {"daily": 1, "weekly": 1, "monthly": 5, "yearly": 53}
+
+
+def impossible_position(frequency: str, days: list[str] | None, position: int | None) -> str | None:
+    """Why `bysetpos` can never be reached in one period (the 6th Monday of a month), or None. Such a rule
+    would make dateutil search up to the year 9999 for nothing."""
+    if not days or not position or frequency not in _UNITS:
+        return None
+    most = min(_DAYS_PER_PERIOD[frequency], _WEEKS_PER_PERIOD[frequency] * len(set(days)))
+    if abs(position) <= most:
+        return None
+    return f"A {_UNITS[frequency]} has at most {most} matching days, so position {position} never occurs."
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,9 @@ from burrow.core.activity import field_changes, log_activity
 from burrow.core.serializers import UserBasicSerializer
 from burrow.core.urlsafety import check_url_allowed
 from burrow.integrations.models import Integration
+from burrow.subscriptions.activity import activity_state
 from burrow.subscriptions.models import Subscription
-from burrow.subscriptions.schedule import RRULE_FIELDS, Schedule
+from burrow.subscriptions.schedule import RRULE_FIELDS, Schedule, impossible_position
 from burrow.subscriptions.triggers import request_target_change_delivery
 
 INT32_MIN, INT32_MAX = -2147483648, 2147483647
@@ -29,28 +30,6 @@ DEFAULT_PREVIEW = 5
 EARLIEST_START = datetime(2000, 1, 1, tzinfo=UTC)
 INTEGRATION_NOT_FOUND = "This integration does not exist or does not belong to your team."
 SCHEDULE_EXHAUSTED = "Subscription schedule has reached its end date. Extend until_date or remove count."
-_UNITS = {"daily": "day", "weekly": "week", "monthly": "month", "yearly": "year"}
-_DAYS_PER_PERIOD = {"daily": 1, "weekly": 7, "monthly": 31, "yearly": 366}
-_WEEKS_PER_PERIOD = {"daily": 1, "weekly": 1, "monthly": 5, "yearly": 53}
-ACTIVITY_FIELDS = (
-    "title",
-    "insight",
-    "dashboard",
-    "dashboard_export_insights",
-    "target_type",
-    "target_value",
-    "frequency",
-    "interval",
-    "byweekday",
-    "bysetpos",
-    "count",
-    "start_date",
-    "until_date",
-    "integration_id",
-    "enabled",
-    "deleted",
-)
-
 _datetime_field = serializers.DateTimeField()
 
 
@@ -81,19 +60,6 @@ class WriteOnlyNullField(serializers.CharField):
 
     def get_attribute(self, instance: Any) -> None:
         return None
-
-
-def activity_state(subscription: Subscription) -> dict[str, Any]:
-    state = {}
-    for name in ACTIVITY_FIELDS:
-        if name in ("insight", "dashboard"):
-            value = getattr(subscription, f"{name}_id")
-        elif name == "dashboard_export_insights":
-            value = sorted(i.id for i in subscription.dashboard_export_insights.all())
-        else:
-            value = getattr(subscription, name)
-        state[name] = _datetime_field.to_representation(value) if isinstance(value, datetime) else value
-    return state
 
 
 class SubscriptionSerializer(serializers.ModelSerializer):
@@ -242,7 +208,9 @@ class SubscriptionSerializer(serializers.ModelSerializer):
             return
         values = {f: self._merged(attrs, f) for f in RRULE_FIELDS}
         values["interval"] = values["interval"] or 1
-        self._validate_position(values)
+        reason = impossible_position(values["frequency"], values["byweekday"], values["bysetpos"])
+        if reason:
+            raise serializers.ValidationError({"bysetpos": reason})
         try:
             upcoming = Schedule.of(SimpleNamespace(**values)).next_after(timezone.now())
         except (ValueError, OverflowError) as error:
@@ -255,20 +223,6 @@ class SubscriptionSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError({"enabled": SCHEDULE_EXHAUSTED[:-1] + " before re-enabling."})
         if self._merged(attrs, "enabled", True):
             raise serializers.ValidationError(SCHEDULE_EXHAUSTED)
-
-    @staticmethod
-    def _validate_position(values: dict) -> None:
-        """A position the period can never hold would make dateutil search to year 9999 for nothing."""
-        days, position, frequency = values["byweekday"], values["bysetpos"], values["frequency"]
-        if not days or not position:
-            return
-        most = min(_DAYS_PER_PERIOD[frequency], _WEEKS_PER_PERIOD[frequency] * len(set(days)))
-        if abs(position) > most:
-            raise serializers.ValidationError(
-                {
-                    "bysetpos": f"A {_UNITS[frequency]} has at most {most} matching days, so position {position} never occurs."
-                }
-            )
 
     def _re_enabling(self, attrs: dict) -> bool:
         return self.instance is not None and attrs.get("enabled") is True and not self.instance.enabled
