@@ -235,8 +235,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from burrow.config import ConfigError
+
     args = build_parser().parse_args(argv)
-    _setup_django()
+    try:
+        _setup_django()
+    except ConfigError as error:
+        return _fail(f"{error}. Fix the environment variable and start again.")
     return args.func(args)
 
 

@@ -12,6 +12,25 @@ def env_bool(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+class ConfigError(Exception):
+    """A setting's value cannot be used; the message names the variable and what it accepts."""
+
+
+def env_number(name: str, default: float, *, minimum: float, whole: bool = False) -> float:
+    """A numeric setting: a clear error naming the variable instead of a traceback at start-up."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return int(default) if whole else default
+    try:
+        value = int(raw) if whole else float(raw)
+    except ValueError:
+        value = None
+    if value is None or value < minimum:
+        kind = "a whole number" if whole else "a number"
+        raise ConfigError(f"{name} must be {kind} of at least {minimum:g}, not {raw!r}")
+    return value
+
+
 def data_dir() -> Path:
     path = Path(os.environ.get("BURROW_DATA_DIR", "./var")).resolve()
     path.mkdir(parents=True, exist_ok=True)

@@ -4,7 +4,7 @@ import os
 
 import dj_database_url
 
-from burrow.config import data_dir, env_bool, secret_key
+from burrow.config import data_dir, env_bool, env_number, secret_key
 
 DATA_DIR = data_dir()
 SECRET_KEY = secret_key(DATA_DIR)
@@ -120,7 +120,7 @@ EMAIL_FROM = os.environ.get("BURROW_EMAIL_FROM", "Burrow <burrow@localhost>")
 BROKER_URL = os.environ.get("BURROW_BROKER_URL", "")
 # Lets several Burrow installations share one broker without taking each other's deliveries.
 BROKER_QUEUE = os.environ.get("BURROW_BROKER_QUEUE", "burrow-deliveries")
-SCHEDULER_INTERVAL = float(os.environ.get("BURROW_SCHEDULER_INTERVAL", "30"))
+SCHEDULER_INTERVAL = env_number("BURROW_SCHEDULER_INTERVAL", 30, minimum=0.1)
 WEBHOOK_ALLOW_PRIVATE = env_bool("BURROW_WEBHOOK_ALLOW_PRIVATE")
 DNS_NAMESERVERS = [s.strip() for s in os.environ.get("BURROW_DNS_NAMESERVERS", "").split(",") if s.strip()]
 SLACK_API_URL = os.environ.get("BURROW_SLACK_API_URL", "https://slack.com/api").rstrip("/")
@@ -138,15 +138,15 @@ LOGGING = {
 # Delivery engine
 import tempfile  # noqa: E402
 
-EMAIL_TIMEOUT = float(os.environ.get("BURROW_EMAIL_TIMEOUT", "10"))
-DELIVERY_THREADS = int(os.environ.get("BURROW_DELIVERY_THREADS", "4"))
-DELIVERY_LEASE_SECONDS = float(os.environ.get("BURROW_DELIVERY_LEASE_SECONDS", "600"))
-DELIVERY_RETRY_DELAY = float(os.environ.get("BURROW_DELIVERY_RETRY_DELAY", "2"))
+EMAIL_TIMEOUT = env_number("BURROW_EMAIL_TIMEOUT", 10, minimum=0.1)
+DELIVERY_THREADS = env_number("BURROW_DELIVERY_THREADS", 4, minimum=1, whole=True)
+DELIVERY_LEASE_SECONDS = env_number("BURROW_DELIVERY_LEASE_SECONDS", 600, minimum=1)
+DELIVERY_RETRY_DELAY = env_number("BURROW_DELIVERY_RETRY_DELAY", 2, minimum=0)
 DELIVERY_MAX_ATTEMPTS = 3
 DELIVERY_AUTO_DISABLE_AFTER = 5
 DELIVERY_MAX_RUNS = 5  # a delivery whose worker died this many times is recorded as failed
-SCHEDULER_BATCH_SIZE = int(os.environ.get("BURROW_SCHEDULER_BATCH_SIZE", "500"))
-ASSET_URL_MAX_AGE = int(os.environ.get("BURROW_ASSET_URL_MAX_AGE", str(30 * 24 * 3600)))
+SCHEDULER_BATCH_SIZE = env_number("BURROW_SCHEDULER_BATCH_SIZE", 500, minimum=1, whole=True)
+ASSET_URL_MAX_AGE = env_number("BURROW_ASSET_URL_MAX_AGE", 30 * 24 * 3600, minimum=60, whole=True)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file test database (not shared-cache memory) so scheduler threads and processes in tests share it;
     # one per test run, so concurrent runs never meet.

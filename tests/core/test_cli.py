@@ -161,3 +161,9 @@ def test_serve_answers_health_and_api(cli_env):
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_a_bad_setting_is_named_with_what_it_accepts(cli_env):
+    done = run_burrow(["migrate"], {**cli_env, "BURROW_DELIVERY_THREADS": "lots"})
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "BURROW_DELIVERY_THREADS must be a whole number of at least 1, not 'lots'" in done.stderr
