@@ -1,0 +1,190 @@
+"""Process and load helpers for the HTTP benchmarks: start and stop a WSGI server under gunicorn or
+granian, sample worker memory, and load an endpoint with wrk (or a built-in Python load generator)."""
+
+import http.client
+import os
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+ROOT = BENCH_DIR.parent
+
+
+# --- servers -------------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(server: str, app: str, port: int, workers: int, threads: int) -> subprocess.Popen:
+    """`app` is a WSGI application path such as "burrow.wsgi:application"."""
+    code = (
+        "import sys; from burrow.server import run_server; "
+        f"sys.exit(run_server('127.0.0.1', {port}, {workers}, {threads}, server={server!r}, app={app!r}))"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(BENCH_DIR), str(ROOT)])}
+    return subprocess.Popen(
+        [sys.executable, "-c", code],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+
+
+def wait_ready(proc: subprocess.Popen, port: int, path: str, key: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"bench: server exited: {proc.stderr.read().decode()[-2000:]}")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", path, headers={"Authorization": f"Bearer {key}"})
+            status = conn.getresponse().status
+            conn.close()
+            if status == 200:
+                return
+            raise SystemExit(f"bench: {path} answered {status}")
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit("bench: server did not start")
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    proc.stderr.close()
+
+
+def descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            children.setdefault(ppid, []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+class RSSSampler(threading.Thread):
+    """Peak RSS of any single worker (a descendant of the server process) while the load runs."""
+
+    def __init__(self, server_pid: int) -> None:
+        super().__init__(daemon=True)
+        self.server_pid = server_pid
+        self.peak = 0.0
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.wait(0.5):
+            for pid in descendants(self.server_pid):
+                self.peak = max(self.peak, rss_mb(pid))
+
+    def stop(self) -> float:
+        self.stopped.set()
+        self.join()
+        return self.peak
+
+
+# --- load ----------------------------------------------------------------------------------------------
+
+
+def wrk_load(port: int, path: str, key: str, connections: int, duration: float) -> dict:
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t1",
+            f"-c{connections}",
+            f"-d{max(1, round(duration))}s",
+            "--timeout",
+            "10s",
+            "--latency",
+            "-H",
+            f"Authorization: Bearer {key}",
+            f"http://127.0.0.1:{port}{path}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=duration + 60,
+        check=True,
+    ).stdout
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket_errors = re.search(r"Socket errors: (.*)", out)
+    if errors or socket_errors:
+        raise SystemExit(f"bench: errors under load:\n{out}")
+
+    def latency(pct: str) -> float:
+        value, unit = re.search(rf"^\s+{pct}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()
+        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "p50": latency("50"),
+        "p99": latency("99"),
+    }
+
+
+def python_load(port: int, path: str, key: str, connections: int, duration: float) -> dict:
+    latencies: list[list[float]] = [[] for _ in range(connections)]
+    failures: list[str] = []
+    deadline = time.monotonic() + duration
+    headers = {"Authorization": f"Bearer {key}"}
+
+    def client(samples: list[float]) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        while time.monotonic() < deadline:
+            start = time.perf_counter()
+            conn.request("GET", path, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            if response.status != 200:
+                failures.append(str(response.status))
+                return
+            samples.append((time.perf_counter() - start) * 1000)
+        conn.close()
+
+    threads = [threading.Thread(target=client, args=(s,)) for s in latencies]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - started
+    if failures:
+        raise SystemExit(f"bench: errors under load: {failures[:5]}")
+    merged = sorted(x for samples in latencies for x in samples)
+    cuts = statistics.quantiles(merged, n=100, method="inclusive")
+    return {"rps": len(merged) / elapsed, "p50": cuts[49], "p99": cuts[98]}
