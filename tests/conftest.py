@@ -9,6 +9,9 @@ import pytest
 
 os.environ.setdefault("BURROW_DATA_DIR", tempfile.mkdtemp(prefix="burrow-test-"))
 
+# The local fake servers (SMTP, DNS, Slack) are fixtures every test package can use.
+pytest_plugins = ["tests.fakes.smtp", "tests.fakes.dns", "tests.fakes.slack"]
+
 _counter = itertools.count(1)
 
 

@@ -3,7 +3,6 @@
 import pytest
 
 from tests.factories import make_dashboard, make_insight
-from tests.fakes.dns import fake_dns, fake_dns_server  # noqa: F401 - fixtures
 
 ROUTES = ["projects", "environments"]
 FUTURE_START = "2030-01-07T09:00:00Z"  # a Monday
@@ -62,10 +61,3 @@ def create(tenant, body, route):
         return tenant.client.post(tenant.url("subscriptions/", route), body(**fields), format="json")
 
     return post
-
-
-def error(response, status: int = 400) -> dict:
-    assert response.status_code == status, response.content
-    data = response.json()
-    assert set(data) == {"type", "code", "detail", "attr"}, data
-    return data

@@ -8,7 +8,8 @@ from django.utils import timezone
 from burrow.integrations.models import Integration
 from burrow.subscriptions.models import Subscription, SubscriptionDelivery
 from tests.factories import make_dashboard, make_insight, make_subscription
-from tests.subscriptions.conftest import error, tile_ids
+from tests.helpers import error
+from tests.subscriptions.conftest import tile_ids
 
 pytestmark = pytest.mark.django_db
 
@@ -388,3 +389,20 @@ def test_slack_subscription_whose_integration_was_removed_can_be_disabled_not_re
         "enabled",
         "Cannot re-enable Slack subscription: no integration configured. Reconnect Slack first.",
     )
+
+
+def test_api_refuses_webhooks_to_private_hosts(tenant, create, fake_dns, route):
+    fake_dns.add("sneaky.example.com", "A", "192.168.1.20")
+    fake_dns.add("hooks.example.com", "A", "93.184.216.34")
+    data = error(create(target_type="webhook", target_value="https://sneaky.example.com/hook"))
+    assert (data["attr"], data["detail"]) == (
+        "target_value",
+        "Invalid webhook URL: Disallowed target IP: 192.168.1.20",
+    )
+    data = error(create(target_type="webhook", target_value="http://169.254.169.254/"))
+    assert data["detail"] == "Invalid webhook URL: Local/metadata host"
+    created = create(target_type="webhook", target_value="https://hooks.example.com/hook")
+    assert created.status_code == 201, created.content
+    url = tenant.url(f"subscriptions/{created.json()['id']}/", route)
+    data = error(tenant.client.patch(url, {"target_value": "http://10.0.0.1/"}))
+    assert data["detail"] == "Invalid webhook URL: Private IP address not allowed"

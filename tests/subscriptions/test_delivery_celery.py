@@ -15,7 +15,7 @@ from burrow.devtools import port_open
 from burrow.subscriptions.models import Subscription, SubscriptionDelivery
 from burrow.subscriptions.scheduler import tick
 from tests.factories import make_subscription
-from tests.fakes.smtp import smtp_server_fixture, start_sink  # noqa: F401
+from tests.fakes.smtp import start_sink
 from tests.subscriptions.processes import burrow_process, wait_for
 
 pytestmark = [

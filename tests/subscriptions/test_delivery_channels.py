@@ -13,7 +13,6 @@ from burrow.subscriptions.delivery.dispatch import local_pool
 from burrow.subscriptions.models import Subscription, SubscriptionDelivery
 from burrow.subscriptions.scheduler import tick
 from tests.factories import make_subscription
-from tests.fakes.slack import fake_slack_fixture  # noqa: F401
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -11,7 +11,7 @@ from burrow.subscriptions.delivery.dispatch import local_pool
 from burrow.subscriptions.models import Subscription, SubscriptionDelivery
 from burrow.subscriptions.scheduler import tick
 from tests.factories import make_subscription
-from tests.fakes.smtp import free_port, smtp_server_fixture  # noqa: F401
+from tests.fakes.smtp import free_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

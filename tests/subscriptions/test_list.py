@@ -10,7 +10,7 @@ from django.utils import timezone
 from burrow.core.softdelete import HARD_DELETE_FORBIDDEN
 from burrow.subscriptions.models import Subscription
 from tests.factories import make_dashboard, make_insight, make_subscription
-from tests.subscriptions.conftest import error
+from tests.helpers import error
 
 pytestmark = pytest.mark.django_db
 

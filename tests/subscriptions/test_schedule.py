@@ -1,4 +1,5 @@
-"""Schedule maths (dateutil rrule): next delivery dates, exhaustion, catch-up after missed slots."""
+"""Schedule maths (dateutil rrule): next delivery dates, exhaustion, catch-up after missed slots, and the
+human summary of a schedule in PostHog's words."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -6,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from burrow.subscriptions.models import Subscription
-from burrow.subscriptions.schedule import Schedule
+from burrow.subscriptions.schedule import Schedule, summary
 from tests.factories import make_subscription
 
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday"]
@@ -115,3 +116,35 @@ def test_partially_loaded_subscriptions_load_and_cascade(tenant):
     assert Subscription.objects.get(id=subscription.id).next_delivery_date == planned
     subscription.insight.delete()
     assert not Subscription.objects.filter(id=subscription.id).exists()
+
+
+@pytest.mark.parametrize(
+    "frequency, interval, byweekday, bysetpos, expected",
+    [
+        ("weekly", 1, None, None, "sent every week"),
+        ("monthly", 1, None, None, "sent every month"),
+        ("monthly", 2, ["wednesday"], 1, "sent every 2 months on the first Wednesday"),
+        ("weekly", 1, ["wednesday"], -1, "sent every week on the last Wednesday"),
+        ("weekly", 1, ["wednesday"], None, "sent every week"),
+        ("monthly", 1, ALL_DAYS, 3, "sent every month on the third day"),
+        ("monthly", 1, WEEKDAYS, -1, "sent every month on the last weekday"),
+        ("monthly", 1, ["monday", "friday"], 2, "sent every month on the second day"),
+        ("monthly", 1, ["monday"], 4, "sent every month on the fourth Monday"),
+        ("monthly", 1, ["monday"], 10, "sent on a schedule"),
+        ("monthly", 1, ["monday"], -2, "sent on a schedule"),
+        ("monthly", 1, ["monday"], 5, "sent on a schedule"),
+        ("daily", 1, None, None, "sent every day"),
+        ("daily", 3, None, None, "sent every 3 days"),
+        ("yearly", 2, None, None, "sent every 2 years"),
+        ("hourly", 1, None, None, "sent on a schedule"),
+        ("monthly", 1, [], 1, "sent every month"),
+    ],
+)
+def test_summary(frequency, interval, byweekday, bysetpos, expected):
+    assert summary(frequency, interval, byweekday, bysetpos) == expected
+
+
+@pytest.mark.django_db
+def test_api_renders_the_summary(create):
+    data = create(frequency="monthly", interval=2, byweekday=["wednesday"], bysetpos=1).json()
+    assert data["summary"] == "sent every 2 months on the first Wednesday"

@@ -4,14 +4,9 @@ import pytest
 
 from burrow.analytics.models import Dashboard
 from tests.conftest import client_for
+from tests.helpers import error_envelope as envelope
 
 pytestmark = pytest.mark.django_db
-
-
-def envelope(response):
-    body = response.json()
-    assert set(body) == {"type", "code", "detail", "attr"}, body
-    return body
 
 
 def test_no_credentials_is_401_not_authenticated(tenant):
