@@ -45,7 +45,11 @@ def make_subscription(tenant, **fields):
         "created_by": tenant.user,
     }
     defaults.update(fields)
-    return Subscription.objects.create(team=tenant.team, **defaults)
+    subscription = Subscription(team=tenant.team, **defaults)
+    if "next_delivery_date" not in fields:
+        subscription.reschedule()
+    subscription.save()
+    return subscription
 
 
 @factory("subscriptions.SubscriptionDelivery")

@@ -1,6 +1,10 @@
-from django.db.models import Prefetch
+"""Dashboards and insights over the API, and the signed picture links reports show."""
 
-from burrow.analytics.models import Dashboard, DashboardTile, Insight
+from django.db.models import Prefetch
+from django.http import Http404, HttpRequest, HttpResponse
+
+from burrow.analytics.assets import asset_id_from_token
+from burrow.analytics.models import Dashboard, DashboardTile, ExportedAsset, Insight
 from burrow.analytics.serializers import (
     PREFETCHED_TILES,
     TILE_INSIGHT_FIELDS,
@@ -38,3 +42,18 @@ class InsightViewSet(SoftDeleteModelViewSet):
     queryset = (
         Insight.objects.select_related("created_by").prefetch_related("dashboard_tiles").order_by("-id")
     )
+
+
+def exported_asset(request: HttpRequest, token: str) -> HttpResponse:
+    """A stored picture, for anyone holding an unexpired signed link (Slack fetches these)."""
+    asset_id = asset_id_from_token(token)
+    asset = (
+        ExportedAsset.objects.filter(id=asset_id).only("content", "export_format").first()
+        if asset_id
+        else None
+    )
+    if asset is None:
+        raise Http404()
+    response = HttpResponse(bytes(asset.content), content_type=asset.export_format)
+    response["Cache-Control"] = "private, max-age=3600"
+    return response

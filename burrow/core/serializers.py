@@ -38,3 +38,46 @@ class ActivityLogSerializer(serializers.ModelSerializer):
         model = ActivityLog
         fields = ["id", "user", "activity", "scope", "item_id", "detail", "created_at", "is_system"]
         read_only_fields = fields
+
+
+# Database ids are signed 64-bit integers; anything outside is simply not an object (never a database error).
+ID_MAX = 2**63 - 1
+
+
+class TeamScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
+    """A reference to one of the caller's team's objects by id. Ids that cannot be ids (out of range,
+    fractions) are refused as PostHog refuses unknown ids; another team's object is refused by
+    `TeamScopedSerializer` once every field is valid, so field errors come first as in PostHog."""
+
+    def __init__(self, **kwargs) -> None:
+        self.ownership_message = kwargs.pop("ownership_message", None)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int | str):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        if isinstance(data, str) and not data.strip().lstrip("-").isdigit():
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        if not 0 < int(data) <= ID_MAX:
+            self.fail("does_not_exist", pk_value=data)
+        return super().to_internal_value(int(data))
+
+    def belongs_to(self, instance, team) -> bool:
+        return instance.team_id == team.id
+
+    def ownership_error(self, name: str) -> str:
+        return self.ownership_message or f"This {name} does not belong to your team."
+
+
+class TeamScopedSerializer(serializers.ModelSerializer):
+    """Checks every TeamScopedPrimaryKeyRelatedField against the team in the serializer context, after the
+    field errors and before `validate`, so no serializer writes its own ownership check."""
+
+    def to_internal_value(self, data):
+        attrs = super().to_internal_value(data)
+        team = self.context["team"]
+        for name, field in self.fields.items():
+            value = attrs.get(field.source) if isinstance(field, TeamScopedPrimaryKeyRelatedField) else None
+            if value is not None and not field.belongs_to(value, team):
+                raise serializers.ValidationError({name: field.ownership_error(name)})
+        return attrs

@@ -47,5 +47,5 @@ class SoftDeleteModelViewSet(
     """A tenant resource with list/create/retrieve/update and soft delete (dashboards, insights,
     subscriptions)."""
 
-    def get_queryset(self) -> QuerySet:
-        return self.filter_deleted(super().get_queryset())
+    def safely_get_queryset(self, queryset: QuerySet) -> QuerySet:
+        return self.filter_deleted(queryset)

@@ -106,6 +106,16 @@ class TenantViewSetMixin:
             organization=self.organization, user=self.request.user
         ).first()
 
+    def __init_subclass__(cls, **kwargs) -> None:
+        # As PostHog does: a view that replaced get_queryset could forget the tenant filter, so it may
+        # only narrow the already-scoped queryset in safely_get_queryset.
+        super().__init_subclass__(**kwargs)
+        if cls.get_queryset is not TenantViewSetMixin.get_queryset:
+            raise TypeError(
+                f"{cls.__name__} overrides get_queryset, which would bypass tenant scoping; "
+                "override safely_get_queryset(queryset) instead."
+            )
+
     def scope_queryset(self, queryset: QuerySet) -> QuerySet:
         if getattr(self, "swagger_fake_view", False):
             return queryset.none()
@@ -114,7 +124,11 @@ class TenantViewSetMixin:
         return queryset.filter(**{self.organization_field: self.organization})
 
     def get_queryset(self) -> QuerySet:
-        return self.scope_queryset(super().get_queryset())
+        return self.safely_get_queryset(self.scope_queryset(super().get_queryset()))
+
+    def safely_get_queryset(self, queryset: QuerySet) -> QuerySet:
+        """Narrows the tenant's queryset (filters, ordering); it never sees another tenant's rows."""
+        return queryset
 
     def get_object(self):
         try:

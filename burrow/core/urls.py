@@ -1,6 +1,16 @@
+"""Core routes: the activity log of each project/environment, and the health checks."""
+
+from django.urls import path
+
 from burrow.core.routing import ApiRouter
-from burrow.core.views import ActivityLogViewSet
+from burrow.core.views import ActivityLogViewSet, health, readyz
 
 router = ApiRouter()
 router.register_team("activity_log", ActivityLogViewSet, "activity-log")
-urlpatterns = router.urls
+
+api_urlpatterns = router.urls
+public_urlpatterns = [
+    path("_health", health),
+    path("_health/", health),
+    path("_readyz", readyz),
+]

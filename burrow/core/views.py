@@ -1,5 +1,6 @@
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from rest_framework import mixins, viewsets
 
@@ -37,8 +38,7 @@ class ActivityLogViewSet(TenantViewSetMixin, mixins.ListModelMixin, viewsets.Gen
     serializer_class = ActivityLogSerializer
     queryset = ActivityLog.objects.select_related("user").order_by("-created_at")
 
-    def get_queryset(self):
-        queryset = super().get_queryset()
+    def safely_get_queryset(self, queryset: QuerySet) -> QuerySet:
         scope = self.request.query_params.get("scope")
         item_id = self.request.query_params.get("item_id")
         if scope:

@@ -1,7 +1,5 @@
 """Subscriptions (scheduled reports of an insight or a dashboard) and their delivery log."""
 
-import base64
-import secrets
 import uuid
 
 from django.conf import settings
@@ -9,8 +7,17 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from burrow.core.crypto import decrypt_text, encrypt_text
-from burrow.subscriptions.schedule import RRULE_FIELDS, Schedule, summary
+from burrow.core.crypto import decrypt_text
+from burrow.links import dashboard_url, insight_url, subscription_url
+from burrow.subscriptions.schedule import Schedule, summary
+
+# PostHog's limit: a report shows at most six insights (a dashboard subscription selects at most six).
+MAX_REPORT_INSIGHTS = 6
+
+
+def split_addresses(value: str | None) -> list[str]:
+    """The addresses of an email target (comma-separated, as PostHog stores them)."""
+    return [a.strip() for a in (value or "").split(",") if a.strip()]
 
 
 class Subscription(models.Model):
@@ -87,14 +94,6 @@ class Subscription(models.Model):
             ),
         ]
 
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self._loaded_schedule = self._schedule_values()
-
-    def _schedule_values(self) -> dict:
-        # Only loaded fields: reading a deferred one would load it, building another instance (and again…).
-        return {f: self.__dict__[f] for f in RRULE_FIELDS if f in self.__dict__}
-
     @property
     def schedule(self) -> Schedule:
         return Schedule.of(self)
@@ -103,31 +102,15 @@ class Subscription(models.Model):
     def summary(self) -> str:
         return summary(self.frequency, self.interval, self.byweekday, self.bysetpos)
 
-    @property
-    def schedule_changed(self) -> bool:
-        if self._state.adding:
-            return True
-        current = self._schedule_values()
-        return any(current.get(f) != value for f, value in self._loaded_schedule.items())
+    def reschedule(self) -> None:
+        """Sets `next_delivery_date` from the schedule (on creation, a schedule change, re-enabling); the
+        caller saves."""
+        self.next_delivery_date = self.compute_next_delivery_date()
 
     def compute_next_delivery_date(self, after=None):
         """First occurrence strictly after max(after, now): on time, never in the past (DECISIONS §3)."""
         now = timezone.now()
         return self.schedule.next_after(max(after, now) if after else now)
-
-    def save(self, *args, **kwargs) -> None:
-        if self.schedule_changed:
-            self.next_delivery_date = self.compute_next_delivery_date()
-            if kwargs.get("update_fields") is not None:
-                kwargs["update_fields"] = list(set(kwargs["update_fields"]) | {"next_delivery_date"})
-        super().save(*args, **kwargs)
-        self._loaded_schedule = self._schedule_values()
-
-    def set_new_webhook_secret(self) -> str:
-        """Stores a new Standard Webhooks secret (encrypted) and returns it: it is shown once."""
-        secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
-        self.webhook_secret = encrypt_text(secret)
-        return secret
 
     @property
     def webhook_signing_secret(self) -> str | None:
@@ -144,13 +127,15 @@ class Subscription(models.Model):
         return self.dashboard.name if self.dashboard_id else ""
 
     @property
-    def url(self) -> str | None:
-        base = settings.SITE_URL
-        if self.insight_id:
-            return f"{base}/insights/{self.insight.short_id}/subscriptions/{self.id}"
-        if self.dashboard_id:
-            return f"{base}/dashboard/{self.dashboard_id}/subscriptions/{self.id}"
-        return None
+    def url(self) -> str:
+        """The page that manages this subscription."""
+        short_id = self.insight.short_id if self.insight_id else None
+        return subscription_url(self.id, dashboard_id=self.dashboard_id, insight_short_id=short_id)
+
+    @property
+    def resource_url(self) -> str:
+        """The page of the insight or dashboard this subscription reports on."""
+        return insight_url(self.insight.short_id) if self.insight_id else dashboard_url(self.dashboard_id)
 
     def __str__(self) -> str:
         return self.title or f"Subscription {self.pk}"
@@ -192,6 +177,9 @@ class SubscriptionDelivery(models.Model):
     # True from each hand-out to a worker until one worker claims it: a second copy of the same hand-out
     # (a redelivered task, a recovery racing a slow worker) finds it claimed and sends nothing.
     claimable = models.BooleanField(default=True, db_default=True)
+    # Set while a delivery asked for over the API waits for a scheduler (or the process that asked) to take
+    # it, cleared when one does. Internal: the delivery log shows it as `starting`.
+    queued_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     last_updated_at = models.DateTimeField(auto_now=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -209,5 +197,9 @@ class SubscriptionDelivery(models.Model):
                 fields=["lease_expires_at"],
                 name="delivery_starting_lease_idx",
                 condition=Q(status="starting"),
+            ),
+            # The queue scan: deliveries asked for over the API that nobody has taken yet.
+            models.Index(
+                fields=["queued_at"], name="delivery_queued_idx", condition=Q(queued_at__isnull=False)
             ),
         ]

@@ -7,24 +7,29 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
-from django.db import transaction
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from burrow.analytics.models import Dashboard, DashboardTile, Insight
-from burrow.core.activity import field_changes, log_activity
-from burrow.core.serializers import UserBasicSerializer
+from burrow.core.serializers import (
+    ID_MAX,
+    TeamScopedPrimaryKeyRelatedField,
+    TeamScopedSerializer,
+    UserBasicSerializer,
+)
 from burrow.core.urlsafety import check_url_allowed
 from burrow.integrations.models import Integration
-from burrow.subscriptions.activity import activity_state
-from burrow.subscriptions.models import Subscription
+from burrow.subscriptions import services
+from burrow.subscriptions.models import (
+    MAX_REPORT_INSIGHTS,
+    Subscription,
+    SubscriptionDelivery,
+    split_addresses,
+)
 from burrow.subscriptions.schedule import RRULE_FIELDS, Schedule, impossible_position
-from burrow.subscriptions.triggers import request_target_change_delivery
 
 INT32_MIN, INT32_MAX = -2147483648, 2147483647
-ID_MAX = 2**63 - 1
-MAX_EXPORT_INSIGHTS = 6
 DEFAULT_PREVIEW = 5
 # dateutil walks every occurrence from DTSTART; an ancient start makes each save scan centuries.
 EARLIEST_START = datetime(2000, 1, 1, tzinfo=UTC)
@@ -62,11 +67,11 @@ class WriteOnlyNullField(serializers.CharField):
         return None
 
 
-class SubscriptionSerializer(serializers.ModelSerializer):
-    dashboard = serializers.PrimaryKeyRelatedField(
+class SubscriptionSerializer(TeamScopedSerializer):
+    dashboard = TeamScopedPrimaryKeyRelatedField(
         queryset=Dashboard.objects.all(), required=False, allow_null=True
     )
-    insight = serializers.PrimaryKeyRelatedField(
+    insight = TeamScopedPrimaryKeyRelatedField(
         queryset=Insight.objects.all(), required=False, allow_null=True
     )
     dashboard_export_insights = InsightIdsField(required=False)
@@ -143,20 +148,13 @@ class SubscriptionSerializer(serializers.ModelSerializer):
         return getattr(self.instance, f"{name}_id", None) if self.instance is not None else None
 
     def validate(self, attrs: dict) -> dict:
-        # Runs only once every field is valid, so field errors come first, as in PostHog.
-        self._validate_ownership(attrs)
+        # Runs only once every field is valid and owned by the team, so errors come in PostHog's order.
         self._validate_resource(attrs)
         self._validate_export_insights(attrs)
         self._validate_schedule(attrs)
         self._validate_target(attrs)
         self._validate_integration(attrs)
         return attrs
-
-    def _validate_ownership(self, attrs: dict) -> None:
-        for name in ("dashboard", "insight"):
-            resource = attrs.get(name)
-            if resource is not None and resource.team_id != self.team.id:
-                raise serializers.ValidationError({name: f"This {name} does not belong to your team."})
 
     def _validate_resource(self, attrs: dict) -> None:
         insight_id, dashboard_id = self._merged_id(attrs, "insight"), self._merged_id(attrs, "dashboard")
@@ -188,8 +186,8 @@ class SubscriptionSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError({"dashboard_export_insights": error})
 
     def _export_selection_error(self, dashboard_id: int, ids: list[int]) -> str | None:
-        if len(ids) > MAX_EXPORT_INSIGHTS:
-            return f"Cannot select more than {MAX_EXPORT_INSIGHTS} insights."
+        if len(ids) > MAX_REPORT_INSIGHTS:
+            return f"Cannot select more than {MAX_REPORT_INSIGHTS} insights."
         in_range = [i for i in ids if 0 < i <= ID_MAX]
         found = Insight.objects.filter(team=self.team, deleted=False, id__in=in_range).count()
         if found != len(ids):
@@ -279,7 +277,7 @@ class SubscriptionSerializer(serializers.ModelSerializer):
 
     @staticmethod
     def _normalised_emails(target_value: str) -> str:
-        addresses = [a.strip() for a in target_value.split(",") if a.strip()]
+        addresses = split_addresses(target_value)
         if not addresses:
             raise serializers.ValidationError({"target_value": "Enter at least one email address."})
         for address in addresses:
@@ -291,64 +289,23 @@ class SubscriptionSerializer(serializers.ModelSerializer):
                 ) from None
         return ",".join(dict.fromkeys(addresses))
 
-    # Writes.
+    # Writes go through the services module; the serializer only validates.
 
-    @transaction.atomic
     def create(self, validated_data: dict) -> Subscription:
         export_ids = validated_data.pop("dashboard_export_insights", None) or []
         invite_message = validated_data.pop("invite_message", None)
-        request = self.context["request"]
-        subscription = Subscription(team=self.team, created_by=request.user, **validated_data)
-        if subscription.target_type == Subscription.TargetType.WEBHOOK:
-            self.new_webhook_secret = subscription.set_new_webhook_secret()
-        subscription.save()
-        subscription.dashboard_export_insights.set(export_ids)
-        self._log(subscription, "created")
-        if subscription.enabled:
-            self._request_invites(subscription, "", invite_message)
+        subscription, self.new_webhook_secret = services.create(
+            self.team, self.context["request"].user, validated_data, export_ids, invite_message
+        )
         return subscription
 
-    @transaction.atomic
     def update(self, subscription: Subscription, validated_data: dict) -> Subscription:
         export_ids = validated_data.pop("dashboard_export_insights", None)
         invite_message = validated_data.pop("invite_message", None)
-        before = activity_state(subscription)
-        previous_value = subscription.target_value
-        re_enabling = validated_data.get("enabled") is True and not subscription.enabled
-        for name, value in validated_data.items():
-            setattr(subscription, name, value)
-        if subscription.target_type == Subscription.TargetType.WEBHOOK and not subscription.webhook_secret:
-            self.new_webhook_secret = subscription.set_new_webhook_secret()
-        if re_enabling:
-            subscription.consecutive_failures = 0  # a fresh streak: 5 new failures before the next disable
-            subscription.disabled_notice_due = False  # whoever re-enabled it knows
-            if not subscription.schedule_changed:
-                # While disabled the stored date went stale; the model only recomputes on schedule edits.
-                subscription.next_delivery_date = subscription.compute_next_delivery_date()
-        subscription.save()
-        if export_ids is not None:
-            subscription.dashboard_export_insights.set(export_ids)
-        self._log(subscription, "updated", field_changes(before, activity_state(subscription)))
-        if subscription.target_value != previous_value and subscription.enabled and not subscription.deleted:
-            self._request_invites(subscription, previous_value, invite_message)
+        subscription, self.new_webhook_secret = services.update(
+            subscription, self.context["request"].user, validated_data, export_ids, invite_message
+        )
         return subscription
-
-    def _log(self, subscription: Subscription, activity: str, changes: list | None = None) -> None:
-        log_activity(
-            team=self.team,
-            user=self.context["request"].user,
-            scope="Subscription",
-            item_id=subscription.id,
-            activity=activity,
-            name=str(subscription),
-            changes=changes,
-        )
-
-    @staticmethod
-    def _request_invites(subscription: Subscription, previous_value: str, invite_message: str | None) -> None:
-        transaction.on_commit(
-            lambda: request_target_change_delivery(subscription, previous_value, invite_message), robust=True
-        )
 
     def to_representation(self, instance: Subscription) -> dict:
         data = super().to_representation(instance)
@@ -373,3 +330,32 @@ class SubscriptionDetailSerializer(SubscriptionSerializer):
         except (ValueError, OverflowError):
             dates = []
         return [_datetime_field.to_representation(d) for d in dates]
+
+
+class SubscriptionDeliverySerializer(serializers.ModelSerializer):
+    subscription = serializers.IntegerField(source="subscription_id", read_only=True)
+    exported_asset_ids = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SubscriptionDelivery
+        fields = [
+            "id",
+            "subscription",
+            "trigger_type",
+            "scheduled_at",
+            "target_type",
+            "target_value",
+            "exported_asset_ids",
+            "content_snapshot",
+            "recipient_results",
+            "status",
+            "error",
+            "attempts",
+            "created_at",
+            "last_updated_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+    def get_exported_asset_ids(self, obj: SubscriptionDelivery) -> list[int]:
+        return list((obj.content_snapshot or {}).get("exported_asset_ids", []))

@@ -1,11 +1,15 @@
-"""`/api/projects/:id/subscriptions/` (and the environments twin) and the public `/unsubscribe` link."""
+"""`/api/projects/:id/subscriptions/` (and the environments twin) with the delivery actions and the
+delivery log, and the public `/unsubscribe` link."""
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 from django.http import HttpResponse
 from django.shortcuts import render
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import serializers
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.filters import SearchFilter
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer, StaticHTMLRenderer
@@ -14,22 +18,30 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from burrow.analytics.models import Insight
+from burrow.core.exceptions import Conflict
+from burrow.core.filters import StableOrderingFilter
 from burrow.core.softdelete import HARD_DELETE_FORBIDDEN, SoftDeleteModelViewSet
-from burrow.subscriptions.delivery_views import DeliveryActionsMixin
-from burrow.subscriptions.filters import StableOrderingFilter, SubscriptionFilterBackend
-from burrow.subscriptions.models import Subscription
+from burrow.core.tenancy import TenantViewSetMixin
+from burrow.subscriptions import services
+from burrow.subscriptions.filters import SubscriptionDeliveryFilter, SubscriptionFilter
+from burrow.subscriptions.models import Subscription, SubscriptionDelivery
 from burrow.subscriptions.serializers import (
     DEFAULT_PREVIEW,
+    SubscriptionDeliverySerializer,
     SubscriptionDetailSerializer,
     SubscriptionSerializer,
 )
-from burrow.subscriptions.unsubscribe import read_unsubscribe_token, unsubscribe
+from burrow.subscriptions.triggers import DeliveryRefused, request_manual_delivery
+from burrow.subscriptions.unsubscribe import read_unsubscribe_token
 
 MAX_PREVIEW = 50
 PREVIEW_PARAMETER = OpenApiParameter(
     "preview",
     OpenApiTypes.INT,
     description=f"How many upcoming delivery dates `next_deliveries` lists (1–{MAX_PREVIEW}, default {DEFAULT_PREVIEW}).",
+)
+DELETED_PARAMETER = OpenApiParameter(
+    "deleted", OpenApiTypes.BOOL, description="Show only deleted (true) or only live (false) subscriptions."
 )
 
 
@@ -39,15 +51,17 @@ PREVIEW_PARAMETER = OpenApiParameter(
         description="For webhook targets the response also carries `webhook_secret` (Standard Webhooks "
         "signing secret). It is shown this once only."
     ),
+    list=extend_schema(parameters=[DELETED_PARAMETER]),
     destroy=extend_schema(responses={405: OpenApiResponse(description=HARD_DELETE_FORBIDDEN)}),
 )
-class SubscriptionViewSet(DeliveryActionsMixin, SoftDeleteModelViewSet):
+class SubscriptionViewSet(SoftDeleteModelViewSet):
     scope_object = "subscription"
     serializer_class = SubscriptionSerializer
     queryset = Subscription.objects.select_related("created_by").prefetch_related(
         Prefetch("dashboard_export_insights", queryset=Insight.objects.only("id").order_by("id"))
     )
-    filter_backends = [SubscriptionFilterBackend, SearchFilter, StableOrderingFilter]
+    filter_backends = [DjangoFilterBackend, SearchFilter, StableOrderingFilter]
+    filterset_class = SubscriptionFilter
     search_fields = ["title", "insight__name", "insight__derived_name", "dashboard__name"]
     ordering_fields = ["created_at", "next_delivery_date", "title", "created_by__email"]
     ordering = ["-created_at"]
@@ -74,6 +88,52 @@ class SubscriptionViewSet(DeliveryActionsMixin, SoftDeleteModelViewSet):
         if not 1 <= value <= MAX_PREVIEW:
             raise serializers.ValidationError({"preview": f"Must be an integer between 1 and {MAX_PREVIEW}."})
         return value
+
+    @action(methods=["post"], detail=True, url_path="test-delivery", required_scopes=["subscription:write"])
+    def test_delivery(self, request: Request, *args, **kwargs) -> Response:
+        subscription = self.get_object()
+        if subscription.deleted:
+            raise NotFound()
+        try:
+            request_manual_delivery(subscription)
+        except DeliveryRefused as exc:
+            raise Conflict(str(exc)) from exc
+        return Response(status=status.HTTP_202_ACCEPTED)
+
+    @action(
+        methods=["post"],
+        detail=True,
+        url_path="rotate-webhook-secret",
+        required_scopes=["subscription:write"],
+    )
+    def rotate_webhook_secret(self, request: Request, *args, **kwargs) -> Response:
+        return Response({"webhook_secret": services.rotate_webhook_secret(self.get_object())})
+
+
+class SubscriptionDeliveryViewSet(
+    TenantViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """The delivery log of one subscription, newest first; `?status=` filters the list."""
+
+    scope_object = "subscription"
+    serializer_class = SubscriptionDeliverySerializer
+    queryset = SubscriptionDelivery.objects.all()
+    filterset_class = SubscriptionDeliveryFilter
+
+    @property
+    def filter_backends(self) -> list:
+        return [DjangoFilterBackend] if self.action == "list" else []
+
+    def safely_get_queryset(self, queryset: QuerySet) -> QuerySet:
+        if getattr(self, "swagger_fake_view", False):
+            return queryset
+        subscription_id = self.kwargs["subscription_id"]
+        if (
+            not str(subscription_id).isdigit()
+            or not Subscription.objects.filter(id=subscription_id, team=self.team).exists()
+        ):
+            raise NotFound()
+        return queryset.filter(subscription_id=subscription_id).order_by("-created_at", "-id")
 
 
 class UnsubscribeView(APIView):
@@ -104,6 +164,12 @@ class UnsubscribeView(APIView):
         if _wants_html(request):
             return _page(request, "done" if done else "invalid", token, read_unsubscribe_token(token))
         return Response({"success": done})
+
+
+def unsubscribe(token: str) -> bool:
+    """Removes the token's address from its subscription; False for a bad or expired token."""
+    payload = read_unsubscribe_token(token)
+    return payload is not None and services.remove_recipient(payload["id"], payload["email"])
 
 
 def _wants_html(request: Request) -> bool:

@@ -12,6 +12,7 @@ from burrow.integrations.models import Integration
 from burrow.subscriptions.delivery.dispatch import local_pool
 from burrow.subscriptions.models import Subscription, SubscriptionDelivery
 from burrow.subscriptions.scheduler import tick
+from burrow.subscriptions.services import rotate_webhook_secret
 from tests.factories import make_subscription
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -116,8 +117,7 @@ def test_webhook_delivery_is_signed_per_standard_webhooks(tenant, httpserver, se
     sub = make_subscription(
         tenant, insight=insight, target_type="webhook", target_value=httpserver.url_for("/hook")
     )
-    secret = sub.set_new_webhook_secret()
-    sub.save()
+    secret = rotate_webhook_secret(sub)
 
     delivery = deliver_due(sub)
 

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.utils import timezone
 
+from burrow.subscriptions import services
 from burrow.subscriptions.models import Subscription
 from burrow.subscriptions.schedule import Schedule, summary
 from tests.factories import make_subscription
@@ -99,8 +100,7 @@ def test_next_delivery_date_is_saved_and_null_once_exhausted(tenant):
 
     subscription = make_subscription(tenant, frequency="daily", start_date=at(2030, 1, 1))
     assert subscription.next_delivery_date == at(2030, 1, 1)
-    subscription.start_date, subscription.count = at(2020, 1, 1), 2
-    subscription.save()
+    services.update(subscription, None, {"start_date": at(2020, 1, 1), "count": 2})
     assert Subscription.objects.get(id=subscription.id).next_delivery_date is None
 
 

@@ -1,72 +1,14 @@
 """What a delivery shows: the insight (or up to six dashboard tiles in layout order) with stored pictures."""
 
 import logging
-import threading
-from collections import OrderedDict
-from dataclasses import dataclass
 
-from django.conf import settings
-from django.core import signing
-
-from burrow.analytics.charts import content_hash, display_of, render_png
-from burrow.analytics.models import DashboardTile, ExportedAsset, Insight
+from burrow.analytics.assets import asset_url, stored_picture
+from burrow.analytics.models import DashboardTile, Insight
+from burrow.links import insight_url
 from burrow.subscriptions.delivery.base import Report, ReportInsight
-from burrow.subscriptions.models import Subscription, SubscriptionDelivery
+from burrow.subscriptions.models import MAX_REPORT_INSIGHTS, Subscription, SubscriptionDelivery
 
 logger = logging.getLogger(__name__)
-
-MAX_ASSET_COUNT = 6
-_ASSET_SALT = "burrow.exported-asset"
-
-
-def asset_url(asset_id: int) -> str:
-    """A public URL that shows the picture without credentials until it expires (ASSET_URL_MAX_AGE)."""
-    token = signing.dumps(asset_id, salt=_ASSET_SALT, compress=True)
-    return f"{settings.SITE_URL}/api/exported-assets/{token}.png"
-
-
-def asset_id_from_token(token: str) -> int | None:
-    try:
-        value = signing.loads(token, salt=_ASSET_SALT, max_age=settings.ASSET_URL_MAX_AGE)
-    except signing.BadSignature:
-        return None
-    return value if isinstance(value, int) else None
-
-
-@dataclass(frozen=True)
-class StoredPicture:
-    asset_id: int
-    png: bytes
-
-
-# Stored pictures never change (a new result gets a new content hash) and go only with their insight, so
-# each process keeps the latest few: thousands of deliveries of one report read the picture once.
-_PICTURE_CACHE_SIZE = 64
-_pictures: OrderedDict[tuple[int, str], StoredPicture] = OrderedDict()
-_pictures_lock = threading.Lock()
-
-
-def stored_picture(insight: Insight) -> StoredPicture:
-    """The insight's picture for its current data: drawn once, shared by every subscription until it changes."""
-    display = display_of(insight.query)
-    digest = content_hash(insight.display_name, insight.result, display)
-    key = (insight.id, digest)
-    with _pictures_lock:
-        if key in _pictures:
-            _pictures.move_to_end(key)
-            return _pictures[key]
-    asset = ExportedAsset.objects.filter(insight=insight, content_hash=digest).first()
-    if asset is None:
-        png = render_png(insight.display_name, insight.result, display)
-        asset = ExportedAsset.objects.create(
-            team_id=insight.team_id, insight=insight, content_hash=digest, content=png
-        )
-    picture = StoredPicture(asset.id, bytes(asset.content))
-    with _pictures_lock:
-        _pictures[key] = picture
-        if len(_pictures) > _PICTURE_CACHE_SIZE:
-            _pictures.popitem(last=False)
-    return picture
 
 
 def report_insights(subscription: Subscription) -> tuple[list[Insight], int]:
@@ -81,7 +23,7 @@ def report_insights(subscription: Subscription) -> tuple[list[Insight], int]:
         (t for t in tiles if not selected or t.insight_id in selected),
         key=lambda t: (*t.layout_position, t.id),
     )
-    return [t.insight for t in ordered[:MAX_ASSET_COUNT]], len(ordered)
+    return [t.insight for t in ordered[:MAX_REPORT_INSIGHTS]], len(ordered)
 
 
 def build_report(delivery: SubscriptionDelivery) -> Report:
@@ -92,8 +34,8 @@ def build_report(delivery: SubscriptionDelivery) -> Report:
         delivery=delivery,
         kind=subscription.resource_kind,
         name=subscription.resource_name,
-        resource_url=_resource_url(subscription),
-        subscription_url=subscription.url or settings.SITE_URL,
+        resource_url=subscription.resource_url,
+        subscription_url=subscription.url,
         summary=subscription.summary,
         total_insight_count=total,
     )
@@ -102,7 +44,7 @@ def build_report(delivery: SubscriptionDelivery) -> Report:
             insight_id=insight.id,
             short_id=insight.short_id,
             name=insight.display_name,
-            url=f"{settings.SITE_URL}/insights/{insight.short_id}",
+            url=insight_url(insight.short_id),
             result=insight.result,
         )
         try:
@@ -136,9 +78,3 @@ def snapshot(report: Report) -> dict:
             for i in report.insights
         ],
     }
-
-
-def _resource_url(subscription: Subscription) -> str:
-    if subscription.insight_id:
-        return f"{settings.SITE_URL}/insights/{subscription.insight.short_id}"
-    return f"{settings.SITE_URL}/dashboard/{subscription.dashboard_id}"

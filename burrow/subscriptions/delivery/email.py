@@ -10,26 +10,18 @@ from django.template.loader import render_to_string
 
 from burrow.core.mail import MailError, send_bytes, send_message
 from burrow.core.mime import InlineImage, report_message
+from burrow.links import unsubscribe_url
 from burrow.subscriptions.delivery.base import Channel, PermanentError, Report, TransientError
-from burrow.subscriptions.models import Subscription, SubscriptionDelivery
+from burrow.subscriptions.models import Subscription, SubscriptionDelivery, split_addresses
+from burrow.subscriptions.unsubscribe import make_unsubscribe_token
 
 logger = logging.getLogger(__name__)
 
 UTM = {"utm_source": "posthog", "utm_campaign": "subscription_report", "utm_medium": "email"}
 
 
-def split_addresses(value: str | None) -> list[str]:
-    return [a.strip() for a in (value or "").split(",") if a.strip()]
-
-
 def with_utm(url: str, medium: str) -> str:
     return f"{url}{'&' if '?' in url else '?'}{urlencode(dict(UTM, utm_medium=medium))}"
-
-
-def unsubscribe_url(subscription_id: int, email: str) -> str:
-    from burrow.subscriptions.unsubscribe import make_unsubscribe_token
-
-    return f"{settings.SITE_URL}/unsubscribe?{urlencode({'token': make_unsubscribe_token(subscription_id, email)})}"
 
 
 def subject_for(report: Report, recipient: str) -> str:
@@ -64,7 +56,7 @@ class EmailChannel(Channel):
 
     def build(self, recipient: str, report: Report) -> bytes:
         subscription = report.subscription
-        unsubscribe = unsubscribe_url(subscription.id, recipient)
+        unsubscribe = unsubscribe_url(make_unsubscribe_token(subscription.id, recipient))
         next_date = subscription.next_delivery_date
         context = {
             "report": report,
@@ -113,7 +105,7 @@ def send_disabled_notice(subscription: Subscription, failures: int) -> None:
     context = {
         "title": title,
         "failures": failures,
-        "subscription_url": with_utm(subscription.url or "", "email"),
+        "subscription_url": with_utm(subscription.url, "email"),
     }
     message = EmailMessage()
     message["Subject"] = f'PostHog subscription "{title}" has been automatically disabled'

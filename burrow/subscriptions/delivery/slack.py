@@ -1,54 +1,11 @@
-"""Slack channel: `chat.postMessage` through the subscription's Slack integration; the first picture in
-the message, the others in its thread. Pictures are shown from their signed public URLs."""
+"""Slack channel: a report posted through the subscription's Slack integration (client in
+`burrow/integrations/providers/slack.py`); the first picture in the message, the others in its thread.
+Pictures are shown from their signed public URLs."""
 
-import httpx
-from django.conf import settings
-
-from burrow.integrations.models import Integration
+from burrow.integrations.providers.slack import SlackError, post_message, slack_token
 from burrow.subscriptions.delivery.base import Channel, PermanentError, Report, ReportInsight, TransientError
 from burrow.subscriptions.delivery.email import with_utm
-from burrow.subscriptions.models import Subscription, SubscriptionDelivery
-
-TIMEOUT = 10.0
-_TRANSIENT_ERRORS = {"ratelimited", "internal_error", "service_unavailable", "request_timeout", "fatal_error"}
-
-
-def slack_token(subscription: Subscription) -> str:
-    integration = subscription.integration
-    if integration is None or integration.kind != Integration.Kind.SLACK:
-        integration = (
-            Integration.objects.filter(team_id=subscription.team_id, kind=Integration.Kind.SLACK)
-            .order_by("id")
-            .first()
-        )
-    token = (integration.sensitive_config or {}).get("access_token") if integration else None
-    if not token:
-        raise PermanentError(
-            "No Slack integration: connect Slack to the project and pick it on the subscription."
-        )
-    return token
-
-
-def post_message(token: str, payload: dict) -> dict:
-    try:
-        response = httpx.post(
-            f"{settings.SLACK_API_URL}/chat.postMessage",
-            json=payload,
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=TIMEOUT,
-        )
-    except httpx.HTTPError as exc:
-        raise TransientError(f"Slack unreachable: {exc}") from exc
-    if response.status_code == 429 or response.status_code >= 500:
-        raise TransientError(f"Slack answered {response.status_code}")
-    try:
-        body = response.json()
-    except ValueError as exc:
-        raise TransientError(f"Slack answered {response.status_code} without JSON") from exc
-    if not body.get("ok"):
-        error = str(body.get("error") or f"HTTP {response.status_code}")
-        raise (TransientError if error in _TRANSIENT_ERRORS else PermanentError)(f"Slack error: {error}")
-    return body
+from burrow.subscriptions.models import SubscriptionDelivery
 
 
 def _headline(report: Report) -> str:
@@ -113,14 +70,21 @@ class SlackChannel(Channel):
     def send(self, recipient: str, report: Report) -> None:
         """Posts the main message, then each thread reply. A retry after a failed reply resumes where it
         stopped (progress is kept on the report), so the channel never sees the main message twice."""
-        token = slack_token(report.subscription)
+        subscription = report.subscription
+        try:
+            token = slack_token(subscription.team_id, subscription.integration)
+        except SlackError as exc:
+            raise PermanentError(str(exc)) from exc
         progress = report.channel_state.setdefault(recipient, {"ts": None, "posted": 0})
         for index, payload in enumerate(_messages(recipient, report)):
             if index < progress["posted"]:
                 continue
             if index > 0:
                 payload["thread_ts"] = progress["ts"]
-            answer = post_message(token, payload)
+            try:
+                answer = post_message(token, payload)
+            except SlackError as exc:
+                raise (TransientError if exc.transient else PermanentError)(str(exc)) from exc
             if index == 0:
                 progress["ts"] = answer.get("ts")
             progress["posted"] = index + 1

@@ -9,7 +9,7 @@ from standardwebhooks.webhooks import Webhook
 
 from burrow.core.urlsafety import pinned_target
 from burrow.subscriptions.delivery.base import Channel, PermanentError, Report, TransientError
-from burrow.subscriptions.models import Subscription, SubscriptionDelivery
+from burrow.subscriptions.models import SubscriptionDelivery
 
 TIMEOUT = 10.0
 EVENT_TYPE = "subscription.report"
@@ -50,20 +50,6 @@ def payload(report: Report) -> dict:
     }
 
 
-def signing_secret(subscription: Subscription) -> str:
-    secret = subscription.webhook_signing_secret
-    if secret:
-        return secret
-    # A subscription created before secrets existed gets one now; compare-and-set so racing workers agree.
-    new = subscription.set_new_webhook_secret()
-    if Subscription.objects.filter(id=subscription.id, webhook_secret="").update(
-        webhook_secret=subscription.webhook_secret
-    ):
-        return new
-    subscription.refresh_from_db(fields=["webhook_secret"])
-    return subscription.webhook_signing_secret or new
-
-
 class WebhookChannel(Channel):
     def recipients(self, delivery: SubscriptionDelivery) -> list[str]:
         if delivery.trigger_type == SubscriptionDelivery.Trigger.TARGET_CHANGE:
@@ -77,7 +63,10 @@ class WebhookChannel(Channel):
         body = json.dumps(payload(report), default=str)
         message_id = f"msg_{report.delivery.id.hex}"
         timestamp = datetime.now(UTC)
-        signature = Webhook(signing_secret(report.subscription)).sign(message_id, timestamp, body)
+        # Imported here: services sits above the delivery engine (it requests deliveries).
+        from burrow.subscriptions.services import webhook_signing_secret
+
+        signature = Webhook(webhook_signing_secret(report.subscription)).sign(message_id, timestamp, body)
         headers = {
             "content-type": "application/json",
             "webhook-id": message_id,

@@ -1,0 +1,164 @@
+"""Every write to a subscription. The API, unsubscribe links and delivery channels all come through here, so
+each change is saved the same way: only the fields it changes, on a locked row (no acknowledged change is
+lost to a concurrent write), with its activity log entry and the deliveries it triggers.
+
+Serializers validate; they never save."""
+
+import base64
+import secrets
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import transaction
+
+from burrow.core.activity import field_changes, log_activity
+from burrow.core.crypto import encrypt_text
+from burrow.core.models import Team, User
+from burrow.subscriptions.activity import activity_state
+from burrow.subscriptions.models import Subscription, split_addresses
+from burrow.subscriptions.schedule import RRULE_FIELDS
+from burrow.subscriptions.triggers import request_target_change_delivery
+
+ACTIVITY_SCOPE = "Subscription"
+
+
+def create(
+    team: Team,
+    user: User,
+    fields: dict[str, Any],
+    export_insight_ids: Iterable[int] = (),
+    invite_message: str | None = None,
+) -> tuple[Subscription, str | None]:
+    """A new subscription, and its webhook signing secret when it has one (shown once, never again)."""
+    with transaction.atomic():
+        subscription = Subscription(team=team, created_by=user, **fields)
+        secret = None
+        if subscription.target_type == Subscription.TargetType.WEBHOOK:
+            secret = _set_new_webhook_secret(subscription)
+        subscription.reschedule()
+        subscription.save()
+        subscription.dashboard_export_insights.set(list(export_insight_ids))
+        _log(subscription, user, "created")
+        if subscription.enabled:
+            _request_invites(subscription, "", invite_message)
+    return subscription, secret
+
+
+def update(
+    subscription: Subscription,
+    user: User | None,
+    changes: dict[str, Any],
+    export_insight_ids: Iterable[int] | None = None,
+    invite_message: str | None = None,
+) -> tuple[Subscription, str | None]:
+    """Applies `changes` to the current row (locked) and saves only those fields; returns the saved
+    subscription and a webhook signing secret when this change created one."""
+    with transaction.atomic():
+        current = _locked(subscription.pk)
+        before = activity_state(current)
+        schedule_before = {name: getattr(current, name) for name in RRULE_FIELDS}
+        previous_value = current.target_value
+        re_enabling = changes.get("enabled") is True and not current.enabled
+        for name, value in changes.items():
+            setattr(current, name, value)
+        changed = set(changes)
+        secret = None
+        if current.target_type == Subscription.TargetType.WEBHOOK and not current.webhook_secret:
+            secret = _set_new_webhook_secret(current)
+            changed.add("webhook_secret")
+        if re_enabling:
+            changed |= re_enable(current)
+        elif any(getattr(current, name) != value for name, value in schedule_before.items()):
+            current.reschedule()
+            changed.add("next_delivery_date")
+        current.save(update_fields=sorted(changed))
+        if export_insight_ids is not None:
+            current.dashboard_export_insights.set(list(export_insight_ids))
+        _log(current, user, "updated", field_changes(before, activity_state(current)))
+        if current.target_value != previous_value and current.enabled and not current.deleted:
+            _request_invites(current, previous_value, invite_message)
+    return current, secret
+
+
+def re_enable(subscription: Subscription) -> set[str]:
+    """What re-enabling changes besides `enabled`: a fresh failure streak (five new failures before the
+    next auto-disable), no pending disabled notice (whoever re-enabled it knows), and the next date from
+    now (it went stale while disabled). Returns the fields it set, for the caller's save."""
+    subscription.consecutive_failures = 0
+    subscription.disabled_notice_due = False
+    subscription.reschedule()
+    return {"consecutive_failures", "disabled_notice_due", "next_delivery_date"}
+
+
+def remove_recipient(subscription_id: int, email: str) -> bool:
+    """Takes `email` off an email subscription (case-insensitively); the subscription is soft-deleted once
+    nobody is left. False when the subscription does not exist; an address already gone is a success."""
+    email = email.strip().lower()
+    with transaction.atomic():
+        subscription = Subscription.objects.select_for_update().filter(pk=subscription_id).first()
+        if subscription is None:
+            return False
+        addresses = split_addresses(subscription.target_value)
+        remaining = [a for a in addresses if a.lower() != email]
+        if remaining == addresses:
+            return True
+        before = {"target_value": subscription.target_value, "deleted": subscription.deleted}
+        subscription.target_value = ",".join(remaining)
+        subscription.deleted = subscription.deleted or not remaining
+        subscription.save(update_fields=["target_value", "deleted"])
+        after = {"target_value": subscription.target_value, "deleted": subscription.deleted}
+        _log(subscription, None, "updated", field_changes(before, after))
+    return True
+
+
+def rotate_webhook_secret(subscription: Subscription) -> str:
+    """A new signing secret, stored encrypted and returned once; the old one stops verifying at once."""
+    with transaction.atomic():
+        current = _locked(subscription.pk)
+        secret = _set_new_webhook_secret(current)
+        current.save(update_fields=["webhook_secret"])
+    return secret
+
+
+def webhook_signing_secret(subscription: Subscription) -> str:
+    """The subscription's signing secret; one created before secrets existed gets one now (compare-and-set,
+    so racing workers agree on it)."""
+    secret = subscription.webhook_signing_secret
+    if secret:
+        return secret
+    new = _set_new_webhook_secret(subscription)
+    if Subscription.objects.filter(id=subscription.id, webhook_secret="").update(
+        webhook_secret=subscription.webhook_secret
+    ):
+        return new
+    subscription.refresh_from_db(fields=["webhook_secret"])
+    return subscription.webhook_signing_secret or new
+
+
+def _locked(subscription_id: int) -> Subscription:
+    return Subscription.objects.select_for_update().get(pk=subscription_id)
+
+
+def _set_new_webhook_secret(subscription: Subscription) -> str:
+    """Stores a new Standard Webhooks secret (encrypted) on the instance and returns it."""
+    secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+    subscription.webhook_secret = encrypt_text(secret)
+    return secret
+
+
+def _log(subscription: Subscription, user: User | None, activity: str, changes: list | None = None) -> None:
+    log_activity(
+        team=subscription.team,
+        user=user,
+        scope=ACTIVITY_SCOPE,
+        item_id=subscription.id,
+        activity=activity,
+        name=str(subscription),
+        changes=changes,
+    )
+
+
+def _request_invites(subscription: Subscription, previous_value: str, invite_message: str | None) -> None:
+    transaction.on_commit(
+        lambda: request_target_change_delivery(subscription, previous_value, invite_message), robust=True
+    )
