@@ -26,11 +26,37 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def run_granian(host: str, port: int, workers: int, threads: int, app: str) -> int:
+    """Granian's WSGI interface, configured like `burrow serve`'s gunicorn (same workers, threads, access log)."""
+    from granian import Granian
+    from granian.constants import Interfaces
+
+    Granian(
+        app,
+        address=host,
+        port=port,
+        interface=Interfaces.WSGI,
+        workers=workers,
+        blocking_threads=threads,
+        log_access=True,
+        respawn_failed_workers=True,
+    ).serve()
+    return 0
+
+
+def serve(server: str, host: str, port: int, workers: int, threads: int, app: str) -> int:
+    if server == "granian":
+        return run_granian(host, port, workers, threads, app)
+    from burrow.server import run_server
+
+    return run_server(host, port, workers, threads, app)
+
+
 def start_server(server: str, app: str, port: int, workers: int, threads: int) -> subprocess.Popen:
     """`app` is a WSGI application path such as "burrow.wsgi:application"."""
     code = (
-        "import sys; from burrow.server import run_server; "
-        f"sys.exit(run_server('127.0.0.1', {port}, {workers}, {threads}, server={server!r}, app={app!r}))"
+        "import sys; from harness import serve; "
+        f"sys.exit(serve({server!r}, '127.0.0.1', {port}, {workers}, {threads}, {app!r}))"
     )
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(BENCH_DIR), str(ROOT)])}
     return subprocess.Popen(

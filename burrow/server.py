@@ -1,13 +1,9 @@
-"""Production HTTP server for `burrow serve`: gunicorn with threaded workers (see docs/benchmarks.md).
-
-`bench/api.py` runs Burrow and its raw baseline under both gunicorn (gthread) and granian (WSGI) with the
-same worker/thread counts; the numbers that picked gunicorn are in docs/benchmarks.md."""
+"""Production HTTP server for `burrow serve`: gunicorn with threaded workers. `bench/api.py` compared it with
+granian (runner in bench/harness.py) on the same worker/thread counts; the numbers are in docs/benchmarks.md."""
 
 import importlib
 
 BURROW_APP = "burrow.wsgi:application"
-SERVERS = ("gunicorn", "granian")
-DEFAULT_SERVER = "gunicorn"
 
 
 def _import_app(target: str):
@@ -30,7 +26,7 @@ def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict:
     }
 
 
-def run_gunicorn(host: str, port: int, workers: int, threads: int, app: str = BURROW_APP) -> int:
+def run_server(host: str, port: int, workers: int, threads: int, app: str = BURROW_APP) -> int:
     from gunicorn.app.base import BaseApplication
 
     class _Application(BaseApplication):
@@ -43,28 +39,3 @@ def run_gunicorn(host: str, port: int, workers: int, threads: int, app: str = BU
 
     _Application().run()
     return 0
-
-
-def run_granian(host: str, port: int, workers: int, threads: int, app: str = BURROW_APP) -> int:
-    """Granian's WSGI interface, configured like the gunicorn setup (same workers, threads, access log)."""
-    from granian import Granian
-    from granian.constants import Interfaces
-
-    Granian(
-        app,
-        address=host,
-        port=port,
-        interface=Interfaces.WSGI,
-        workers=workers,
-        blocking_threads=threads,
-        log_access=True,
-        respawn_failed_workers=True,
-    ).serve()
-    return 0
-
-
-def run_server(
-    host: str, port: int, workers: int, threads: int, server: str = DEFAULT_SERVER, app: str = BURROW_APP
-) -> int:
-    runner = {"gunicorn": run_gunicorn, "granian": run_granian}[server]
-    return runner(host, port, workers, threads, app)
