@@ -12,10 +12,14 @@ import argparse
 import os
 import subprocess
 import sys
+import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DB = "burrow_bench_delivery"
+# Settings write nothing: the bench brings its own key and a data dir it throws away.
+BENCH_SECRET_KEY = "burrow-bench-only"
+BENCH_DATA_DIR = tempfile.mkdtemp(prefix="burrow-bench-")
 SINK = """
 import sys, time
 from aiosmtpd.controller import Controller
@@ -39,6 +43,8 @@ def env(pg: str, port: int, broker: str | None = None) -> dict:
         BURROW_LOG_LEVEL="WARNING",
         BURROW_DELIVERY_THREADS=os.environ.get("BURROW_DELIVERY_THREADS", "16"),
         DJANGO_SETTINGS_MODULE="burrow.settings",
+        BURROW_SECRET_KEY=BENCH_SECRET_KEY,
+        BURROW_DATA_DIR=BENCH_DATA_DIR,
     )
     values.pop("BURROW_BROKER_URL", None)
     if broker:
@@ -53,7 +59,11 @@ def prepare(pg: str, count: int, insights: int) -> None:
         conn.execute(f"DROP DATABASE IF EXISTS {DB}")
         conn.execute(f"CREATE DATABASE {DB}")
     os.environ.update(
-        DATABASE_URL=f"{pg}/{DB}", DJANGO_SETTINGS_MODULE="burrow.settings", BURROW_LOG_LEVEL="WARNING"
+        DATABASE_URL=f"{pg}/{DB}",
+        DJANGO_SETTINGS_MODULE="burrow.settings",
+        BURROW_LOG_LEVEL="WARNING",
+        BURROW_SECRET_KEY=BENCH_SECRET_KEY,
+        BURROW_DATA_DIR=BENCH_DATA_DIR,
     )
     sys.path.insert(0, ROOT)
     import django
@@ -62,9 +72,9 @@ def prepare(pg: str, count: int, insights: int) -> None:
     from django.core.management import call_command
     from django.utils import timezone
 
+    from burrow.analytics.assets import stored_picture
     from burrow.analytics.models import Insight
     from burrow.core.bootstrap import bootstrap
-    from burrow.subscriptions.delivery.content import stored_picture
     from burrow.subscriptions.models import Subscription
 
     call_command("migrate", verbosity=0)

@@ -13,6 +13,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 DB_NAME = "burrow_bench_scheduler"
@@ -28,6 +29,9 @@ def setup(pg: str) -> None:
             conn.execute(f"CREATE DATABASE {DB_NAME}")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "burrow.settings")
     os.environ["BURROW_LOG_LEVEL"] = "WARNING"
+    # Settings write nothing: the bench brings its own key and a data dir it throws away.
+    os.environ.setdefault("BURROW_SECRET_KEY", "burrow-bench-only")
+    os.environ.setdefault("BURROW_DATA_DIR", tempfile.mkdtemp(prefix="burrow-bench-"))
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     import django
 

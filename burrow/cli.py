@@ -11,11 +11,49 @@ from collections.abc import Sequence
 DEMO_EMAIL = "demo@burrow.local"
 
 
-def _setup_django() -> None:
+# The commands that set an installation up: on first use they create the data dir and the secret key.
+PREPARING_COMMANDS = frozenset({"migrate", "serve", "bootstrap"})
+
+
+def _setup_django(prepare: bool) -> str | None:
+    """Loads the settings (which write nothing) and sets Django up. With `prepare`, first creates the data
+    dir and, unless BURROW_SECRET_KEY is set, the secret key file; without it, returns what the user must
+    do first when the installation is not set up yet."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "burrow.settings")
     import django
+    from django.conf import settings
 
+    from burrow.config import MISSING_SECRET_KEY, prepare_data_dir, secret_key
+
+    if prepare:
+        try:
+            prepare_data_dir(settings.DATA_DIR, create_key=not _has_secret_key(settings))
+        except OSError as error:
+            return f"cannot create the data directory: {error}. Set BURROW_DATA_DIR to a writable directory."
+        if not _has_secret_key(settings):
+            settings.SECRET_KEY = secret_key(settings.DATA_DIR)
+    elif not _has_secret_key(settings):
+        return MISSING_SECRET_KEY
+    elif missing := _missing_sqlite_file(settings.DATABASES["default"]):
+        return f"there is no database at {missing} yet: run `burrow migrate` first"
     django.setup()
+    return None
+
+
+def _has_secret_key(settings) -> bool:
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        return bool(settings.SECRET_KEY)
+    except ImproperlyConfigured:  # Django's answer to an empty SECRET_KEY
+        return False
+
+
+def _missing_sqlite_file(database: dict) -> str | None:
+    name = str(database.get("NAME") or "")
+    if database["ENGINE"] != "django.db.backends.sqlite3" or name == ":memory:" or name.startswith("file:"):
+        return None
+    return None if os.path.exists(name) else name
 
 
 def _fail(message: str) -> int:
@@ -35,18 +73,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from django.core.management import call_command
 
     from burrow.server import run_server
-    from burrow.subscriptions.delivery.dispatch import SCHEDULER_PID_VARIABLE
 
     call_command("migrate", interactive=False, verbosity=0)
     scheduler = None
     if not args.no_scheduler:
         # The scheduler lives in its own supervised process: forking web workers from a process that runs
-        # threads is unsafe, and keeping chart rendering out of web workers keeps their memory small.
+        # threads is unsafe, and keeping chart rendering out of web workers keeps their memory small. Web
+        # workers wake it through burrow.subscriptions.wakeup when they queue a delivery.
         scheduler = subprocess.Popen(
             [sys.executable, "-m", "burrow.supervisor", "--", sys.executable, "-m", "burrow.cli", "scheduler"]
         )
-        # Web workers inherit this and hand deliveries asked for over the API to the scheduler.
-        os.environ[SCHEDULER_PID_VARIABLE] = str(scheduler.pid)
     try:
         return run_server(args.host, args.port, args.workers, args.threads)
     finally:
@@ -180,14 +216,18 @@ def cmd_users(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from burrow.config import env_number
+
     parser = argparse.ArgumentParser(prog="burrow", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="serve the API (and run the scheduler)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=int(os.environ.get("BURROW_WEB_WORKERS", "2")))
-    serve.add_argument("--threads", type=int, default=int(os.environ.get("BURROW_WEB_THREADS", "4")))
+    workers = env_number("BURROW_WEB_WORKERS", 2, minimum=1, whole=True)
+    threads = env_number("BURROW_WEB_THREADS", 4, minimum=1, whole=True)
+    serve.add_argument("--workers", type=int, default=workers)
+    serve.add_argument("--threads", type=int, default=threads)
     serve.add_argument("--no-scheduler", action="store_true", help="do not run the delivery scheduler")
     serve.set_defaults(func=cmd_serve)
 
@@ -237,11 +277,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     from burrow.config import ConfigError
 
-    args = build_parser().parse_args(argv)
     try:
-        _setup_django()
+        args = build_parser().parse_args(argv)
+        not_ready = _setup_django(prepare=args.command in PREPARING_COMMANDS)
     except ConfigError as error:
         return _fail(f"{error}. Fix the environment variable and start again.")
+    if not_ready:
+        return _fail(not_ready)
     return args.func(args)
 
 

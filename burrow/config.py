@@ -1,19 +1,37 @@
-"""Reading Burrow's environment variables (the names are part of the public contract)."""
+"""Reading Burrow's environment variables (the names are part of the public contract).
+
+Reading settings writes nothing: the data directory and its secret key file are made by
+`prepare_data_dir`, which only the commands that set up an installation call (`burrow migrate`,
+`burrow serve`, `burrow bootstrap`)."""
 
 import os
+import re
 import secrets
 from pathlib import Path
 
-
-def env_bool(name: str, default: bool = False) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+FALSE_WORDS = frozenset({"0", "false", "no", "off"})
+SECRET_KEY_FILE = "secret_key"
+MISSING_SECRET_KEY = (
+    "there is no secret key yet: run `burrow migrate` first (it creates $BURROW_DATA_DIR/secret_key) "
+    "or set BURROW_SECRET_KEY"
+)
 
 
 class ConfigError(Exception):
     """A setting's value cannot be used; the message names the variable and what it accepts."""
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    """Every boolean setting accepts the same words; anything else is an error rather than a silent no."""
+    raw = os.environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in TRUE_WORDS:
+        return True
+    if raw in FALSE_WORDS:
+        return False
+    raise ConfigError(f"{name} must be one of true/false, yes/no, on/off, 1/0, not {raw!r}")
 
 
 def env_number(name: str, default: float, *, minimum: float, whole: bool = False) -> float:
@@ -31,21 +49,53 @@ def env_number(name: str, default: float, *, minimum: float, whole: bool = False
     return value
 
 
+_RATE = re.compile(r"\d+/[smhd][a-z]*")
+
+
+def env_rate(name: str) -> str:
+    """A rate limit: "" (off) when unset or a false word, "on" for PostHog's own rate, else `N/period`."""
+    raw = os.environ.get(name, "").strip().lower()
+    if not raw or raw in FALSE_WORDS:
+        return ""
+    if raw in TRUE_WORDS:
+        return "on"
+    if not _RATE.fullmatch(raw):
+        raise ConfigError(f"{name} must be on, off or a rate such as 100/minute, not {raw!r}")
+    return raw
+
+
 def data_dir() -> Path:
-    path = Path(os.environ.get("BURROW_DATA_DIR", "./var")).resolve()
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    """Where the embedded database, the generated secret key and the mail outbox live; not created here."""
+    return Path(os.environ.get("BURROW_DATA_DIR", "./var")).resolve()
 
 
 def secret_key(directory: Path) -> str:
-    """BURROW_SECRET_KEY, else a key generated once and kept in the data dir so restarts keep sessions,
-    signed links and encrypted secrets valid."""
-    configured = os.environ.get("BURROW_SECRET_KEY")
+    """BURROW_SECRET_KEY, else the key `prepare_data_dir` kept in the data dir so restarts keep signed
+    links, API-key hashes and encrypted secrets valid; "" when there is neither."""
+    configured = os.environ.get("BURROW_SECRET_KEY", "").strip()
     if configured:
         return configured
-    key_file = directory / "secret_key"
-    if not key_file.exists():
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_urlsafe(50))
-    return key_file.read_text().strip()
+    try:
+        return (directory / SECRET_KEY_FILE).read_text().strip()
+    except FileNotFoundError:
+        return ""
+
+
+def prepare_data_dir(directory: Path, *, create_key: bool) -> None:
+    """Creates the data dir and, when `create_key`, a secret key file in it unless one exists. The key is
+    written under another name and linked into place, so two commands starting at once agree on one key
+    and neither reads a half-written file."""
+    directory.mkdir(parents=True, exist_ok=True)
+    key_file = directory / SECRET_KEY_FILE
+    if not create_key or key_file.exists():
+        return
+    draft = directory / f".{SECRET_KEY_FILE}.{os.getpid()}"
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secrets.token_urlsafe(50))
+    try:
+        os.link(draft, key_file)
+    except FileExistsError:
+        pass  # another command made it first: keep theirs
+    finally:
+        draft.unlink()

@@ -1,13 +1,16 @@
-"""Django settings, from environment variables only (see README's configuration table)."""
+"""Django settings, from environment variables only (see README's configuration table).
+
+Importing them writes nothing: `burrow migrate`, `serve` and `bootstrap` create the data dir and the
+secret key (burrow/cli.py); the test suite's settings are tests/settings.py."""
 
 import os
 
 import dj_database_url
 
-from burrow.config import data_dir, env_bool, env_number, secret_key
+from burrow.config import data_dir, env_bool, env_number, env_rate, secret_key
 
 DATA_DIR = data_dir()
-SECRET_KEY = secret_key(DATA_DIR)
+SECRET_KEY = secret_key(DATA_DIR)  # "" until `burrow migrate` made one; commands then say so
 DEBUG = env_bool("BURROW_DEBUG")
 SITE_URL = os.environ.get("BURROW_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("BURROW_ALLOWED_HOSTS", "*").split(",") if h.strip()]
@@ -70,15 +73,18 @@ else:
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
 
-THROTTLE_BURST = os.environ.get("BURROW_THROTTLE_BURST", "")
-THROTTLE_SUSTAINED = os.environ.get("BURROW_THROTTLE_SUSTAINED", "")
+THROTTLE_BURST = env_rate("BURROW_THROTTLE_BURST")
+THROTTLE_SUSTAINED = env_rate("BURROW_THROTTLE_SUSTAINED")
+
+# The largest page a list answers (DECISIONS §16); a larger `limit` gets this many rows and a `next` link.
+PAGE_SIZE_MAX = env_number("BURROW_PAGE_SIZE_MAX", 1000, minimum=1, whole=True)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["burrow.core.auth.PersonalAPIKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "burrow.core.parsers.JSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
@@ -136,8 +142,6 @@ LOGGING = {
 }
 
 # Delivery engine
-import tempfile  # noqa: E402
-
 EMAIL_TIMEOUT = env_number("BURROW_EMAIL_TIMEOUT", 10, minimum=0.1)
 DELIVERY_THREADS = env_number("BURROW_DELIVERY_THREADS", 4, minimum=1, whole=True)
 DELIVERY_LEASE_SECONDS = env_number("BURROW_DELIVERY_LEASE_SECONDS", 600, minimum=1)
@@ -147,9 +151,3 @@ DELIVERY_AUTO_DISABLE_AFTER = 5
 DELIVERY_MAX_RUNS = 5  # a delivery whose worker died this many times is recorded as failed
 SCHEDULER_BATCH_SIZE = env_number("BURROW_SCHEDULER_BATCH_SIZE", 500, minimum=1, whole=True)
 ASSET_URL_MAX_AGE = env_number("BURROW_ASSET_URL_MAX_AGE", 30 * 24 * 3600, minimum=60, whole=True)
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # A file test database (not shared-cache memory) so scheduler threads and processes in tests share it;
-    # one per test run, so concurrent runs never meet.
-    DATABASES["default"]["TEST"] = {
-        "NAME": os.path.join(tempfile.gettempdir(), f"burrow-test-{os.getpid()}.sqlite3")
-    }

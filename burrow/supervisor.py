@@ -4,7 +4,7 @@
     python -m burrow.supervisor -- python -m burrow.cli scheduler
 
 Restarts back off (1 s … 30 s) while the child keeps dying young. SIGTERM/SIGINT stop the child, then the
-supervisor; the delivery wake-up signal is passed on. Deliberately imports no Django: it stays small."""
+supervisor. Deliberately imports no Django: it stays small."""
 
 import json
 import logging
@@ -14,9 +14,6 @@ import sys
 import time
 from datetime import UTC, datetime
 
-# Ignored by default, unlike SIGUSR1: a wake-up that arrives while a process is still starting (before it
-# installed its handler) cannot kill it.
-WAKE_SIGNAL = signal.SIGURG
 RESTART_DELAYS = (1.0, 2.0, 5.0, 10.0, 30.0)
 HEALTHY_AFTER_SECONDS = 60.0  # a child that lived this long starts the back-off again from the shortest delay
 
@@ -39,8 +36,7 @@ class Supervisor:
         self.stopping = False
 
     def _on_signal(self, signum: int, _frame) -> None:
-        if signum != WAKE_SIGNAL:
-            self.stopping = True
+        self.stopping = True
         if self.child is not None and self.child.poll() is None:
             self.child.send_signal(signum)
 
@@ -50,7 +46,7 @@ class Supervisor:
             time.sleep(0.1)
 
     def run(self) -> int:
-        for signum in (signal.SIGTERM, signal.SIGINT, WAKE_SIGNAL):
+        for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, self._on_signal)
         early_deaths = 0
         while not self.stopping:

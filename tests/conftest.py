@@ -1,13 +1,15 @@
 """Shared fixtures: tenants with API keys and clients that speak to Burrow over its public HTTP surface."""
 
 import itertools
-import os
-import tempfile
 from dataclasses import dataclass
 
 import pytest
+from django.conf import settings as django_settings
+from hypothesis.configuration import set_hypothesis_home_dir
 
-os.environ.setdefault("BURROW_DATA_DIR", tempfile.mkdtemp(prefix="burrow-test-"))
+# Settings are tests/settings.py (a temporary data dir per run); Hypothesis's example cache goes there too,
+# not into `.hypothesis/` of the directory pytest was started in.
+set_hypothesis_home_dir(django_settings.DATA_DIR / "hypothesis")
 
 # The local fake servers (SMTP, DNS, Slack) are fixtures every test package can use.
 pytest_plugins = ["tests.fakes.smtp", "tests.fakes.dns", "tests.fakes.slack"]

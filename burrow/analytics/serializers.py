@@ -2,7 +2,7 @@ from django.db import transaction
 from rest_framework import serializers
 
 from burrow.analytics.models import Dashboard, DashboardTile, Insight
-from burrow.core.serializers import UserBasicSerializer
+from burrow.core.serializers import IdField, UserBasicSerializer
 
 TILE_INSIGHT_FIELDS = ("id", "short_id", "name", "derived_name", "deleted")
 PREFETCHED_TILES = "prefetched_tiles"  # where DashboardViewSet's queryset puts a dashboard's tiles
@@ -51,7 +51,7 @@ class DashboardSerializer(serializers.ModelSerializer):
 class DashboardIdsField(serializers.ListField):
     """Written as a list of dashboard ids; read from the (prefetched) live tiles."""
 
-    child = serializers.IntegerField()
+    child = IdField()
 
     def get_attribute(self, insight: Insight) -> list[int]:
         return sorted(t.dashboard_id for t in insight.dashboard_tiles.all() if not t.deleted)

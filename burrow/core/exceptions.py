@@ -4,6 +4,7 @@ import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -25,6 +26,13 @@ _TYPES: list[tuple[type[Exception], str]] = [
     (exceptions.Throttled, "throttled_error"),
     (exceptions.ValidationError, "validation_error"),
 ]
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "Request body is too large."
+    default_code = "payload_too_large"
+    default_type = "invalid_request"
 
 
 class Conflict(exceptions.APIException):
@@ -67,6 +75,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        exc = PayloadTooLarge()
 
     if not isinstance(exc, exceptions.APIException):
         logger.exception("unhandled error", extra={"view": type(context.get("view")).__name__})

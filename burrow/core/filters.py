@@ -5,18 +5,15 @@ import django_filters
 from django import forms
 from rest_framework.filters import OrderingFilter
 
-from burrow.core.serializers import ID_MAX
+from burrow.core.ids import parse_id
 
 
 class _IdField(forms.Field):
     def to_python(self, value):
         if value in self.empty_values:
             return None
-        try:
-            number = int(value)
-        except (TypeError, ValueError):
-            number = 0
-        if not 0 < number <= ID_MAX:
+        number = parse_id(value)
+        if number is None:
             raise forms.ValidationError("A valid integer is required.", code="invalid")
         return number
 

@@ -11,10 +11,23 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from email.header import Header
-from email.utils import formataddr, formatdate, parseaddr
+from email.utils import formataddr, formatdate, getaddresses
 
 CRLF = b"\r\n"
-ADDRESS_HEADERS = {"from", "to", "cc", "reply-to"}
+ADDRESS_HEADERS = {"from", "to", "cc", "reply-to", "sender"}
+# Values that mail clients read as tokens (URLs, message ids, keywords): RFC 2047 encoded-words there would
+# hide them (a client would not find the List-Unsubscribe URL), so they are written verbatim, ASCII only.
+VERBATIM_HEADERS = {
+    "message-id",
+    "in-reply-to",
+    "references",
+    "list-unsubscribe",
+    "list-unsubscribe-post",
+    "list-id",
+    "date",
+    "mime-version",
+}
+LINE_LENGTH = 78  # RFC 5322 §2.1.1: SHOULD; the hard limit is 998
 
 
 @dataclass(frozen=True)
@@ -25,13 +38,40 @@ class InlineImage:
 
 
 def header(name: str, value: str) -> bytes:
-    # Header values come from user data (insight names): line breaks would inject headers.
-    value = " ".join(value.splitlines())
-    if name.lower() in ADDRESS_HEADERS:
-        value = formataddr(parseaddr(value), charset="utf-8")
-    elif not value.isascii() or len(name) + len(value) > 76:
-        value = Header(value, "utf-8", header_name=name).encode(linesep="\r\n")
-    return f"{name}: {value}".encode("ascii") + CRLF
+    """One header line (folded where needed), the only way a header is written: line breaks in values come
+    from user data (insight names, titles) and are collapsed so they cannot add headers."""
+    value = " ".join(str(value).splitlines())
+    lowered = name.lower()
+    if lowered in ADDRESS_HEADERS:
+        value = ", ".join(formataddr(pair, charset="utf-8") for pair in getaddresses([value]))
+    elif lowered in VERBATIM_HEADERS:
+        if not value.isascii():
+            raise ValueError(f"{name} must be ASCII")
+    elif not value.isascii():
+        encoded = Header(value, "utf-8", header_name=name, maxlinelen=LINE_LENGTH)
+        return f"{name}: {encoded.encode(linesep=chr(13) + chr(10))}".encode("ascii") + CRLF
+    return _folded(name, value).encode("ascii") + CRLF
+
+
+def _folded(name: str, value: str) -> str:
+    """Folds at spaces only (RFC 5322 §2.2.3), so a URL or a message id is never split; the first word stays
+    beside the name, and a single word longer than a line stays whole (up to the 998-character limit)."""
+    first, *words = value.split(" ")
+    lines, current = [], f"{name}: {first}"
+    for word in words:
+        if len(current) + 1 + len(word) > LINE_LENGTH:
+            lines.append(current)
+            current = " " + word
+        else:
+            current = f"{current} {word}"
+    lines.append(current)
+    return "\r\n".join(lines)
+
+
+def text_message(headers: Sequence[tuple[str, str]], text: str) -> bytes:
+    """A plain-text mail (notices)."""
+    all_headers = [*headers, ("Date", formatdate(localtime=False)), ("MIME-Version", "1.0")]
+    return b"".join(header(name, value) for name, value in all_headers) + _text_part("plain", text)
 
 
 def _base64_body(data: bytes) -> bytes:

@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from burrow.core.ids import parse_id
 from burrow.core.models import ActivityLog, User
 
 HEDGEHOG_KEYS = ("use_as_profile", "color", "accessories", "skin")
@@ -40,8 +41,19 @@ class ActivityLogSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-# Database ids are signed 64-bit integers; anything outside is simply not an object (never a database error).
-ID_MAX = 2**63 - 1
+class IdField(serializers.Field):
+    """An object id in a request body (e.g. the items of a list of ids)."""
+
+    default_error_messages = {"invalid": "A valid integer is required."}
+
+    def to_internal_value(self, data) -> int:
+        value = parse_id(data)
+        if value is None:
+            self.fail("invalid")
+        return value
+
+    def to_representation(self, value) -> int:
+        return int(value)
 
 
 class TeamScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
@@ -56,11 +68,10 @@ class TeamScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
     def to_internal_value(self, data):
         if isinstance(data, bool) or not isinstance(data, int | str):
             self.fail("incorrect_type", data_type=type(data).__name__)
-        if isinstance(data, str) and not data.strip().lstrip("-").isdigit():
-            self.fail("incorrect_type", data_type=type(data).__name__)
-        if not 0 < int(data) <= ID_MAX:
+        value = parse_id(data)
+        if value is None:
             self.fail("does_not_exist", pk_value=data)
-        return super().to_internal_value(int(data))
+        return super().to_internal_value(value)
 
     def belongs_to(self, instance, team) -> bool:
         return instance.team_id == team.id

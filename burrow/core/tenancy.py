@@ -6,10 +6,11 @@ import uuid
 from functools import cached_property
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import QuerySet
+from django.db.models import IntegerField, QuerySet
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
 
+from burrow.core.ids import parse_id
 from burrow.core.models import Organization, OrganizationMembership, Team
 from burrow.core.permissions import APIScopePermission, TenantMemberPermission
 
@@ -30,10 +31,9 @@ def resolve_team(user, project_id: str | None, environment_id: str | None) -> Te
         if team is None:
             raise NotFound(PROJECT_NOT_FOUND)
         return team
-    try:
-        team_id = int(raw)
-    except (TypeError, ValueError):
-        raise NotFound(PROJECT_NOT_FOUND) from None
+    team_id = parse_id(raw)
+    if team_id is None:
+        raise NotFound(PROJECT_NOT_FOUND)
     if project_id is not None:
         team = teams.filter(project_id=team_id).order_by("id").first()
     else:
@@ -131,10 +131,14 @@ class TenantViewSetMixin:
         return queryset
 
     def get_object(self):
+        lookup = self.lookup_url_kwarg or self.lookup_field
+        pk_field = self.queryset.model._meta.pk
+        if isinstance(pk_field, IntegerField) and parse_id(self.kwargs.get(lookup)) is None:
+            raise NotFound()  # a malformed or out-of-range id is simply not found (DECISIONS §14)
         try:
             return super().get_object()
         except (ValueError, TypeError, DjangoValidationError):
-            raise NotFound() from None  # a malformed id is simply not found (DECISIONS §14)
+            raise NotFound() from None
 
     def get_serializer_context(self) -> dict:
         context = super().get_serializer_context()

@@ -7,8 +7,6 @@ from rest_framework.throttling import SimpleRateThrottle
 
 from burrow.core.models import PersonalAPIKey
 
-_ON_WORDS = {"1", "true", "yes", "on"}
-
 
 class PersonalApiKeyRateThrottle(SimpleRateThrottle):
     reference_rate = ""
@@ -18,7 +16,7 @@ class PersonalApiKeyRateThrottle(SimpleRateThrottle):
         rate = api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
         if not rate:
             return None
-        return self.reference_rate if rate.strip().lower() in _ON_WORDS else rate
+        return self.reference_rate if rate == "on" else rate  # settings.env_rate gives "on" or N/period
 
     def get_cache_key(self, request, view) -> str | None:
         if not isinstance(request.auth, PersonalAPIKey):

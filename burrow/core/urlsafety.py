@@ -31,9 +31,36 @@ INTERNAL_DOMAIN_PATTERNS = (
 _CGNAT = ipaddress.ip_network("100.64.0.0/10")
 
 
+# IPv6 prefixes whose addresses carry an IPv4 address in their last 32 bits and reach it: NAT64 (RFC 6052
+# well-known and RFC 8215 local-use prefixes) and the deprecated IPv4-compatible form ::a.b.c.d.
+_IPV4_IN_LOW_BITS = (
+    ipaddress.ip_network("64:ff9b::/96"),
+    ipaddress.ip_network("64:ff9b:1::/48"),
+    ipaddress.ip_network("::/96"),
+)
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address reaches or carries: mapped (::ffff:a.b.c.d), 6to4 (2002::/16),
+    Teredo (2001::/32: server and client), NAT64 and IPv4-compatible forms."""
+    found = []
+    if ip.ipv4_mapped is not None:
+        found.append(ip.ipv4_mapped)
+    if ip.sixtofour is not None:
+        found.append(ip.sixtofour)
+    if ip.teredo is not None:
+        found.extend(ip.teredo)
+    if any(ip in network for network in _IPV4_IN_LOW_BITS) and int(ip) > 1:
+        found.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    return found
+
+
 def is_public_address(ip: IPAddress) -> bool:
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped  # ::ffff:a.b.c.d reaches the IPv4 host it embeds
+    if isinstance(ip, ipaddress.IPv6Address):
+        inner = embedded_ipv4(ip)
+        if inner:
+            # Refused exactly as the IPv4 addresses it embeds would be.
+            return all(is_public_address(address) for address in inner)
     blocked = (
         ip.is_private
         or ip.is_loopback
@@ -69,6 +96,9 @@ def _canonical_host(host: str) -> str:
 
 
 def _shape_reason(url: str) -> tuple[str | None, str]:
+    if any(ord(c) < 0x21 or ord(c) == 0x7F for c in url):
+        # CR/LF would smuggle headers; spaces and other controls are never part of a valid URL.
+        return "Invalid URL: contains whitespace or control characters", ""
     if "\\" in url or "%5c" in url.lower():
         return "Invalid URL: ambiguous authority", ""
     try:

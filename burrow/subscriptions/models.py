@@ -13,6 +13,9 @@ from burrow.subscriptions.schedule import Schedule, summary
 
 # PostHog's limit: a report shows at most six insights (a dashboard subscription selects at most six).
 MAX_REPORT_INSIGHTS = 6
+# Burrow's own limit (PostHog has none): one report mail per address, so a subscription stays a report and
+# never becomes a mailing list that holds a delivery worker for long.
+MAX_EMAIL_RECIPIENTS = 100
 
 
 def split_addresses(value: str | None) -> list[str]:
@@ -79,6 +82,9 @@ class Subscription(models.Model):
     # Set when the subscription is auto-disabled; cleared once its creator has been told (the scheduler
     # retries the mail while the mail server is down).
     disabled_notice_due = models.BooleanField(default=False, db_default=False)
+    # When each email address was (last) added, lower-cased address → Unix time: an unsubscribe link issued
+    # before an address was added back no longer removes it.
+    recipients_added_at = models.JSONField(default=dict, blank=True)
 
     class Meta:
         indexes = [
@@ -180,6 +186,13 @@ class SubscriptionDelivery(models.Model):
     # Set while a delivery asked for over the API waits for a scheduler (or the process that asked) to take
     # it, cleared when one does. Internal: the delivery log shows it as `starting`.
     queued_at = models.DateTimeField(null=True, blank=True)
+    # Set while a delivery waits to retry recipients that failed transiently (the back-off is never slept in
+    # a delivery thread), cleared when a scheduler or the pool that ran it takes it again. Internal: the
+    # delivery log shows it as `starting`.
+    retry_at = models.DateTimeField(null=True, blank=True)
+    # Per-recipient progress a channel keeps between attempts (Slack: the thread and the messages already
+    # posted), so a retry resumes rather than repeats. Internal.
+    channel_state = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     last_updated_at = models.DateTimeField(auto_now=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -202,4 +215,6 @@ class SubscriptionDelivery(models.Model):
             models.Index(
                 fields=["queued_at"], name="delivery_queued_idx", condition=Q(queued_at__isnull=False)
             ),
+            # The retry scan: deliveries waiting to retry some recipients.
+            models.Index(fields=["retry_at"], name="delivery_retry_idx", condition=Q(retry_at__isnull=False)),
         ]

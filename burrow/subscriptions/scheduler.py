@@ -1,14 +1,22 @@
 """The delivery scheduler: `burrow scheduler` (and a child process of `burrow serve`).
 
 Every tick:
-1. Claim due subscriptions in batches. One transaction per batch selects due rows (an index range
+1. Take the deliveries asked for over the API (test deliveries, invites) from the queue, in batches: one
+   transaction per batch selects queued rows (on PostgreSQL `FOR UPDATE SKIP LOCKED`) and moves each out
+   of the queue with a compare-and-set on `queued_at`. Each queued delivery is taken once.
+2. Claim due subscriptions in batches. One transaction per batch selects due rows (an index range
    scan; on PostgreSQL `FOR UPDATE SKIP LOCKED`), advances each `next_delivery_date` with a
    compare-and-set on its old value, and inserts a delivery per claimed slot under a unique
    idempotency key. Any number of schedulers may run: a slot is claimed once.
-2. A subscription behind (scheduler was down) gets its latest missed slot only, then moves to the
+3. A subscription behind (scheduler was down) gets its latest missed slot only, then moves to the
    next future slot. One whose insight or dashboard was deleted moves on without a delivery.
-3. Deliveries whose worker lease ran out (a worker died) are taken over and run again.
-4. Claimed deliveries go to the workers (thread pool or Celery), batch by batch, so memory stays flat."""
+4. Take the deliveries whose retry is due (some recipients failed transiently), the same way as queued
+   ones: a compare-and-set on `retry_at`, each taken once.
+5. Deliveries whose worker lease ran out (a worker died) are taken over and run again.
+6. Taken and claimed deliveries go to the workers (thread pool or Celery), batch by batch, so memory
+   stays flat.
+Between ticks it waits SCHEDULER_INTERVAL seconds, or less: until the next retry is due, or until a web
+worker wakes it (burrow.subscriptions.wakeup) because it queued a delivery."""
 
 import functools
 import json
@@ -24,15 +32,15 @@ from types import SimpleNamespace
 
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
-from django.db.models import TextField
+from django.db.models import QuerySet, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
 from burrow.subscriptions.delivery.dispatch import dispatch, local_pool
-from burrow.subscriptions.delivery.engine import send_due_disabled_notice
+from burrow.subscriptions.delivery.engine import Notice, send_due_disabled_notice
 from burrow.subscriptions.models import Subscription, SubscriptionDelivery
 from burrow.subscriptions.schedule import RRULE_FIELDS, Schedule
-from burrow.supervisor import WAKE_SIGNAL
+from burrow.subscriptions.wakeup import Listener
 
 logger = logging.getLogger("burrow.scheduler")
 
@@ -72,6 +80,8 @@ _DELIVERY_SHARED_COLUMNS = (
 
 @dataclass
 class TickResult:
+    queued: int = 0
+    retried: int = 0
     claimed: int = 0
     skipped: int = 0
     recovered: int = 0
@@ -230,20 +240,70 @@ def claim_batch(now: datetime, size: int) -> tuple[list[str], int, int]:
     return ids, len(rows), len(claimed) - len(live)
 
 
+def claim_queued(now: datetime, size: int, ids: Iterable[str] | None = None) -> list[str]:
+    """Takes up to `size` queued deliveries (only `ids`, when given) out of the queue and opens each to one
+    worker's claim; returns those taken. A delivery is taken once, however many takers race."""
+    queued = SubscriptionDelivery.objects.filter(queued_at__isnull=False)
+    if ids is not None:
+        queued = queued.filter(id__in=list(ids))
+    return _take(queued.order_by("queued_at"), "queued_at", now, size)
+
+
+def take_retries(now: datetime, size: int) -> list[str]:
+    """Takes up to `size` deliveries whose retry is due and opens each to one worker's claim; each is taken
+    once, however many schedulers race (the pool that put one back may also claim it: one of them runs it)."""
+    due = SubscriptionDelivery.objects.filter(retry_at__isnull=False, retry_at__lte=now).order_by("retry_at")
+    return _take(due, "retry_at", now, size)
+
+
+def _take(waiting: QuerySet, column: str, now: datetime, size: int) -> list[str]:
+    """Moves up to `size` rows of `waiting` out of their wait with a compare-and-set on `column` (still set,
+    and due), opening each to one worker's claim under a fresh lease; returns the ids taken."""
+    with transaction.atomic():
+        if connection.features.has_select_for_update_skip_locked:
+            waiting = waiting.select_for_update(skip_locked=True)
+        pk = SubscriptionDelivery._meta.pk
+        candidates = [
+            pk.get_db_prep_value(i, connection) for i in waiting.values_list("id", flat=True)[:size]
+        ]
+        if not candidates:
+            return []
+        table = connection.ops.quote_name(SubscriptionDelivery._meta.db_table)
+        adapt = connection.ops.adapt_datetimefield_value
+        lease = adapt(now + timedelta(seconds=settings.DELIVERY_LEASE_SECONDS))
+        sql = (
+            f"UPDATE {table} SET {column} = NULL, claimable = %s, lease_expires_at = %s "
+            f"WHERE id IN ({', '.join(['%s'] * len(candidates))}) AND {column} <= %s RETURNING id"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [True, lease, *candidates, adapt(now)])
+            return [str(uuid.UUID(str(r[0]))) for r in cursor.fetchall()]
+
+
 def recover_expired(now: datetime, size: int) -> list[str]:
     """Hands out again deliveries still `starting` after their lease (their worker died, or the hand-over
     was lost); one that has already been started DELIVERY_MAX_RUNS times is given up as failed, so a
-    delivery that kills its process is not retried forever."""
+    delivery that kills its process is not retried forever. Queued deliveries are the queue's, and those
+    waiting for a retry hold no lease."""
+    return take_expired(expired_leases(now, size), now)
+
+
+def expired_leases(now: datetime, size: int) -> list[tuple]:
+    """(id, lease, attempts) of up to `size` deliveries whose lease ran out, oldest lease first."""
+    # In the order of delivery_starting_lease_idx (not the model's -created_at).
+    expired = SubscriptionDelivery.objects.filter(
+        status=SubscriptionDelivery.Status.STARTING, lease_expires_at__lt=now, queued_at=None
+    ).order_by("lease_expires_at")
+    return list(expired.values_list("id", "lease_expires_at", "attempts")[:size])
+
+
+def take_expired(expired: list[tuple], now: datetime) -> list[str]:
+    """Takes over what `expired_leases` saw, each row with a compare-and-set on the lease it saw: of two
+    schedulers holding the same snapshot, one takes each delivery."""
     Status = SubscriptionDelivery.Status
-    # Oldest lease first, in the order of delivery_starting_lease_idx (not the model's -created_at).
-    expired = (
-        SubscriptionDelivery.objects.filter(status=Status.STARTING, lease_expires_at__lt=now)
-        .order_by("lease_expires_at")
-        .values_list("id", "lease_expires_at", "attempts")[:size]
-    )
     lease = now + timedelta(seconds=settings.DELIVERY_LEASE_SECONDS)
     taken = []
-    for delivery_id, old, attempts in list(expired):
+    for delivery_id, old, attempts in expired:
         rows = SubscriptionDelivery.objects.filter(
             id=delivery_id, status=Status.STARTING, lease_expires_at=old
         )
@@ -266,6 +326,8 @@ def tick(now: datetime | None = None, dispatcher: Dispatcher | None = None) -> T
     send = dispatcher or (lambda ids: dispatch(ids, block=True))
     size = settings.SCHEDULER_BATCH_SIZE
     result = TickResult()
+    result.queued = _hand_out_all(lambda: claim_queued(now, size), send, size)
+    result.retried = _hand_out_all(lambda: take_retries(now, size), send, size)
     while True:
         ids, seen, skipped = claim_batch(now, size)
         result.batches += 1
@@ -283,45 +345,94 @@ def tick(now: datetime | None = None, dispatcher: Dispatcher | None = None) -> T
     return result
 
 
+def _hand_out_all(take: Callable[[], list[str]], send: Dispatcher, size: int) -> int:
+    """Takes and hands out batch after batch until a batch comes back short."""
+    handed = 0
+    while True:
+        taken = take()
+        handed += len(taken)
+        if taken:
+            send(taken)
+        if len(taken) < size:
+            return handed
+
+
 def send_due_notices(limit: int = 20) -> int:
-    """Auto-disable notices whose first sending failed; stops at the first failure (the mail server is
-    still down) so a tick never waits on many timeouts."""
+    """Auto-disable notices whose first sending failed; stops when the mail server is down (so a tick never
+    waits on many timeouts), and goes on past a notice that fails on its own (it stays due)."""
     sent = 0
-    due = Subscription.objects.filter(disabled_notice_due=True).values_list("id", flat=True)[:limit]
-    for subscription_id in list(due):
-        if not send_due_disabled_notice(subscription_id):
+    due = Subscription.objects.filter(disabled_notice_due=True).order_by("id").values_list("id", flat=True)
+    for subscription_id in list(due[:limit]):
+        outcome = send_due_disabled_notice(subscription_id)
+        if outcome == Notice.MAIL_DOWN:
             break
-        sent += 1
+        sent += outcome == Notice.SENT
     return sent
+
+
+def next_retry_at() -> datetime | None:
+    """When the earliest delivery waiting for a retry is due (a range scan over delivery_retry_idx)."""
+    waiting = SubscriptionDelivery.objects.filter(retry_at__isnull=False).order_by("retry_at")
+    return waiting.values_list("retry_at", flat=True).first()
+
+
+def _pause(interval: float, started: float) -> float:
+    """How long to wait for the next tick: the rest of the interval, or less when a retry falls due sooner (a
+    Celery worker that put it back cannot hand it out itself). Never a busy loop on an overdue retry."""
+    pause = max(0.0, interval - (time.monotonic() - started))
+    try:
+        due = next_retry_at()
+    except Exception:
+        logger.exception("scheduler could not read the next retry")
+        return pause
+    if due is not None:
+        pause = min(pause, max((due - timezone.now()).total_seconds(), 0.5))
+    return pause
+
+
+def _logged_tick(started: float) -> None:
+    close_old_connections()
+    try:
+        result = tick()
+    except Exception:
+        logger.exception("scheduler tick failed")
+        return
+    elapsed_ms = round((time.monotonic() - started) * 1000, 1)
+    busy = any(
+        (result.queued, result.retried, result.claimed, result.skipped, result.recovered, result.notices)
+    )
+    logger.log(
+        logging.INFO if busy else logging.DEBUG,
+        "scheduler tick",
+        extra={**result.__dict__, "elapsed_ms": elapsed_ms},
+    )
 
 
 def run_scheduler(interval: float | None = None, once: bool = False) -> None:
     interval = settings.SCHEDULER_INTERVAL if interval is None else interval
     stop = threading.Event()
-    wake = threading.Event()  # a signal from a web worker: deliveries asked for over the API are waiting
+    # Bound before the first tick: a delivery queued while that tick runs wakes the next one at once.
+    listener = None if once else Listener()
+
+    def shut_down(*_) -> None:
+        stop.set()
+        if listener is not None:
+            listener.interrupt()
+
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: (stop.set(), wake.set()))
-        signal.signal(WAKE_SIGNAL, lambda *_: wake.set())
+            signal.signal(sig, shut_down)
     logger.info("scheduler started", extra={"interval": interval, "broker": bool(settings.BROKER_URL)})
-    while not stop.is_set():
-        wake.clear()
-        started = time.monotonic()
-        close_old_connections()
-        try:
-            result = tick()
-            elapsed_ms = round((time.monotonic() - started) * 1000, 1)
-            busy = result.claimed or result.skipped or result.recovered or result.notices
-            logger.log(
-                logging.INFO if busy else logging.DEBUG,
-                "scheduler tick",
-                extra={**result.__dict__, "elapsed_ms": elapsed_ms},
-            )
-        except Exception:
-            logger.exception("scheduler tick failed")
-        if once:
-            break
-        wake.wait(max(0.0, interval - (time.monotonic() - started)))
+    try:
+        while not stop.is_set():
+            started = time.monotonic()
+            _logged_tick(started)
+            if listener is None:
+                break
+            listener.wait(_pause(interval, started))
+    finally:
+        if listener is not None:
+            listener.close()
     if not settings.BROKER_URL:
-        local_pool().drain()
+        local_pool().drain(retries=False)  # retries are recorded: the next scheduler takes them
     logger.info("scheduler stopped")

@@ -2,6 +2,7 @@
 `enabled`, `next_deliveries` (retrieve) and the webhook secret shown once on creation."""
 
 from datetime import UTC, datetime
+from email.utils import formataddr, getaddresses
 from types import SimpleNamespace
 from typing import Any
 
@@ -12,8 +13,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from burrow.analytics.models import Dashboard, DashboardTile, Insight
+from burrow.core.ids import ID_MAX
 from burrow.core.serializers import (
-    ID_MAX,
     TeamScopedPrimaryKeyRelatedField,
     TeamScopedSerializer,
     UserBasicSerializer,
@@ -22,6 +23,7 @@ from burrow.core.urlsafety import check_url_allowed
 from burrow.integrations.models import Integration
 from burrow.subscriptions import services
 from burrow.subscriptions.models import (
+    MAX_EMAIL_RECIPIENTS,
     MAX_REPORT_INSIGHTS,
     Subscription,
     SubscriptionDelivery,
@@ -36,6 +38,28 @@ EARLIEST_START = datetime(2000, 1, 1, tzinfo=UTC)
 INTEGRATION_NOT_FOUND = "This integration does not exist or does not belong to your team."
 SCHEDULE_EXHAUSTED = "Subscription schedule has reached its end date. Extend until_date or remove count."
 _datetime_field = serializers.DateTimeField()
+
+
+def sendable_address(address: str) -> str:
+    """The address as it will be sent: a non-ASCII domain in its IDNA (punycode) form, so SMTP servers
+    without SMTPUTF8 take it. ValueError (with the message to show) for what cannot be sent."""
+    invalid = f"Enter a valid email address: {address}"
+    local, _, domain = address.rpartition("@")
+    if not local or not domain:
+        raise ValueError(invalid)
+    try:
+        domain = domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise ValueError(invalid) from None
+    candidate = f"{local}@{domain}"
+    try:
+        validate_email(candidate)
+    except DjangoValidationError:
+        raise ValueError(invalid) from None
+    # A quoted local part that a mail header would rewrite would reach someone else (or no one).
+    if getaddresses([formataddr(("", candidate))]) != [("", candidate)]:
+        raise ValueError(invalid)
+    return candidate
 
 
 def int32_field(**kwargs: Any) -> serializers.IntegerField:
@@ -280,14 +304,19 @@ class SubscriptionSerializer(TeamScopedSerializer):
         addresses = split_addresses(target_value)
         if not addresses:
             raise serializers.ValidationError({"target_value": "Enter at least one email address."})
+        unique: dict[str, str] = {}
         for address in addresses:
             try:
-                validate_email(address)
-            except DjangoValidationError:
-                raise serializers.ValidationError(
-                    {"target_value": f"Enter a valid email address: {address}"}
-                ) from None
-        return ",".join(dict.fromkeys(addresses))
+                sendable = sendable_address(address)
+            except ValueError as reason:
+                raise serializers.ValidationError({"target_value": str(reason)}) from None
+            # Mailbox providers treat addresses case-insensitively: the first spelling is kept.
+            unique.setdefault(sendable.lower(), sendable)
+        if len(unique) > MAX_EMAIL_RECIPIENTS:
+            raise serializers.ValidationError(
+                {"target_value": f"A subscription can have at most {MAX_EMAIL_RECIPIENTS} email addresses."}
+            )
+        return ",".join(unique.values())
 
     # Writes go through the services module; the serializer only validates.
 

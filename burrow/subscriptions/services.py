@@ -6,6 +6,7 @@ Serializers validate; they never save."""
 
 import base64
 import secrets
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -32,6 +33,7 @@ def create(
     """A new subscription, and its webhook signing secret when it has one (shown once, never again)."""
     with transaction.atomic():
         subscription = Subscription(team=team, created_by=user, **fields)
+        _note_added_recipients(subscription, "")
         secret = None
         if subscription.target_type == Subscription.TargetType.WEBHOOK:
             secret = _set_new_webhook_secret(subscription)
@@ -62,6 +64,9 @@ def update(
         for name, value in changes.items():
             setattr(current, name, value)
         changed = set(changes)
+        if current.target_value != previous_value:
+            _note_added_recipients(current, previous_value)
+            changed.add("recipients_added_at")
         secret = None
         if current.target_type == Subscription.TargetType.WEBHOOK and not current.webhook_secret:
             secret = _set_new_webhook_secret(current)
@@ -90,14 +95,18 @@ def re_enable(subscription: Subscription) -> set[str]:
     return {"consecutive_failures", "disabled_notice_due", "next_delivery_date"}
 
 
-def remove_recipient(subscription_id: int, email: str) -> bool:
-    """Takes `email` off an email subscription (case-insensitively); the subscription is soft-deleted once
-    nobody is left. False when the subscription does not exist; an address already gone is a success."""
+def remove_recipient(subscription_id: int, email: str, issued_at: float) -> bool:
+    """Takes `email` off an email subscription (case-insensitively) for an unsubscribe link issued at
+    `issued_at` (Unix time); the subscription is soft-deleted once nobody is left. False when the
+    subscription does not exist. An address already gone, or added back after the link was issued (the
+    link is spent), is a success that changes nothing: links get clicked twice."""
     email = email.strip().lower()
     with transaction.atomic():
         subscription = Subscription.objects.select_for_update().filter(pk=subscription_id).first()
         if subscription is None:
             return False
+        if subscription.recipients_added_at.get(email, 0) > issued_at:
+            return True
         addresses = split_addresses(subscription.target_value)
         remaining = [a for a in addresses if a.lower() != email]
         if remaining == addresses:
@@ -105,7 +114,8 @@ def remove_recipient(subscription_id: int, email: str) -> bool:
         before = {"target_value": subscription.target_value, "deleted": subscription.deleted}
         subscription.target_value = ",".join(remaining)
         subscription.deleted = subscription.deleted or not remaining
-        subscription.save(update_fields=["target_value", "deleted"])
+        subscription.recipients_added_at.pop(email, None)
+        subscription.save(update_fields=["target_value", "deleted", "recipients_added_at"])
         after = {"target_value": subscription.target_value, "deleted": subscription.deleted}
         _log(subscription, None, "updated", field_changes(before, after))
     return True
@@ -133,6 +143,19 @@ def webhook_signing_secret(subscription: Subscription) -> str:
         return new
     subscription.refresh_from_db(fields=["webhook_secret"])
     return subscription.webhook_signing_secret or new
+
+
+def _note_added_recipients(subscription: Subscription, previous_value: str) -> None:
+    """Records when each new email address was added; forgets the removed ones."""
+    if subscription.target_type != Subscription.TargetType.EMAIL:
+        subscription.recipients_added_at = {}
+        return
+    known = {a.lower() for a in split_addresses(previous_value)}
+    current = {a.lower() for a in split_addresses(subscription.target_value)}
+    added_at = {a: t for a, t in subscription.recipients_added_at.items() if a in current}
+    now = time.time()
+    added_at.update({address: now for address in current - known})
+    subscription.recipients_added_at = added_at
 
 
 def _locked(subscription_id: int) -> Subscription:

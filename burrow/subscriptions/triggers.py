@@ -1,17 +1,22 @@
 """What API writes ask of delivery: an invite for new recipients, or a manual report now.
 
-Each request is recorded as a SubscriptionDelivery row first, so nothing asked for is ever lost; it is
-handed to the web process's delivery pool (or Celery) once the transaction commits, and the scheduler
-takes it over if that hand-over is lost."""
+Each request is recorded as a queued SubscriptionDelivery row, so nothing asked for is ever lost. Once the
+transaction commits, a scheduler on this machine is woken to take it from the queue (web workers never
+load the chart renderer, so they stay small). With no scheduler listening, or with Celery, this process
+takes it itself and hands it to its delivery pool or to Celery; if this process dies first, the next
+scheduler tick takes it."""
 
 import uuid
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from burrow.subscriptions.delivery.dispatch import dispatch
 from burrow.subscriptions.delivery.engine import lease_deadline
 from burrow.subscriptions.models import Subscription, SubscriptionDelivery
+from burrow.subscriptions.scheduler import claim_queued
+from burrow.subscriptions.wakeup import wake_scheduler
 
 DISABLED_MESSAGE = "Subscription is disabled. Re-enable it before sending a test delivery."
 IN_PROGRESS_MESSAGE = "Delivery already in progress"
@@ -31,10 +36,18 @@ def _record(subscription: Subscription, trigger: str, key: str, **fields) -> Sub
         target_type=subscription.target_type,
         target_value=subscription.target_value,
         lease_expires_at=lease_deadline(),
+        queued_at=timezone.now(),
+        claimable=False,  # no worker may run it before it is taken from the queue
         **fields,
     )
-    transaction.on_commit(lambda: dispatch([str(delivery.id)]))
+    transaction.on_commit(lambda: _hand_off(str(delivery.id)))
     return delivery
+
+
+def _hand_off(delivery_id: str) -> None:
+    if not settings.BROKER_URL and wake_scheduler():
+        return
+    dispatch(claim_queued(timezone.now(), 1, ids=[delivery_id]))
 
 
 def request_target_change_delivery(

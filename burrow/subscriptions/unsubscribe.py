@@ -1,6 +1,7 @@
-"""Unsubscribe tokens: signed and expiring, naming one subscription and one address. What a token does is
-`services.remove_recipient`."""
+"""Unsubscribe tokens: signed and expiring, naming one subscription, one address and when they were issued
+(a token does not remove an address added back after it). What a token does is `services.remove_recipient`."""
 
+import time
 from datetime import timedelta
 
 from django.core import signing
@@ -10,7 +11,8 @@ TOKEN_MAX_AGE = timedelta(days=30)
 
 
 def make_unsubscribe_token(subscription_id: int, email: str) -> str:
-    return signing.dumps({"id": subscription_id, "email": email}, salt=SALT, compress=True)
+    payload = {"id": subscription_id, "email": email, "iat": time.time()}
+    return signing.dumps(payload, salt=SALT, compress=True)
 
 
 def read_unsubscribe_token(token: str) -> dict | None:
@@ -22,5 +24,7 @@ def read_unsubscribe_token(token: str) -> dict | None:
     if not isinstance(payload, dict) or not isinstance(payload.get("email"), str):
         return None
     if not isinstance(payload.get("id"), int):
+        return None
+    if not isinstance(payload.setdefault("iat", 0), int | float):  # tokens from before "iat" have none
         return None
     return payload

@@ -9,7 +9,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.filters import SearchFilter
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer, StaticHTMLRenderer
@@ -107,7 +107,12 @@ class SubscriptionViewSet(SoftDeleteModelViewSet):
         required_scopes=["subscription:write"],
     )
     def rotate_webhook_secret(self, request: Request, *args, **kwargs) -> Response:
-        return Response({"webhook_secret": services.rotate_webhook_secret(self.get_object())})
+        subscription = self.get_object()
+        if subscription.deleted:
+            raise NotFound()
+        if subscription.target_type != Subscription.TargetType.WEBHOOK:
+            raise ValidationError({"target_type": "Only webhook subscriptions have a signing secret."})
+        return Response({"webhook_secret": services.rotate_webhook_secret(subscription)})
 
 
 class SubscriptionDeliveryViewSet(
@@ -139,10 +144,10 @@ class SubscriptionDeliveryViewSet(
 class UnsubscribeView(APIView):
     """Unsubscribe links from report emails: no login, the signed token is the authority.
 
-    API clients get PostHog's behaviour: `GET ?token=` unsubscribes and answers `{"success": …}`. A browser
-    (asking for HTML) first gets a confirmation page whose button POSTs: mail security scanners open every
-    link in a mail, and must not unsubscribe anyone by doing so (RFC 8058 §4). Mail clients' one-click
-    POST (`List-Unsubscribe=One-Click`) unsubscribes at once."""
+    Only a deliberate action unsubscribes: mail clients' RFC 8058 one-click POST, the confirmation page's
+    button (a POST), or a GET that explicitly asks for JSON (PostHog's API clients). Any other GET or HEAD —
+    a browser, or a mail security scanner opening every link in a mail — gets the confirmation page and
+    changes nothing."""
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
@@ -151,17 +156,21 @@ class UnsubscribeView(APIView):
     @extend_schema(exclude=True)
     def get(self, request: Request) -> HttpResponse:
         token = request.query_params.get("token", "")
-        if _wants_html(request):
-            payload = read_unsubscribe_token(token)
-            state = "confirm" if payload else "invalid"
-            return _page(request, state, token, payload)
-        return Response({"success": bool(token) and unsubscribe(token)})
+        if _asks_for_json(request):
+            return Response({"success": bool(token) and unsubscribe(token)})
+        payload = read_unsubscribe_token(token)
+        return _page(request, "confirm" if payload else "invalid", token, payload)
+
+    @extend_schema(exclude=True)
+    def head(self, request: Request) -> HttpResponse:
+        payload = read_unsubscribe_token(request.query_params.get("token", ""))
+        return _page(request, "confirm" if payload else "invalid", "", payload)
 
     @extend_schema(exclude=True)
     def post(self, request: Request) -> HttpResponse:
         token = request.query_params.get("token") or request.POST.get("token", "")
         done = bool(token) and unsubscribe(token)
-        if _wants_html(request):
+        if _accepted_types(request) & {"text/html", "application/xhtml+xml"}:
             return _page(request, "done" if done else "invalid", token, read_unsubscribe_token(token))
         return Response({"success": done})
 
@@ -169,11 +178,24 @@ class UnsubscribeView(APIView):
 def unsubscribe(token: str) -> bool:
     """Removes the token's address from its subscription; False for a bad or expired token."""
     payload = read_unsubscribe_token(token)
-    return payload is not None and services.remove_recipient(payload["id"], payload["email"])
+    return payload is not None and services.remove_recipient(payload["id"], payload["email"], payload["iat"])
 
 
-def _wants_html(request: Request) -> bool:
-    return "text/html" in request.headers.get("Accept", "")
+def _accepted_types(request: Request) -> set[str]:
+    """The media types the Accept header names explicitly (lower-cased, without parameters; q=0 excluded)."""
+    accepted = set()
+    for item in request.headers.get("Accept", "").split(","):
+        media_type, *params = (part.strip().lower() for part in item.split(";"))
+        if media_type and not any(
+            p.replace(" ", "") in ("q=0", "q=0.0", "q=0.00", "q=0.000") for p in params
+        ):
+            accepted.add(media_type)
+    return accepted
+
+
+def _asks_for_json(request: Request) -> bool:
+    accepted = _accepted_types(request)
+    return "application/json" in accepted and not accepted & {"text/html", "application/xhtml+xml"}
 
 
 def _page(request: Request, state: str, token: str, payload: dict | None) -> HttpResponse:

@@ -19,13 +19,56 @@ def run_burrow(args: list[str], env: dict) -> subprocess.CompletedProcess:
     )
 
 
+def production_env(data_dir) -> dict:
+    """The environment of an installation: Burrow's own settings (not the suite's), data in `data_dir`."""
+    env = {k: v for k, v in os.environ.items() if k not in {"BURROW_SECRET_KEY", "BURROW_TEST_DATA_DIR"}}
+    return {**env, "DJANGO_SETTINGS_MODULE": "burrow.settings", "BURROW_DATA_DIR": str(data_dir)}
+
+
 @pytest.fixture
 def cli_env(tmp_path):
-    env = dict(os.environ)
-    env["BURROW_DATA_DIR"] = str(tmp_path)
+    env = production_env(tmp_path)
     env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
-    assert run_burrow(["migrate"], env).returncode == 0
+    done = run_burrow(["migrate"], env)
+    assert done.returncode == 0, done.stderr
     return env
+
+
+def test_migrate_creates_the_data_dir_and_a_private_key_that_later_commands_keep(tmp_path):
+    env = production_env(tmp_path / "var")
+    env.pop("DATABASE_URL", None)
+    done = run_burrow(["migrate"], env)
+    assert done.returncode == 0, done.stderr
+    key_file = tmp_path / "var" / "secret_key"
+    assert (tmp_path / "var" / "burrow.sqlite3").exists()
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    key = key_file.read_text()
+    assert len(key) >= 50
+    assert run_burrow(["bootstrap", "--demo"], env).returncode == 0
+    assert run_burrow(["users", "list"], env).returncode == 0
+    assert key_file.read_text() == key
+    assert sorted(
+        p.name for p in (tmp_path / "var").iterdir() if not p.name.startswith("burrow.sqlite3")
+    ) == ["secret_key"]
+
+
+def test_other_commands_on_a_fresh_machine_say_to_run_migrate_and_create_nothing(tmp_path):
+    env = production_env(tmp_path / "var")
+    env.pop("DATABASE_URL", None)
+    for args in (["users", "list"], ["keys", "list"], ["scheduler", "--once"]):
+        done = run_burrow(args, env)
+        assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+        assert "run `burrow migrate` first" in done.stderr and "BURROW_SECRET_KEY" in done.stderr
+    done = run_burrow(["users", "list"], {**env, "BURROW_SECRET_KEY": "configured"})
+    assert done.returncode == 2 and "run `burrow migrate` first" in done.stderr, done.stderr
+    assert not (tmp_path / "var").exists()
+
+
+def test_a_configured_secret_key_is_used_and_no_key_file_is_written(tmp_path):
+    env = {**production_env(tmp_path / "var"), "BURROW_SECRET_KEY": "from-the-environment"}
+    env.pop("DATABASE_URL", None)
+    assert run_burrow(["migrate"], env).returncode == 0
+    assert (tmp_path / "var").is_dir() and not (tmp_path / "var" / "secret_key").exists()
 
 
 def test_bootstrap_json_contract_and_key_works_over_http(cli_env):
@@ -167,3 +210,8 @@ def test_a_bad_setting_is_named_with_what_it_accepts(cli_env):
     done = run_burrow(["migrate"], {**cli_env, "BURROW_DELIVERY_THREADS": "lots"})
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "BURROW_DELIVERY_THREADS must be a whole number of at least 1, not 'lots'" in done.stderr
+    done = run_burrow(["users", "list"], {**cli_env, "BURROW_DEBUG": "maybe"})
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "BURROW_DEBUG must be one of true/false, yes/no, on/off, 1/0, not 'maybe'" in done.stderr
+    done = run_burrow(["serve", "--no-scheduler"], {**cli_env, "BURROW_WEB_WORKERS": "0"})
+    assert done.returncode == 2 and "BURROW_WEB_WORKERS must be a whole number of at least 1" in done.stderr

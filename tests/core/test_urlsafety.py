@@ -28,6 +28,16 @@ BLOCKED = [
     ("http://[fd00::1]/hook", "Private IP address not allowed"),
     ("http://[::ffff:10.0.0.1]/hook", "Private IP address not allowed"),
     ("http://2130706433/hook", "Private IP address not allowed"),
+    ("http://[2002:a00:1::1]/hook", "Private IP address not allowed"),  # 6to4 of 10.0.0.1
+    ("http://[2002:7f00:1::]/hook", "Private IP address not allowed"),  # 6to4 of 127.0.0.1
+    ("http://[2001:0:4136:e378:8000:63bf:f5ff:fffe]/hook", "Private IP address not allowed"),  # Teredo
+    ("http://[64:ff9b::a9fe:a9fe]/hook", "Private IP address not allowed"),  # NAT64 of 169.254.169.254
+    ("http://[64:ff9b:1::c0a8:1]/hook", "Private IP address not allowed"),  # local NAT64 of 192.168.0.1
+    ("http://[::10.0.0.1]/hook", "Private IP address not allowed"),  # IPv4-compatible
+    ("http://host/x\r\nHost: evil", "Invalid URL: contains whitespace or control characters"),
+    ("http://host/x\nfoo", "Invalid URL: contains whitespace or control characters"),
+    ("http://host/a b", "Invalid URL: contains whitespace or control characters"),
+    ("http://host/\x00", "Invalid URL: contains whitespace or control characters"),
     ("http://0x7f.1/hook", "Private IP address not allowed"),
     ("http://127.1/hook", "Private IP address not allowed"),
     ("http://example.com\\@10.0.0.1/hook", "Invalid URL: ambiguous authority"),
@@ -44,6 +54,8 @@ def test_blocked_urls(url, reason, fake_dns):
 
 def test_public_ip_literal_needs_no_dns(fake_dns):
     assert check_url_allowed("https://93.184.216.34/hook") is None
+    assert check_url_allowed("https://[2002:5db8:d822::1]/hook") is None  # 6to4 of a public address
+    assert check_url_allowed("https://[64:ff9b::5db8:d822]/hook") is None  # NAT64 of a public address
     assert fake_dns.queries == []
 
 

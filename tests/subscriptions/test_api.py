@@ -406,3 +406,50 @@ def test_api_refuses_webhooks_to_private_hosts(tenant, create, fake_dns, route):
     url = tenant.url(f"subscriptions/{created.json()['id']}/", route)
     data = error(tenant.client.patch(url, {"target_value": "http://10.0.0.1/"}))
     assert data["detail"] == "Invalid webhook URL: Private IP address not allowed"
+
+
+def test_webhook_urls_with_control_characters_are_refused(create, fake_dns):
+    fake_dns.add("hooks.example.com", "A", "93.184.216.34")
+    data = error(create(target_type="webhook", target_value="https://hooks.example.com/x\r\nHost: evil"))
+    assert (data["attr"], data["detail"]) == (
+        "target_value",
+        "Invalid webhook URL: Invalid URL: contains whitespace or control characters",
+    )
+
+
+def test_addresses_differing_only_in_case_are_one_recipient(create):
+    data = create(target_value="a@example.com, A@EXAMPLE.COM,b@example.com,B@example.com").json()
+    assert data["target_value"] == "a@example.com,b@example.com"
+
+
+def test_unicode_domains_are_stored_in_their_sendable_form(create):
+    data = create(target_value="user@bücher.de").json()
+    assert data["target_value"] == "user@xn--bcher-kva.de"
+
+
+@pytest.mark.parametrize("address", ["jöhn@example.com", '"john doe"@example.com', "a@b"])
+def test_addresses_that_cannot_be_sent_as_written_are_refused(create, address):
+    data = error(create(target_value=f"ok@example.com,{address}"))
+    assert (data["attr"], data["detail"]) == ("target_value", f"Enter a valid email address: {address}")
+
+
+def test_a_subscription_holds_at_most_a_hundred_addresses(create):
+    addresses = ",".join(f"user{n}@example.com" for n in range(101))
+    data = error(create(target_value=addresses))
+    assert data["detail"] == "A subscription can have at most 100 email addresses."
+    assert create(target_value=addresses.rsplit(",", 1)[0]).status_code == 201
+
+
+def test_only_live_webhook_subscriptions_rotate_a_secret(tenant, create, fake_dns):
+    email = create().json()
+    data = error(tenant.client.post(tenant.url(f"subscriptions/{email['id']}/rotate-webhook-secret/")))
+    assert data == {
+        "type": "validation_error",
+        "code": "invalid_input",
+        "detail": "Only webhook subscriptions have a signing secret.",
+        "attr": "target_type",
+    }
+    fake_dns.add("hooks.example.com", "A", "93.184.216.34")
+    hook = create(target_type="webhook", target_value="https://hooks.example.com/x").json()
+    tenant.client.patch(tenant.url(f"subscriptions/{hook['id']}/"), {"deleted": True}, format="json")
+    error(tenant.client.post(tenant.url(f"subscriptions/{hook['id']}/rotate-webhook-secret/")), 404)

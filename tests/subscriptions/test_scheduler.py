@@ -1,5 +1,5 @@
-"""The scheduler claims each slot once, however many schedulers run, and finishes deliveries whose
-worker died."""
+"""The scheduler claims each slot and takes each queued delivery once, however many schedulers run, is woken
+by deliveries asked for over the API, and finishes deliveries whose worker died."""
 
 import signal
 import subprocess
@@ -12,11 +12,12 @@ from django.utils import timezone
 from werkzeug.wrappers import Response
 
 from burrow.analytics.models import Insight
-from burrow.subscriptions.delivery.dispatch import SCHEDULER_PID_VARIABLE, LocalPool
+from burrow.subscriptions.delivery.dispatch import LocalPool
 from burrow.subscriptions.delivery.engine import run_delivery
 from burrow.subscriptions.models import Subscription, SubscriptionDelivery
 from burrow.subscriptions.scheduler import tick
-from tests.factories import make_subscription
+from burrow.subscriptions.wakeup import wake_scheduler
+from tests.factories import make_delivery, make_subscription
 from tests.fakes.smtp import start_sink
 from tests.subscriptions.processes import burrow_process, wait_for
 
@@ -52,6 +53,29 @@ def test_racing_schedulers_claim_each_slot_once(tenant):
     assert len(claimed) == len(set(claimed)) == 30
     for sub in subs:
         assert SubscriptionDelivery.objects.filter(subscription=sub).count() == 1
+
+
+def test_racing_ticks_take_each_queued_delivery_once(tenant, settings):
+    settings.SCHEDULER_BATCH_SIZE = 4  # several batches each, interleaved
+    queued = [make_delivery(tenant, queued_at=timezone.now(), claimable=False) for _ in range(30)]
+    taken: list[str] = []
+    start = threading.Barrier(2)
+
+    def scheduler() -> None:
+        try:
+            start.wait()
+            tick(dispatcher=lambda ids: taken.extend(ids) or len(ids))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=scheduler) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sorted(taken) == sorted(str(d.id) for d in queued)
+    assert not SubscriptionDelivery.objects.filter(queued_at__isnull=False).exists()
+    assert tick(dispatcher=lambda ids: pytest.fail("taken twice")).queued == 0
 
 
 def test_deleted_resources_and_disabled_subscriptions_are_not_delivered(tenant):
@@ -110,19 +134,20 @@ def test_delivery_interrupted_by_a_killed_scheduler_completes_once_after_restart
     assert SubscriptionDelivery.objects.filter(subscription=sub).count() == 1
 
 
-def test_web_worker_hands_a_test_delivery_to_the_scheduler_process(tenant, settings, monkeypatch):
-    """Under `burrow serve`, a delivery asked for over the API runs in the scheduler process (woken at once),
-    not in the web worker; the scheduler's own interval is far longer than the wait here."""
+def test_a_test_delivery_wakes_the_scheduler_process_which_sends_it(tenant, settings, monkeypatch):
+    """Under `burrow serve`, a delivery asked for over the API is queued and the scheduler process is woken
+    to send it at once (its own interval is far longer than the wait here); the web worker does not run it."""
     sink, controller = start_sink()
     sub = make_subscription(tenant, target_value="boss@example.com")
     scheduler = _scheduler_process(sink, settings, interval=600)
     try:
-        monkeypatch.setenv(SCHEDULER_PID_VARIABLE, str(scheduler.pid))
+        wait_for(wake_scheduler)  # it listens (this first wake-up costs it an idle tick)
         monkeypatch.setattr(LocalPool, "submit", lambda *a, **k: pytest.fail("ran in the web process"))
         response = tenant.client.post(tenant.url(f"subscriptions/{sub.id}/test-delivery/"))
         assert response.status_code == 202
         delivery = SubscriptionDelivery.objects.get(subscription=sub, trigger_type="manual")
-        wait_for(lambda: SubscriptionDelivery.objects.get(id=delivery.id).status == "completed")
+        wait_for(lambda: SubscriptionDelivery.objects.get(id=delivery.id).status == "completed", timeout=30)
+        assert SubscriptionDelivery.objects.get(id=delivery.id).attempts == 1
         assert scheduler.poll() is None
     finally:
         scheduler.send_signal(signal.SIGTERM)

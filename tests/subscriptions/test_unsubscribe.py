@@ -14,7 +14,8 @@ pytestmark = pytest.mark.django_db
 
 
 def visit(token: str, path: str = "/unsubscribe") -> dict:
-    response = client_for(None).get(path, {"token": token})
+    """As PostHog's API clients do: a GET that asks for JSON."""
+    response = client_for(None).get(path, {"token": token}, HTTP_ACCEPT="application/json")
     assert response.status_code == 200
     return response.json()
 
@@ -112,3 +113,72 @@ def test_a_browser_gets_a_confirmation_page_and_a_scanner_opening_the_link_unsub
 def test_a_browser_with_a_bad_token_is_told_the_link_no_longer_works(tenant):
     page = client_for(None).get("/unsubscribe", {"token": "nonsense"}, HTTP_ACCEPT="text/html")
     assert page.status_code == 400 and b"no longer works" in page.content
+
+
+@pytest.mark.parametrize(
+    "method, accept",
+    [
+        ("head", "application/json"),
+        ("head", None),
+        ("get", None),
+        ("get", "*/*"),
+        ("get", "image/webp,*/*"),
+        ("get", "text/*"),
+        ("get", "TEXT/HTML"),
+        ("get", "text/html, application/json"),
+        ("get", "application/json;q=0, text/plain"),
+    ],
+)
+def test_link_scanners_and_prefetchers_unsubscribe_nobody(tenant, method, accept):
+    subscription = make_subscription(tenant, target_value="a@example.com")
+    token = make_unsubscribe_token(subscription.id, "a@example.com")
+    headers = {"HTTP_ACCEPT": accept} if accept else {}
+    response = getattr(client_for(None), method)("/unsubscribe", {"token": token}, **headers)
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/html")
+    assert response["Cache-Control"] == "no-store"
+    current = Subscription.objects.get(id=subscription.id)
+    assert (current.target_value, current.deleted) == ("a@example.com", False)
+
+
+@pytest.mark.parametrize("accept", ["text/*", "*/*", "application/json"])
+def test_a_bad_token_never_answers_success(db, accept):
+    response = client_for(None).get("/unsubscribe", {"token": "garbage"}, HTTP_ACCEPT=accept)
+    assert b"true" not in response.content.lower()
+    assert response.status_code == 400 or response.json() == {"success": False}
+
+
+def test_json_is_matched_case_insensitively(tenant):
+    subscription = make_subscription(tenant, target_value="a@example.com,b@example.com")
+    token = make_unsubscribe_token(subscription.id, "a@example.com")
+    response = client_for(None).get("/unsubscribe", {"token": token}, HTTP_ACCEPT="Application/JSON")
+    assert response.json() == {"success": True}
+
+
+def test_a_spent_link_does_not_remove_an_address_added_back(tenant):
+    subscription = make_subscription(tenant, target_value="a@example.com,b@example.com")
+    url = tenant.url(f"subscriptions/{subscription.id}/")
+    # Created over the API so the addition time of each address is recorded, as in real use.
+    created = tenant.client.patch(url, {"target_value": "b@example.com"}, format="json")
+    assert created.status_code == 200
+    tenant.client.patch(url, {"target_value": "a@example.com,b@example.com"}, format="json")
+    token = make_unsubscribe_token(subscription.id, "a@example.com")
+    assert visit(token) == {"success": True}
+    assert Subscription.objects.get(id=subscription.id).target_value == "b@example.com"
+
+    readded = tenant.client.patch(url, {"target_value": "b@example.com,A@example.com"}, format="json")
+    assert readded.status_code == 200
+    assert visit(token) == {"success": True}  # idempotent answer …
+    assert (
+        Subscription.objects.get(id=subscription.id).target_value == "b@example.com,A@example.com"
+    )  # … no change
+    fresh = make_unsubscribe_token(subscription.id, "a@example.com")
+    assert visit(fresh) == {"success": True}
+    assert Subscription.objects.get(id=subscription.id).target_value == "b@example.com"
+
+
+def test_a_token_with_one_flipped_signature_character_is_refused(tenant):
+    subscription = make_subscription(tenant, target_value="a@example.com")
+    token = make_unsubscribe_token(subscription.id, "a@example.com")
+    flipped = token[:-1] + ("A" if token[-1] != "A" else "B")
+    assert visit(flipped) == {"success": False}
+    assert Subscription.objects.get(id=subscription.id).target_value == "a@example.com"

@@ -2,14 +2,13 @@
 
 import hashlib
 import logging
-from email.message import EmailMessage
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.template.loader import render_to_string
 
-from burrow.core.mail import MailError, send_bytes, send_message
-from burrow.core.mime import InlineImage, report_message
+from burrow.core.mail import MailError, send_bytes
+from burrow.core.mime import InlineImage, report_message, text_message
 from burrow.links import unsubscribe_url
 from burrow.subscriptions.delivery.base import Channel, PermanentError, Report, TransientError
 from burrow.subscriptions.models import Subscription, SubscriptionDelivery, split_addresses
@@ -46,7 +45,8 @@ class EmailChannel(Channel):
         if delivery.trigger_type == SubscriptionDelivery.Trigger.TARGET_CHANGE:
             known = {a.lower() for a in split_addresses(delivery.previous_value)}
             addresses = [a for a in addresses if a.lower() not in known]
-        return list(dict.fromkeys(addresses))
+        # Mailbox providers treat addresses case-insensitively: one mail per mailbox.
+        return list({a.lower(): a for a in reversed(addresses)}.values())[::-1]
 
     def send(self, recipient: str, report: Report) -> None:
         try:
@@ -107,11 +107,14 @@ def send_disabled_notice(subscription: Subscription, failures: int) -> None:
         "failures": failures,
         "subscription_url": with_utm(subscription.url, "email"),
     }
-    message = EmailMessage()
-    message["Subject"] = f'PostHog subscription "{title}" has been automatically disabled'
-    message["To"] = creator.email
-    message["Message-ID"] = (
-        f"<disabled.{subscription.id}.{subscription.consecutive_failures}.{creator.id}@burrow>"
-    )
-    message.set_content(render_to_string("subscriptions/disabled.txt", context))
-    send_message(message)
+    headers = [
+        ("Subject", f'PostHog subscription "{title}" has been automatically disabled'),
+        ("From", settings.EMAIL_FROM),
+        ("To", creator.email),
+        (
+            "Message-ID",
+            f"<disabled.{subscription.id}.{subscription.consecutive_failures}.{creator.id}@burrow>",
+        ),
+    ]
+    message = text_message(headers, render_to_string("subscriptions/disabled.txt", context))
+    send_bytes([creator.email], message, headers[-1][1])

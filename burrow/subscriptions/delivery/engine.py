@@ -1,25 +1,31 @@
-"""Runs one delivery to the end, whoever calls it (thread pool, Celery worker, recovery after a crash).
+"""Runs one delivery, whoever calls it (thread pool, Celery worker, recovery after a crash, a due retry).
 
 Steps:
 1. Claim the delivery: compare-and-set on `attempts` renews its lease, so one worker owns it at a time.
-2. Work out the recipients, skipping those an earlier attempt already served.
-3. Build the report (pictures are stored and shared) and send it to each recipient, retrying
-   transient errors with exponential back-off; every outcome is saved as it happens.
-4. Finish: status, error, and for scheduled runs the failure streak that auto-disables a broken
+2. Work out the recipients, skipping those an earlier run already served or gave up on.
+3. Build the report (pictures are stored and shared) and try each remaining recipient once; every outcome
+   is saved as it happens, with the channel's progress (a Slack thread) so a retry resumes it.
+4. Recipients that failed transiently and have attempts left: put the delivery back with `retry_at`
+   (exponential back-off) and return. The worker thread is free at once; the pool's timer or a scheduler
+   tick hands the delivery out again when the retry is due.
+5. Otherwise finish: status, error, and for scheduled runs the failure streak that auto-disables a broken
    subscription (its creator is told once)."""
 
 import logging
-import time
+import smtplib
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+import httpx
 from django.conf import settings
-from django.db.models import Case, F, Value, When
+from django.db import connection
+from django.db.models import F, Q
 from django.utils import timezone
 
 from burrow.core.mail import MailError
 from burrow.subscriptions.delivery.base import Channel, DeliveryError, Report
 from burrow.subscriptions.delivery.content import build_report, snapshot
+from burrow.subscriptions.delivery.dispatch import retry_later
 from burrow.subscriptions.delivery.email import EmailChannel, send_disabled_notice
 from burrow.subscriptions.delivery.slack import SlackChannel
 from burrow.subscriptions.delivery.webhook import WebhookChannel
@@ -29,6 +35,14 @@ logger = logging.getLogger(__name__)
 
 CHANNELS: dict[str, type[Channel]] = {"email": EmailChannel, "slack": SlackChannel, "webhook": WebhookChannel}
 Status = SubscriptionDelivery.Status
+# Causes no retry can fix, even behind an error a channel reports as transient: text that cannot be
+# encoded, a URL that cannot be requested, a mail server that lacks a required extension.
+HOPELESS_CAUSES = (
+    UnicodeEncodeError,
+    httpx.InvalidURL,
+    httpx.UnsupportedProtocol,
+    smtplib.SMTPNotSupportedError,
+)
 
 
 class LeaseLost(Exception):
@@ -37,11 +51,12 @@ class LeaseLost(Exception):
 
 @dataclass
 class Outcome:
-    status: str
+    status: str  # STARTING: put back until `retry_at`
     error: dict | None = None
     results: list[dict] = field(default_factory=list)
     # Progress not saved yet (the last recipient's result): written together with the final status.
     unsaved: dict = field(default_factory=dict)
+    retry_at: datetime | None = None
 
 
 def lease_deadline():
@@ -49,7 +64,8 @@ def lease_deadline():
 
 
 def run_delivery(delivery_id: str) -> str | None:
-    """Delivers and returns the final status; None when the delivery is not ours to run."""
+    """Delivers and returns the final status (`starting` when put back for a retry); None when the delivery
+    is not ours to run."""
     delivery = _claim(delivery_id)
     if delivery is None:
         return None
@@ -64,10 +80,22 @@ def run_delivery(delivery_id: str) -> str | None:
         outcome = Outcome(
             Status.FAILED, {"message": str(exc), "type": type(exc).__name__}, delivery.recipient_results
         )
-    finished = SubscriptionDelivery.objects.filter(
+    mine = SubscriptionDelivery.objects.filter(
         id=delivery.id, attempts=delivery.attempts, status=Status.STARTING
     )
-    if not finished.update(
+    if outcome.status == Status.STARTING:
+        if not mine.update(
+            retry_at=outcome.retry_at,
+            claimable=False,
+            lease_expires_at=None,
+            last_updated_at=timezone.now(),
+            **outcome.unsaved,
+        ):
+            return None
+        logger.info("delivery will retry", extra={**log, "retry_at": outcome.retry_at.isoformat()})
+        retry_later(str(delivery.id), outcome.retry_at)
+        return outcome.status
+    if not mine.update(
         status=outcome.status,
         error=outcome.error,
         finished_at=timezone.now(),
@@ -80,14 +108,19 @@ def run_delivery(delivery_id: str) -> str | None:
         "delivery finished", extra={**log, "status": outcome.status, "trigger": delivery.trigger_type}
     )
     if delivery.trigger_type == SubscriptionDelivery.Trigger.SCHEDULED and outcome.status != Status.SKIPPED:
-        _track_failure_streak(delivery.subscription, failed=outcome.status == Status.FAILED)
+        _track_failure_streak(delivery.subscription_id, failed=outcome.status == Status.FAILED)
     return outcome.status
 
 
 def _claim(delivery_id: str) -> SubscriptionDelivery | None:
-    """Takes the delivery if it is waiting for a worker; each hand-out is claimed once."""
-    claimed = SubscriptionDelivery.objects.filter(id=delivery_id, status=Status.STARTING, claimable=True)
-    if not claimed.update(claimable=False, attempts=F("attempts") + 1, lease_expires_at=lease_deadline()):
+    """Takes the delivery if it is waiting for a worker (each hand-out is claimed once) or its retry is due.
+    A queued delivery waits for a scheduler (or the process that asked for it) to take it from the queue
+    first."""
+    waiting = Q(claimable=True) | Q(retry_at__lte=timezone.now())
+    claimed = SubscriptionDelivery.objects.filter(waiting, id=delivery_id, status=Status.STARTING)
+    if not claimed.update(
+        claimable=False, retry_at=None, attempts=F("attempts") + 1, lease_expires_at=lease_deadline()
+    ):
         return None
     # Only the relations every delivery reads: PostgreSQL spent ~8 ms planning the 7-table join this was,
     # more than running it. The creator (invites) and the Slack integration load when used.
@@ -120,63 +153,81 @@ def _skip_reason(delivery: SubscriptionDelivery) -> str | None:
     return None
 
 
+def _retryable(result: dict) -> bool:
+    return (
+        result["status"] != "success"
+        and not result.get("permanent")
+        and result["attempts"] < settings.DELIVERY_MAX_ATTEMPTS
+    )
+
+
 def _deliver(delivery: SubscriptionDelivery) -> Outcome:
     reason = _skip_reason(delivery)
     if reason:
         return Outcome(Status.SKIPPED, {"message": reason, "type": "skipped"})
     channel = CHANNELS[delivery.target_type]()
     recipients = channel.recipients(delivery)
-    results = [r for r in delivery.recipient_results if r.get("status") == "success"]
-    served = {r["recipient"] for r in results}
-    pending = [r for r in recipients if r not in served]
     if not recipients:
         return Outcome(Status.SKIPPED, {"message": "No new recipients.", "type": "skipped"})
+    # Earlier runs' outcomes, in recipient order: served and given-up recipients are never sent again.
+    known = set(recipients)
+    results = {r["recipient"]: r for r in delivery.recipient_results if r["recipient"] in known}
+    pending = [r for r in recipients if r not in results or _retryable(results[r])]
     unsaved: dict = {}
     if pending:
         report = build_report(delivery)
+        report.channel_state.update(delivery.channel_state or {})
         for index, recipient in enumerate(pending):
-            results.append(_send(channel, recipient, report))
+            attempt = results[recipient]["attempts"] + 1 if recipient in results else 1
+            results[recipient] = _send(channel, recipient, report, attempt)
+            progress = {
+                "recipient_results": list(results.values()),
+                "content_snapshot": snapshot(report),
+                "channel_state": report.channel_state,
+            }
             if index < len(pending) - 1:
-                _save(delivery, recipient_results=results, content_snapshot=snapshot(report))
+                _save(delivery, **progress)
         # Each outcome is saved as it happens; the last one goes out with the final status (one write
         # fewer per delivery, and a crash in between re-sends that recipient either way).
-        unsaved = {"recipient_results": results, "content_snapshot": snapshot(report)}
-    failures = [r for r in results if r["status"] != "success"]
+        unsaved = progress
+    final = list(results.values())
+    waiting = [r for r in final if _retryable(r)]
+    if waiting:
+        attempt = min(r["attempts"] for r in waiting)
+        delay = settings.DELIVERY_RETRY_DELAY * 2 ** (attempt - 1)
+        return Outcome(Status.STARTING, None, final, unsaved, timezone.now() + timedelta(seconds=delay))
+    failures = [r for r in final if r["status"] != "success"]
     if not failures:
-        return Outcome(Status.COMPLETED, None, results, unsaved)
+        return Outcome(Status.COMPLETED, None, final, unsaved)
     error = {
-        "message": f"{len(failures)} of {len(results)} recipients failed: {failures[0]['error']}",
+        "message": f"{len(failures)} of {len(final)} recipients failed: {failures[0]['error']}",
         "type": "delivery_failed",
     }
     # One unreachable recipient must not stop a report the others received.
-    return Outcome(
-        Status.FAILED if len(failures) == len(results) else Status.COMPLETED, error, results, unsaved
-    )
+    return Outcome(Status.FAILED if len(failures) == len(final) else Status.COMPLETED, error, final, unsaved)
 
 
-def _send(channel: Channel, recipient: str, report: Report) -> dict:
-    attempts = settings.DELIVERY_MAX_ATTEMPTS
-    for attempt in range(1, attempts + 1):
-        try:
-            channel.send(recipient, report)
-            return {"recipient": recipient, "status": "success", "attempts": attempt}
-        except DeliveryError as exc:
-            error, permanent = str(exc), exc.permanent
-        except Exception as exc:  # an unexpected fault is treated as transient
+def _send(channel: Channel, recipient: str, report: Report, attempt: int) -> dict:
+    """One attempt for one recipient; never sleeps (retries are rescheduled by the caller)."""
+    try:
+        channel.send(recipient, report)
+        return {"recipient": recipient, "status": "success", "attempts": attempt}
+    except DeliveryError as exc:
+        error, permanent = str(exc), exc.permanent or _hopeless(exc.__cause__)
+    except Exception as exc:  # an unexpected fault: bad data cannot get better, anything else may
+        error = f"{type(exc).__name__}: {exc}"
+        permanent = isinstance(exc, (ValueError, TypeError)) or _hopeless(exc)
+        if not permanent:
             logger.exception("channel error", extra={"delivery_id": str(report.delivery.id)})
-            error, permanent = f"{type(exc).__name__}: {exc}", False
-        logger.info(
-            "recipient failed",
-            extra={
-                "delivery_id": str(report.delivery.id),
-                "attempt": attempt,
-                "permanent": permanent,
-                "error": error,
-            },
-        )
-        if permanent or attempt == attempts:
-            break
-        time.sleep(settings.DELIVERY_RETRY_DELAY * 2 ** (attempt - 1))
+    logger.info(
+        "recipient failed",
+        extra={
+            "delivery_id": str(report.delivery.id),
+            "attempt": attempt,
+            "permanent": permanent,
+            "error": error,
+        },
+    )
     return {
         "recipient": recipient,
         "status": "failed",
@@ -186,36 +237,81 @@ def _send(channel: Channel, recipient: str, report: Report) -> dict:
     }
 
 
-def _track_failure_streak(subscription: Subscription, failed: bool) -> None:
-    rows = Subscription.objects.filter(id=subscription.id)
+def _hopeless(exc: BaseException | None) -> bool:
+    while exc is not None:
+        if isinstance(exc, HOPELESS_CAUSES):
+            return True
+        exc = exc.__cause__
+    return False
+
+
+def _track_failure_streak(subscription_id: int, failed: bool) -> None:
+    """Counts consecutive failed scheduled deliveries; the failure that completes the streak disables the
+    subscription and owes its creator the notice. Every write is a single atomic statement, so deliveries
+    finishing together lose no count and no notice."""
+    rows = Subscription.objects.filter(id=subscription_id)
     if not failed:
-        if subscription.consecutive_failures:
-            rows.filter(consecutive_failures__gt=0).update(consecutive_failures=0)
+        rows.filter(consecutive_failures__gt=0).update(consecutive_failures=0)
         return
-    rows.update(consecutive_failures=F("consecutive_failures") + 1)
+    streak = _count_failure(subscription_id)
     limit = settings.DELIVERY_AUTO_DISABLE_AFTER
-    # Compare-and-set: only the worker that flips enabled acts. The creator hears once per failure streak:
-    # a subscription re-enabled without the API (its streak not reset) is disabled again without a mail.
-    disabled = rows.filter(enabled=True, consecutive_failures__gte=limit).update(
-        enabled=False,
-        disabled_notice_due=Case(When(consecutive_failures=limit, then=Value(True)), default=Value(False)),
-    )
+    if streak is None or streak < limit:
+        return
+    if streak == limit:
+        # Exactly one failure brings the count to the limit: its worker sets the notice due even when a
+        # later failure has disabled the subscription first. A streak reset over the API meanwhile wins.
+        disabled = rows.filter(consecutive_failures__gte=limit).update(
+            enabled=False, disabled_notice_due=True
+        )
+    else:
+        # Re-enabled without the API (the streak not reset): disabled again, without a second mail.
+        disabled = rows.filter(enabled=True, consecutive_failures__gte=limit).update(enabled=False)
     if disabled:
-        logger.warning("subscription auto-disabled", extra={"subscription_id": subscription.id})
-        send_due_disabled_notice(subscription.id)
+        logger.warning("subscription auto-disabled", extra={"subscription_id": subscription_id})
+    if disabled and streak == limit:
+        send_due_disabled_notice(subscription_id)
 
 
-def send_due_disabled_notice(subscription_id: int) -> bool:
-    """Mails the creator of an auto-disabled subscription, once; on a mail failure the notice stays due
-    and the scheduler tries again on a later tick."""
+def _count_failure(subscription_id: int) -> int | None:
+    """Adds one failure and returns the new count (None when the subscription is gone)."""
+    table = connection.ops.quote_name(Subscription._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET consecutive_failures = consecutive_failures + 1 WHERE id = %s "
+            "RETURNING consecutive_failures",
+            [subscription_id],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+class Notice:
+    SENT = "sent"
+    NOT_DUE = "not_due"
+    MAIL_DOWN = "mail_down"  # the mail server is unreachable: later notices would fail too
+    FAILED = "failed"  # this notice failed (refused, could not be built); it stays due
+
+
+def send_due_disabled_notice(subscription_id: int) -> str:
+    """Mails the creator of an auto-disabled subscription, once. Clearing the flag claims the notice (two
+    senders never both mail); unless the mail went out, whatever happened, the flag is set again and the
+    scheduler tries again on a later tick. Returns one of Notice's values."""
     rows = Subscription.objects.filter(id=subscription_id, disabled_notice_due=True)
-    if not rows.update(disabled_notice_due=False):  # claimed: nobody else sends it
-        return False
-    subscription = Subscription.objects.select_related("created_by", "insight").get(id=subscription_id)
+    if not rows.update(disabled_notice_due=False):
+        return Notice.NOT_DUE
+    outcome = Notice.FAILED
+    log = {"subscription_id": subscription_id}
     try:
+        subscription = Subscription.objects.select_related("created_by", "insight").get(id=subscription_id)
         send_disabled_notice(subscription, settings.DELIVERY_AUTO_DISABLE_AFTER)
-    except MailError:
-        logger.warning("disabled notice not sent; will retry", extra={"subscription_id": subscription_id})
-        Subscription.objects.filter(id=subscription_id).update(disabled_notice_due=True)
-        return False
-    return True
+        outcome = Notice.SENT
+    except MailError as exc:
+        outcome = Notice.FAILED if exc.permanent else Notice.MAIL_DOWN
+        logger.warning("disabled notice not sent; will retry", extra={**log, "error": str(exc)})
+    except Exception:
+        logger.exception("disabled notice could not be built; will retry", extra=log)
+    finally:
+        if outcome != Notice.SENT:
+            # Not for a subscription re-enabled meanwhile: whoever re-enabled it knows.
+            Subscription.objects.filter(id=subscription_id, enabled=False).update(disabled_notice_due=True)
+    return outcome
