@@ -4,6 +4,7 @@ Importing them writes nothing: `burrow migrate`, `serve` and `bootstrap` create 
 secret key (burrow/cli.py); the test suite's settings are tests/settings.py."""
 
 import os
+from urllib.parse import urlsplit
 
 import dj_database_url
 
@@ -13,7 +14,15 @@ DATA_DIR = data_dir()
 SECRET_KEY = secret_key(DATA_DIR)  # "" until `burrow migrate` made one; commands then say so
 DEBUG = env_bool("BURROW_DEBUG")
 SITE_URL = os.environ.get("BURROW_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
-ALLOWED_HOSTS = [h.strip() for h in os.environ.get("BURROW_ALLOWED_HOSTS", "*").split(",") if h.strip()]
+# The site's own host and loopback names; BURROW_ALLOWED_HOSTS adds more (`*`: any). A forged Host header is
+# refused before any link is built from it (DECISIONS §17).
+ALLOWED_HOSTS = [
+    urlsplit(SITE_URL).hostname or "127.0.0.1",
+    "localhost",
+    "127.0.0.1",
+    "[::1]",
+    *(h.strip() for h in os.environ.get("BURROW_ALLOWED_HOSTS", "").split(",") if h.strip()),
+]
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -29,6 +38,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "burrow.core.middleware.KnownHostMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.common.CommonMiddleware",
 ]

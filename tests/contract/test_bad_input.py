@@ -112,3 +112,14 @@ def test_references_that_cannot_be_ids_are_400_with_attr(populated, value):
         error(populated.client.post(populated.url("subscriptions/"), body, format="json"))["attr"]
         == "insight"
     )
+
+
+def test_a_forged_host_is_refused_before_any_link_is_built(populated, settings):
+    settings.ALLOWED_HOSTS = ["burrow.example.com", "localhost", "127.0.0.1", "[::1]"]
+    forged = populated.client.get(populated.url("dashboards/?limit=1"), HTTP_HOST="evil.example.net")
+    assert error(forged)["code"] == "unknown_host"
+    assert b"evil" not in forged.content
+    page = populated.client.get(populated.url("dashboards/?limit=1"), HTTP_HOST="burrow.example.com").json()
+    assert page["next"].startswith("http://burrow.example.com/")
+    internal = populated.client.get(populated.url("dashboards/?limit=1"), HTTP_HOST="127.0.0.1:8000").json()
+    assert internal["next"].startswith("http://127.0.0.1:8000/")  # links keep the (validated) request host
