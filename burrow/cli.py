@@ -154,7 +154,7 @@ def _parse_uuid(value: str):
 
 
 def _bootstrap_demo(bootstrap, User) -> int:
-    from django.conf import settings
+    from burrow.links import project_api_url
 
     if User.objects.exists():
         print("burrow: demo already set up (keys are shown only once).")
@@ -167,7 +167,7 @@ def _bootstrap_demo(bootstrap, User) -> int:
     print("\nTry it:")
     print(
         f'  curl -H "Authorization: Bearer {data["personal_api_key"]}" '
-        f"{settings.SITE_URL}/api/projects/{data['project_id']}/subscriptions/"
+        + project_api_url(data["project_id"], "subscriptions/")
     )
     return 0
 

@@ -2,7 +2,7 @@ from django.db import transaction
 from rest_framework import serializers
 
 from burrow.analytics.models import Dashboard, DashboardTile, Insight
-from burrow.core.serializers import IdField, UserBasicSerializer
+from burrow.core.serializers import ChangedFieldsSerializer, IdField, UserBasicSerializer
 
 TILE_INSIGHT_FIELDS = ("id", "short_id", "name", "derived_name", "deleted")
 PREFETCHED_TILES = "prefetched_tiles"  # where DashboardViewSet's queryset puts a dashboard's tiles
@@ -22,7 +22,7 @@ def tile_representation(tile: DashboardTile) -> dict:
     }
 
 
-class DashboardSerializer(serializers.ModelSerializer):
+class DashboardSerializer(ChangedFieldsSerializer):
     created_by = UserBasicSerializer(read_only=True, allow_null=True)
     tiles = serializers.SerializerMethodField()
 
@@ -57,7 +57,7 @@ class DashboardIdsField(serializers.ListField):
         return sorted(t.dashboard_id for t in insight.dashboard_tiles.all() if not t.deleted)
 
 
-class InsightSerializer(serializers.ModelSerializer):
+class InsightSerializer(ChangedFieldsSerializer):
     created_by = UserBasicSerializer(read_only=True, allow_null=True)
     dashboards = DashboardIdsField(required=False)
     result = serializers.JSONField(required=False, allow_null=True)

@@ -123,3 +123,19 @@ def test_a_rotated_webhook_secret_racing_a_patch_is_the_one_stored(tenant, serve
         current = Subscription.objects.get(id=subscription.id)
         assert current.title == f"Hook {trial}"
         assert current.webhook_signing_secret == rotated.json()["webhook_secret"]
+
+
+def test_parallel_patches_of_an_insight_keep_both_changes(tenant, server):
+    """The same rule in the analytics app: a write saves only what it changes."""
+    from tests.factories import make_insight
+
+    headers = {"Authorization": f"Bearer {tenant.key}"}
+    insight = make_insight(tenant, name="Start")
+    url = f"{server}/api/projects/{tenant.project.id}/insights/{insight.id}/"
+    with httpx.Client(headers=headers, timeout=30) as client:
+        for trial in range(TRIALS):
+            changes = [{"name": f"Name {trial}"}, {"description": f"Description {trial}"}]
+            responses = race(*(lambda body=body: client.patch(url, json=body) for body in changes))
+            assert [r.status_code for r in responses] == [200, 200]
+            current = client.get(url).json()
+            assert (current["name"], current["description"]) == (f"Name {trial}", f"Description {trial}")
