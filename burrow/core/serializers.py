@@ -1,3 +1,5 @@
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from burrow.core.ids import parse_id
@@ -41,6 +43,7 @@ class ActivityLogSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class IdField(serializers.Field):
     """An object id in a request body (e.g. the items of a list of ids)."""
 

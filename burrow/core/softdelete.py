@@ -1,6 +1,7 @@
 """Soft-deletable resources: no hard DELETE, `deleted` set by PATCH, lists hide deleted rows."""
 
 from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.response import Response
@@ -21,6 +22,7 @@ class SoftDeleteViewSetMixin:
 
     Lists show live rows only, unless `?deleted=true|false` asks for one side explicitly."""
 
+    @extend_schema(responses={405: OpenApiResponse(description=HARD_DELETE_FORBIDDEN)})
     def destroy(self, request, *args, **kwargs) -> Response:
         """Hard delete of this model is not allowed. Use a patch API call to set "deleted" to true"""
         raise MethodNotAllowed(request.method, detail=HARD_DELETE_FORBIDDEN)

@@ -6,7 +6,13 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
@@ -20,7 +26,7 @@ from rest_framework.views import APIView
 from burrow.analytics.models import Insight
 from burrow.core.exceptions import Conflict
 from burrow.core.filters import StableOrderingFilter
-from burrow.core.softdelete import HARD_DELETE_FORBIDDEN, SoftDeleteModelViewSet
+from burrow.core.softdelete import SoftDeleteModelViewSet
 from burrow.core.tenancy import TenantViewSetMixin
 from burrow.subscriptions import services
 from burrow.subscriptions.filters import SubscriptionDeliveryFilter, SubscriptionFilter
@@ -52,7 +58,6 @@ DELETED_PARAMETER = OpenApiParameter(
         "signing secret). It is shown this once only."
     ),
     list=extend_schema(parameters=[DELETED_PARAMETER]),
-    destroy=extend_schema(responses={405: OpenApiResponse(description=HARD_DELETE_FORBIDDEN)}),
 )
 class SubscriptionViewSet(SoftDeleteModelViewSet):
     scope_object = "subscription"
@@ -89,6 +94,7 @@ class SubscriptionViewSet(SoftDeleteModelViewSet):
             raise serializers.ValidationError({"preview": f"Must be an integer between 1 and {MAX_PREVIEW}."})
         return value
 
+    @extend_schema(request=None, responses={202: OpenApiResponse(description="The report is on its way.")})
     @action(methods=["post"], detail=True, url_path="test-delivery", required_scopes=["subscription:write"])
     def test_delivery(self, request: Request, *args, **kwargs) -> Response:
         subscription = self.get_object()
@@ -100,6 +106,10 @@ class SubscriptionViewSet(SoftDeleteModelViewSet):
             raise Conflict(str(exc)) from exc
         return Response(status=status.HTTP_202_ACCEPTED)
 
+    @extend_schema(
+        request=None,
+        responses={200: inline_serializer("WebhookSecret", {"webhook_secret": serializers.CharField()})},
+    )
     @action(
         methods=["post"],
         detail=True,
