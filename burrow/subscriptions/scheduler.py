@@ -246,19 +246,20 @@ def claim_queued(now: datetime, size: int, ids: Iterable[str] | None = None) -> 
     queued = SubscriptionDelivery.objects.filter(queued_at__isnull=False)
     if ids is not None:
         queued = queued.filter(id__in=list(ids))
-    return _take(queued.order_by("queued_at"), "queued_at", now, size)
+    return _take(queued.order_by("queued_at"), "queued_at", now, size, due=False)
 
 
 def take_retries(now: datetime, size: int) -> list[str]:
     """Takes up to `size` deliveries whose retry is due and opens each to one worker's claim; each is taken
     once, however many schedulers race (the pool that put one back may also claim it: one of them runs it)."""
     due = SubscriptionDelivery.objects.filter(retry_at__isnull=False, retry_at__lte=now).order_by("retry_at")
-    return _take(due, "retry_at", now, size)
+    return _take(due, "retry_at", now, size, due=True)
 
 
-def _take(waiting: QuerySet, column: str, now: datetime, size: int) -> list[str]:
-    """Moves up to `size` rows of `waiting` out of their wait with a compare-and-set on `column` (still set,
-    and due), opening each to one worker's claim under a fresh lease; returns the ids taken."""
+def _take(waiting: QuerySet, column: str, now: datetime, size: int, due: bool) -> list[str]:
+    """Moves up to `size` rows of `waiting` out of their wait with a compare-and-set on `column` (still set;
+    with `due`, not later than `now`), opening each to one worker's claim under a fresh lease; returns the
+    ids taken."""
     with transaction.atomic():
         if connection.features.has_select_for_update_skip_locked:
             waiting = waiting.select_for_update(skip_locked=True)
@@ -273,10 +274,11 @@ def _take(waiting: QuerySet, column: str, now: datetime, size: int) -> list[str]
         lease = adapt(now + timedelta(seconds=settings.DELIVERY_LEASE_SECONDS))
         sql = (
             f"UPDATE {table} SET {column} = NULL, claimable = %s, lease_expires_at = %s "
-            f"WHERE id IN ({', '.join(['%s'] * len(candidates))}) AND {column} <= %s RETURNING id"
+            f"WHERE id IN ({', '.join(['%s'] * len(candidates))}) "
+            f"AND {column} {'<= %s' if due else 'IS NOT NULL'} RETURNING id"
         )
         with connection.cursor() as cursor:
-            cursor.execute(sql, [True, lease, *candidates, adapt(now)])
+            cursor.execute(sql, [True, lease, *candidates, *([adapt(now)] if due else [])])
             return [str(uuid.UUID(str(r[0]))) for r in cursor.fetchall()]
 
 
@@ -434,5 +436,7 @@ def run_scheduler(interval: float | None = None, once: bool = False) -> None:
         if listener is not None:
             listener.close()
     if not settings.BROKER_URL:
-        local_pool().drain(retries=False)  # retries are recorded: the next scheduler takes them
+        # `--once` finishes its deliveries, retries included; a scheduler stopping leaves its retries to the
+        # next one (they are recorded).
+        local_pool().drain(retries=once)
     logger.info("scheduler stopped")

@@ -6,15 +6,16 @@ load the chart renderer, so they stay small). With no scheduler listening, or wi
 takes it itself and hands it to its delivery pool or to Celery; if this process dies first, the next
 scheduler tick takes it."""
 
+import hashlib
 import uuid
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from burrow.subscriptions.delivery.dispatch import dispatch
 from burrow.subscriptions.delivery.engine import lease_deadline
-from burrow.subscriptions.models import Subscription, SubscriptionDelivery
+from burrow.subscriptions.models import Subscription, SubscriptionDelivery, split_addresses
 from burrow.subscriptions.scheduler import claim_queued
 from burrow.subscriptions.wakeup import wake_scheduler
 
@@ -53,16 +54,26 @@ def _hand_off(delivery_id: str) -> None:
 def request_target_change_delivery(
     subscription: Subscription, previous_value: str | None, invite_message: str | None
 ) -> SubscriptionDelivery | None:
-    """Invite the recipients that `previous_value` did not have ("" for a new subscription)."""
-    if previous_value is not None and previous_value == subscription.target_value:
+    """Invites the recipients that `previous_value` did not have ("" for a new subscription), once: the
+    idempotency key names the subscription and the invited addresses (lower-cased, sorted), so the same
+    change saved by racing requests, or asked for twice, records one invite. The same addresses added back
+    later are not invited again."""
+    known = {a.lower() for a in split_addresses(previous_value)}
+    added = sorted({a.lower() for a in split_addresses(subscription.target_value)} - known)
+    if not added:
         return None
-    return _record(
-        subscription,
-        SubscriptionDelivery.Trigger.TARGET_CHANGE,
-        f"target-change:{subscription.id}:{uuid.uuid4()}",
-        previous_value=previous_value,
-        invite_message=invite_message,
-    )
+    digest = hashlib.sha256("\n".join(added).encode()).hexdigest()
+    try:
+        with transaction.atomic():  # a savepoint: a duplicate leaves the caller's transaction usable
+            return _record(
+                subscription,
+                SubscriptionDelivery.Trigger.TARGET_CHANGE,
+                f"target-change:{subscription.id}:{digest}",
+                previous_value=previous_value,
+                invite_message=invite_message,
+            )
+    except IntegrityError:
+        return None
 
 
 def request_manual_delivery(subscription: Subscription) -> SubscriptionDelivery:

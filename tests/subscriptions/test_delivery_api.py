@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from standardwebhooks.webhooks import Webhook
 
 from burrow.subscriptions.models import Subscription, SubscriptionDelivery
+from burrow.subscriptions.triggers import request_target_change_delivery
 from tests.factories import make_delivery, make_subscription
 
 pytestmark = pytest.mark.django_db
@@ -113,3 +114,16 @@ def test_rotate_webhook_secret_returns_a_new_secret_once(tenant, key_client):
     assert stored == second
     Webhook(stored)  # a valid Standard Webhooks secret
     assert second not in tenant.client.get(tenant.url(f"subscriptions/{sub.id}/")).content.decode()
+
+
+def test_an_invite_for_the_same_new_addresses_is_recorded_once(tenant):
+    """Racing requests that saved the same change (or a callback run twice) ask for the same invite."""
+    sub = make_subscription(tenant, target_value="a@example.com,New@example.com,b@example.com")
+    first = request_target_change_delivery(sub, "a@example.com", "Hello")
+    assert request_target_change_delivery(sub, "A@example.com", None) is None  # the same addresses, any case
+    assert first.previous_value == "a@example.com" and first.invite_message == "Hello"
+    another = request_target_change_delivery(sub, "a@example.com,b@example.com", None)  # only New: a new set
+    assert another is not None and another.idempotency_key != first.idempotency_key
+    sub.target_value = "a@example.com"
+    assert request_target_change_delivery(sub, "a@example.com,New@example.com", None) is None  # nobody new
+    assert SubscriptionDelivery.objects.filter(subscription=sub).count() == 2

@@ -23,6 +23,9 @@ pytestmark = [
     pytest.mark.skipif(not port_open("127.0.0.1", 6379), reason="Redis is not running on 127.0.0.1:6379"),
 ]
 BROKER = "redis://127.0.0.1:6379/15"
+# One queue per test process, no other run's: Celery builds its queue list once per app, so a worker started
+# by a later test would still consume the first test's queue.
+QUEUE = f"burrow-test-{uuid.uuid4().hex}"
 
 
 @pytest.fixture
@@ -40,15 +43,14 @@ def celery_worker(settings):
 
 @contextmanager
 def own_queue(settings) -> Iterator[str]:
-    """Points this process's Celery app at the test broker and a queue no other run uses."""
+    """Points this process's Celery app at the test broker and this process's queue."""
     from burrow.subscriptions.tasks import app
 
     settings.BROKER_URL = BROKER
-    queue = f"burrow-test-{uuid.uuid4().hex}"
     saved = app.conf.broker_url, app.conf.task_default_queue
-    app.conf.broker_url, app.conf.task_default_queue = BROKER, queue
+    app.conf.broker_url, app.conf.task_default_queue = BROKER, QUEUE
     try:
-        yield queue
+        yield QUEUE
     finally:
         app.conf.broker_url, app.conf.task_default_queue = saved
 
@@ -62,6 +64,28 @@ def test_scheduled_delivery_runs_on_a_celery_worker(tenant, smtp_server, celery_
         assert time.monotonic() < deadline, "the worker did not deliver"
         time.sleep(0.1)
     assert SubscriptionDelivery.objects.get(subscription=sub).status == "completed"
+    assert [m["To"] for m in smtp_server.messages] == ["celery@example.com"]
+
+
+def test_a_retry_goes_back_to_the_workers_through_a_scheduler_tick(
+    tenant, smtp_server, celery_worker, settings
+):
+    """A worker does not wait out the back-off: it puts the delivery back, and a tick hands it out once due."""
+    settings.DELIVERY_RETRY_DELAY = 0.05
+    smtp_server.busy_answers = 1  # the first attempt is answered "try again later"
+    sub = make_subscription(tenant, target_value="celery@example.com")
+    Subscription.objects.filter(id=sub.id).update(next_delivery_date=timezone.now() - timedelta(seconds=1))
+    assert tick().claimed == 1
+    retried = []
+
+    def finished() -> bool:
+        retried.append(tick().retried)
+        return SubscriptionDelivery.objects.get(subscription=sub).status != "starting"
+
+    wait_for(finished, timeout=30)
+    delivery = SubscriptionDelivery.objects.get(subscription=sub)
+    assert delivery.status == "completed" and delivery.attempts == 2 and sum(retried) == 1
+    assert [(r["status"], r["attempts"]) for r in delivery.recipient_results] == [("success", 2)]
     assert [m["To"] for m in smtp_server.messages] == ["celery@example.com"]
 
 

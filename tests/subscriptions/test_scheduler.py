@@ -4,6 +4,7 @@ by deliveries asked for over the API, and finishes deliveries whose worker died.
 import signal
 import subprocess
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -15,7 +16,7 @@ from burrow.analytics.models import Insight
 from burrow.subscriptions.delivery.dispatch import LocalPool
 from burrow.subscriptions.delivery.engine import run_delivery
 from burrow.subscriptions.models import Subscription, SubscriptionDelivery
-from burrow.subscriptions.scheduler import tick
+from burrow.subscriptions.scheduler import _pause, tick
 from burrow.subscriptions.wakeup import wake_scheduler
 from tests.factories import make_delivery, make_subscription
 from tests.fakes.smtp import start_sink
@@ -216,3 +217,12 @@ def test_a_schedule_that_cannot_be_computed_does_not_stall_the_others(tenant):
     assert result.claimed == 1 and result.skipped == 1
     assert SubscriptionDelivery.objects.get(id=handed[0]).subscription_id == healthy.id
     assert Subscription.objects.get(id=broken.id).next_delivery_date is None
+
+
+def test_the_scheduler_waits_no_longer_than_the_next_retry(tenant):
+    """A Celery worker that put a delivery back cannot hand it out itself: the scheduler ticks when it is due."""
+    assert _pause(600, time.monotonic()) > 590
+    make_delivery(tenant, retry_at=timezone.now() + timedelta(seconds=5), claimable=False)
+    assert 0.5 <= _pause(600, time.monotonic()) <= 5
+    make_delivery(tenant, retry_at=timezone.now() - timedelta(seconds=5), claimable=False)
+    assert _pause(600, time.monotonic()) == 0.5  # an overdue retry it could not take: no busy loop

@@ -93,12 +93,17 @@ class LocalPool:
             self.changed.notify_all()
 
     def drain(self, timeout: float | None = None, retries: bool = True) -> None:
-        """Waits for every submitted delivery and, with `retries`, for the retries this pool will hand out
-        (tests, `--once`). A scheduler shutting down leaves retries out: they are recorded, and the next
-        scheduler takes them."""
+        """Waits for every submitted delivery and, with `retries`, for the retries this pool hands out before
+        the timeout (tests, `--once`). A scheduler shutting down leaves retries out: they are recorded, and
+        the next scheduler takes them."""
         deadline = None if timeout is None else time.monotonic() + timeout
+
+        def busy() -> bool:
+            retry_due = bool(self.retries) and (deadline is None or self.retries[0][0] <= deadline)
+            return bool(self.pending) or (retries and retry_due)
+
         with self.changed:
-            while self.pending or (retries and self.retries):
+            while busy():
                 remaining = None if deadline is None else deadline - time.monotonic()
                 if remaining is not None and remaining <= 0:
                     return

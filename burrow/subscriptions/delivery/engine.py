@@ -80,21 +80,11 @@ def run_delivery(delivery_id: str) -> str | None:
         outcome = Outcome(
             Status.FAILED, {"message": str(exc), "type": type(exc).__name__}, delivery.recipient_results
         )
+    if outcome.status == Status.STARTING:
+        return _put_back(delivery, outcome)
     mine = SubscriptionDelivery.objects.filter(
         id=delivery.id, attempts=delivery.attempts, status=Status.STARTING
     )
-    if outcome.status == Status.STARTING:
-        if not mine.update(
-            retry_at=outcome.retry_at,
-            claimable=False,
-            lease_expires_at=None,
-            last_updated_at=timezone.now(),
-            **outcome.unsaved,
-        ):
-            return None
-        logger.info("delivery will retry", extra={**log, "retry_at": outcome.retry_at.isoformat()})
-        retry_later(str(delivery.id), outcome.retry_at)
-        return outcome.status
     if not mine.update(
         status=outcome.status,
         error=outcome.error,
@@ -110,6 +100,27 @@ def run_delivery(delivery_id: str) -> str | None:
     if delivery.trigger_type == SubscriptionDelivery.Trigger.SCHEDULED and outcome.status != Status.SKIPPED:
         _track_failure_streak(delivery.subscription_id, failed=outcome.status == Status.FAILED)
     return outcome.status
+
+
+def _put_back(delivery: SubscriptionDelivery, outcome: Outcome) -> str | None:
+    """Leaves the delivery `starting`, holding no lease and open to no claim until `retry_at`."""
+    mine = SubscriptionDelivery.objects.filter(
+        id=delivery.id, attempts=delivery.attempts, status=Status.STARTING
+    )
+    if not mine.update(
+        retry_at=outcome.retry_at,
+        claimable=False,
+        lease_expires_at=None,
+        last_updated_at=timezone.now(),
+        **outcome.unsaved,
+    ):
+        return None
+    logger.info(
+        "delivery will retry",
+        extra={"delivery_id": str(delivery.id), "retry_at": outcome.retry_at.isoformat()},
+    )
+    retry_later(str(delivery.id), outcome.retry_at)
+    return Status.STARTING
 
 
 def _claim(delivery_id: str) -> SubscriptionDelivery | None:
@@ -215,10 +226,9 @@ def _send(channel: Channel, recipient: str, report: Report, attempt: int) -> dic
     except DeliveryError as exc:
         error, permanent = str(exc), exc.permanent or _hopeless(exc.__cause__)
     except Exception as exc:  # an unexpected fault: bad data cannot get better, anything else may
+        logger.exception("channel error", extra={"delivery_id": str(report.delivery.id)})
         error = f"{type(exc).__name__}: {exc}"
         permanent = isinstance(exc, (ValueError, TypeError)) or _hopeless(exc)
-        if not permanent:
-            logger.exception("channel error", extra={"delivery_id": str(report.delivery.id)})
     logger.info(
         "recipient failed",
         extra={
@@ -258,9 +268,11 @@ def _track_failure_streak(subscription_id: int, failed: bool) -> None:
     if streak is None or streak < limit:
         return
     if streak == limit:
-        # Exactly one failure brings the count to the limit: its worker sets the notice due even when a
-        # later failure has disabled the subscription first. A streak reset over the API meanwhile wins.
-        disabled = rows.filter(consecutive_failures__gte=limit).update(
+        # Exactly one failure brings the count to the limit: its worker owes the notice, also when a later
+        # failure has disabled the subscription first (the count is past the limit then). Not after a
+        # streak reset over the API, nor for a subscription its owner disabled meanwhile.
+        still_ours = Q(enabled=True) | Q(consecutive_failures__gt=limit)
+        disabled = rows.filter(still_ours, consecutive_failures__gte=limit).update(
             enabled=False, disabled_notice_due=True
         )
     else:

@@ -85,6 +85,8 @@ class WebhookChannel(Channel):
                 ) as response,
             ):
                 status = response.status_code
+        except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
+            raise PermanentError(f"Webhook URL cannot be used: {exc}") from exc
         except httpx.HTTPError as exc:
             raise TransientError(f"Webhook unreachable: {exc}") from exc
         if 200 <= status < 300:
