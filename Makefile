@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PG_URL ?= postgres://postgres@127.0.0.1:5432/burrow
 
-.PHONY: run test lint venv clean bench
+.PHONY: run test lint venv clean bench mutate
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,14 +24,42 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# check-services prints a line per service (PostgreSQL, Redis); with BURROW_REQUIRE_SERVICES=1 (.ci/run) it
+# fails when one is missing, so the PostgreSQL run and the Redis tests below cannot be skipped quietly.
 test: $(STAMP) lint
+	$(BIN)/python -m burrow.devtools check-services
 	$(BIN)/pytest
 	@if $(BIN)/python -m burrow.devtools pg-available; then \
 		echo "== PostgreSQL found on 127.0.0.1:5432: running the suite again on PostgreSQL =="; \
 		DATABASE_URL=$(PG_URL) BURROW_FUZZ_EXAMPLES=$${BURROW_FUZZ_EXAMPLES:-6} $(BIN)/pytest; \
 	else \
 		echo "== PostgreSQL not reachable on 127.0.0.1:5432: PostgreSQL run skipped =="; \
+		$(BIN)/python -m burrow.devtools check-services >/dev/null; \
 	fi
+
+# Mutation testing (a habit, not part of CI; docs/testing.md has the last score and the accepted survivors).
+# mutmut changes the code below one small mutation at a time and runs the tests that reach it: a mutant the
+# tests do not notice is a behaviour nobody checks. It works on a copy in $(MUTATE_DIR), never on the
+# checkout. Workers fork from a fork server, not from the process that first ran the tests (its in-memory
+# caches would outlive its test database); one worker, as workers share the SQLite test database's name.
+# `make mutate MUTANTS='burrow.core.tenancy.*'` runs one file's mutants.
+MUTATE_DIR ?= /tmp/burrow-mutate
+MUTATE_CODE := burrow/core/tenancy.py burrow/core/permissions.py burrow/subscriptions/scheduler.py \
+	burrow/subscriptions/delivery/engine.py
+MUTATE_TESTS := tests/core/test_tenancy.py tests/contract/test_tenant_isolation.py tests/contract/test_conventions.py \
+	tests/contract/test_bad_input.py tests/contract/test_schema.py tests/subscriptions/test_api.py \
+	tests/analytics/test_api.py tests/subscriptions/test_scheduler.py tests/subscriptions/test_delivery_api.py \
+	tests/subscriptions/test_delivery_email.py tests/subscriptions/test_delivery_channels.py
+MUTANTS ?=
+
+mutate: $(STAMP)
+	mkdir -p $(MUTATE_DIR)
+	rm -rf $(MUTATE_DIR)/burrow $(MUTATE_DIR)/tests
+	cp -r burrow tests pyproject.toml $(MUTATE_DIR)/
+	printf '[mutmut]\nsource_paths = burrow\nprocess_isolation = forkserver\nonly_mutate =\n%s\npytest_add_cli_args = -p no:randomly -q\npytest_add_cli_args_test_selection =\n%s\n' \
+		"$$(printf '    %s\n' $(MUTATE_CODE))" "$$(printf '    %s\n' $(MUTATE_TESTS))" > $(MUTATE_DIR)/setup.cfg
+	cd $(MUTATE_DIR) && $(CURDIR)/$(BIN)/mutmut run --max-children 1 $(MUTANTS)
+	cd $(MUTATE_DIR) && $(CURDIR)/$(BIN)/mutmut results
 
 bench: $(STAMP)
 	$(BIN)/python bench/api.py

@@ -1,4 +1,4 @@
-"""The `burrow` command: serve, scheduler, worker, bootstrap, migrate, keys, users."""
+"""The `burrow` command: serve, scheduler, worker, bootstrap, migrate, keys, users, org-integration."""
 
 import argparse
 import json
@@ -75,6 +75,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from burrow.server import run_server
 
     call_command("migrate", interactive=False, verbosity=0)
+    _collect_static()
     scheduler = None
     if not args.no_scheduler:
         # The scheduler lives in its own supervised process: forking web workers from a process that runs
@@ -92,6 +93,34 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 scheduler.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 scheduler.kill()
+
+
+def _collect_static() -> None:
+    """Collects the static files (Swagger UI, Redoc, page scripts) into STATIC_ROOT in the data dir, under
+    content-hashed names with gzip copies, before the web workers start: WhiteNoise in each worker serves what
+    is there. Compressing takes seconds, so it is skipped when the source files are the ones collected last
+    time; the record of that, `<STATIC_ROOT>.collected`, is also the lock that keeps servers starting at
+    once apart."""
+    import fcntl
+    import hashlib
+
+    from django.conf import settings
+    from django.contrib.staticfiles.finders import get_finders
+    from django.core.management import call_command
+
+    files = sorted(storage.path(path) for finder in get_finders() for path, storage in finder.list(None))
+    sources = hashlib.sha256(f"{settings.STATIC_URL}{settings.STORAGES['staticfiles']}".encode())
+    for file in files:
+        stat = os.stat(file)
+        sources.update(f"{file}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
+    manifest = os.path.join(settings.STATIC_ROOT, "staticfiles.json")
+    with open(f"{settings.STATIC_ROOT}.collected", "a+") as record:
+        fcntl.flock(record, fcntl.LOCK_EX)
+        record.seek(0)
+        if record.read() != sources.hexdigest() or not os.path.exists(manifest):
+            call_command("collectstatic", interactive=False, verbosity=0)
+            record.truncate(0)
+            record.write(sources.hexdigest())
 
 
 def cmd_scheduler(args: argparse.Namespace) -> int:
@@ -215,6 +244,32 @@ def cmd_users(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_org_integration(args: argparse.Namespace) -> int:
+    """Burrow has no marketplace: organization integrations are added by the operator."""
+    from burrow.core.models import Organization
+    from burrow.integrations.models import KINDS
+    from burrow.integrations.services import add_organization_integration
+
+    org = Organization.objects.filter(id=_parse_uuid(args.organization)).first()
+    if org is None:
+        return _fail(f"organization {args.organization} does not exist; list yours with `burrow users list`")
+    if args.kind not in KINDS:
+        return _fail(f"unknown kind {args.kind!r}; one of: {', '.join(KINDS)}")
+    try:
+        config = json.loads(args.config)
+    except ValueError as exc:
+        return _fail(f"--config is not valid JSON: {exc}")
+    if not isinstance(config, dict):
+        return _fail("--config must be a JSON object")
+    row, created = add_organization_integration(org, args.kind, args.integration_id, config)
+    print(
+        json.dumps(
+            {"id": str(row.id), "kind": row.kind, "integration_id": row.integration_id, "created": created}
+        )
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from burrow.config import env_number
 
@@ -271,6 +326,15 @@ def build_parser() -> argparse.ArgumentParser:
     users = sub.add_parser("users", help="list users and their organizations")
     users.add_argument("users_command", choices=["list"])
     users.set_defaults(func=cmd_users)
+
+    org_integration = sub.add_parser("org-integration", help="manage organization integrations")
+    org_integration_sub = org_integration.add_subparsers(dest="org_integration_command", required=True)
+    add = org_integration_sub.add_parser("add", help="add (or update) an organization integration")
+    add.add_argument("--organization", required=True, metavar="ORG_ID")
+    add.add_argument("--kind", required=True)
+    add.add_argument("--integration-id", required=True)
+    add.add_argument("--config", default="{}", help="JSON object shown as `config`")
+    org_integration.set_defaults(func=cmd_org_integration)
     return parser
 
 

@@ -38,3 +38,13 @@ def exported_asset_url(token: str) -> str:
 
 def project_api_url(project_id: int, path: str) -> str:
     return site_url(f"/api/projects/{project_id}/{path.lstrip('/')}")
+
+
+def integration_callback_url(kind: str) -> str:
+    """The OAuth redirect URI providers send people back to (register it with each provider's app)."""
+    return site_url(f"/integrations/{kind}/callback")
+
+
+def scim_base_url(domain_id) -> str:
+    """Where an identity provider sends SCIM 2.0 requests for one organization domain."""
+    return site_url(f"/scim/v2/{domain_id}")

@@ -27,6 +27,7 @@ ALLOWED_HOSTS = [
 INSTALLED_APPS = [
     "django.contrib.auth",
     "django.contrib.contenttypes",
+    "django.contrib.staticfiles",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -35,11 +36,14 @@ INSTALLED_APPS = [
     "burrow.analytics",
     "burrow.integrations",
     "burrow.subscriptions",
+    "burrow.sharing",
+    "burrow.domains",
 ]
 
 MIDDLEWARE = [
     "burrow.core.middleware.KnownHostMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.common.CommonMiddleware",
 ]
 
@@ -64,6 +68,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+# Static files (Swagger UI and Redoc from drf-spectacular-sidecar, the pages' scripts) are collected by
+# `burrow serve` into the data dir, the one place an installation writes, under content-hashed names with
+# gzip copies beside them; WhiteNoise serves them from the web workers with a one-year immutable cache.
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+WHITENOISE_KEEP_ONLY_HASHED_FILES = True
 
 TEMPLATES = [
     {
@@ -139,6 +154,8 @@ BROKER_QUEUE = os.environ.get("BURROW_BROKER_QUEUE", "burrow-deliveries")
 SCHEDULER_INTERVAL = env_number("BURROW_SCHEDULER_INTERVAL", 30, minimum=0.1)
 WEBHOOK_ALLOW_PRIVATE = env_bool("BURROW_WEBHOOK_ALLOW_PRIVATE")
 DNS_NAMESERVERS = [s.strip() for s in os.environ.get("BURROW_DNS_NAMESERVERS", "").split(",") if s.strip()]
+# A failed domain verification may be retried after this many seconds (the DNS look-up is not free).
+DOMAIN_VERIFY_RETRY_SECONDS = env_number("BURROW_DOMAIN_VERIFY_RETRY_SECONDS", 10, minimum=0)
 SLACK_API_URL = os.environ.get("BURROW_SLACK_API_URL", "https://slack.com/api").rstrip("/")
 ENCRYPTION_KEYS = [k for k in os.environ.get("BURROW_ENCRYPTION_KEYS", "").split(",") if k]
 
@@ -161,3 +178,23 @@ DELIVERY_AUTO_DISABLE_AFTER = 5
 DELIVERY_MAX_RUNS = 5  # a delivery whose worker died this many times is recorded as failed
 SCHEDULER_BATCH_SIZE = env_number("BURROW_SCHEDULER_BATCH_SIZE", 500, minimum=1, whole=True)
 ASSET_URL_MAX_AGE = env_number("BURROW_ASSET_URL_MAX_AGE", 30 * 24 * 3600, minimum=60, whole=True)
+
+# Integrations: each provider's OAuth app (a kind without its credentials answers "Kind not configured"),
+# the GitHub App, and where server-to-server calls go. BURROW_<PROVIDER>_API_URL replaces the scheme and host
+# (keeping the path) of every server-to-server call to that provider; browser-facing authorize URLs always
+# keep the provider's real host. Slack's Web API base is BURROW_SLACK_API_URL above.
+SLACK_CLIENT_ID = os.environ.get("BURROW_SLACK_CLIENT_ID", "")
+SLACK_CLIENT_SECRET = os.environ.get("BURROW_SLACK_CLIENT_SECRET", "")
+LINEAR_CLIENT_ID = os.environ.get("BURROW_LINEAR_CLIENT_ID", "")
+LINEAR_CLIENT_SECRET = os.environ.get("BURROW_LINEAR_CLIENT_SECRET", "")
+LINKEDIN_CLIENT_ID = os.environ.get("BURROW_LINKEDIN_CLIENT_ID", "")
+LINKEDIN_CLIENT_SECRET = os.environ.get("BURROW_LINKEDIN_CLIENT_SECRET", "")
+GITHUB_CLIENT_ID = os.environ.get("BURROW_GITHUB_CLIENT_ID", "")
+GITHUB_CLIENT_SECRET = os.environ.get("BURROW_GITHUB_CLIENT_SECRET", "")
+GITHUB_APP_SLUG = os.environ.get("BURROW_GITHUB_APP_SLUG", "")
+GITHUB_APP_ID = os.environ.get("BURROW_GITHUB_APP_ID", "")
+GITHUB_APP_PRIVATE_KEY = os.environ.get("BURROW_GITHUB_APP_PRIVATE_KEY", "")
+LINEAR_API_URL = os.environ.get("BURROW_LINEAR_API_URL", "").rstrip("/")
+LINKEDIN_API_URL = os.environ.get("BURROW_LINKEDIN_API_URL", "").rstrip("/")
+GITHUB_API_URL = os.environ.get("BURROW_GITHUB_API_URL", "").rstrip("/")
+TWILIO_API_URL = os.environ.get("BURROW_TWILIO_API_URL", "").rstrip("/")

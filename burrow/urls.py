@@ -31,7 +31,11 @@ urlpatterns = [
     re_path(
         r"^api/schema/swagger-ui/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"
     ),
-    re_path(r"^api/schema/redoc/?$", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    re_path(
+        r"^api/schema/redoc/?$",
+        SpectacularRedocView.as_view(url_name="schema", template_name="core/redoc.html"),
+        name="redoc",
+    ),
     *(
         path("api/", include(module.api_urlpatterns))
         for module in _apps

@@ -22,6 +22,8 @@ else:
     os.environ["BURROW_TEST_DATA_DIR"] = str(DATA_DIR)
     atexit.register(shutil.rmtree, DATA_DIR, ignore_errors=True)
 
+STATIC_ROOT = DATA_DIR / "static"
+
 DATABASES = {"default": dict(DATABASES["default"])}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     if "DATABASE_URL" not in os.environ:

@@ -104,7 +104,7 @@ def _draw_series(axes, series: list[dict], bars: bool) -> None:
 
 def _draw_table(axes, result: Any) -> None:
     axes.axis("off")
-    rows = _table_rows(result)
+    rows = table_rows(result)
     if not rows:
         _draw_message(axes, "No data yet")
         return
@@ -120,10 +120,10 @@ def _draw_table(axes, result: Any) -> None:
         )
 
 
-def _table_rows(result: Any) -> list[list[Any]]:
+def table_rows(result: Any) -> list[list[Any]]:
     if isinstance(result, dict):
         if isinstance(result.get("results"), list):
-            return _table_rows(result["results"])
+            return table_rows(result["results"])
         return [
             [k, json.dumps(v, default=str) if isinstance(v, dict | list) else v] for k, v in result.items()
         ]

@@ -1,4 +1,5 @@
-"""Dashboards and insights over the API, and the signed picture links reports show."""
+"""Dashboards and insights over the API (a share link's `?sharing_access_token=` reads its own object), and
+the signed picture links reports show."""
 
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
@@ -12,6 +13,7 @@ from burrow.analytics.serializers import (
     InsightSerializer,
 )
 from burrow.core.softdelete import SoftDeleteModelViewSet
+from burrow.sharing.auth import SharedObjectReadMixin
 
 # Tiles load only what DashboardSerializer shows of them: an insight's `query` and cached `result`
 # can be large and are not part of a dashboard's representation. They land in a plain list (`to_attr`):
@@ -26,8 +28,9 @@ _DASHBOARD_TILES = DashboardTile.objects.select_related("insight").only(
 )
 
 
-class DashboardViewSet(SoftDeleteModelViewSet):
+class DashboardViewSet(SharedObjectReadMixin, SoftDeleteModelViewSet):
     scope_object = "dashboard"
+    sharing_resource = "dashboard"
     serializer_class = DashboardSerializer
     queryset = (
         Dashboard.objects.select_related("created_by")
@@ -36,8 +39,9 @@ class DashboardViewSet(SoftDeleteModelViewSet):
     )
 
 
-class InsightViewSet(SoftDeleteModelViewSet):
+class InsightViewSet(SharedObjectReadMixin, SoftDeleteModelViewSet):
     scope_object = "insight"
+    sharing_resource = "insight"
     serializer_class = InsightSerializer
     queryset = (
         Insight.objects.select_related("created_by").prefetch_related("dashboard_tiles").order_by("-id")

@@ -1,0 +1,93 @@
+"""What the integrations API shows and accepts. `sensitive_config` is never a field of anything here."""
+
+from rest_framework import serializers
+
+from burrow.core.serializers import UserBasicSerializer
+from burrow.integrations.models import KIND_CHOICES, Integration, OrganizationIntegration
+from burrow.integrations.providers import display_name
+from burrow.integrations.providers.slack import SCOPES as SLACK_SCOPES
+
+
+class IntegrationSerializer(serializers.ModelSerializer):
+    created_by = UserBasicSerializer(read_only=True, allow_null=True)
+    display_name = serializers.SerializerMethodField()
+    files_write_requestable = serializers.SerializerMethodField()
+    installation_shared = serializers.SerializerMethodField()
+    installation_status = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Integration
+        fields = [
+            "id",
+            "kind",
+            "config",
+            "created_at",
+            "created_by",
+            "errors",
+            "display_name",
+            "files_write_requestable",
+            "installation_shared",
+            "installation_status",
+        ]
+        read_only_fields = fields
+
+    def get_display_name(self, integration: Integration) -> str:
+        return display_name(integration)
+
+    def get_files_write_requestable(self, integration: Integration) -> bool:
+        return integration.kind == Integration.Kind.SLACK and "files:write" in SLACK_SCOPES.split(",")
+
+    def get_installation_shared(self, integration: Integration) -> bool | None:
+        """GitHub only: another project of the organization uses the same installation."""
+        if integration.kind != Integration.Kind.GITHUB:
+            return None
+        shared = getattr(integration, "shared_installation", None)
+        if shared is None:
+            shared = (
+                Integration.objects.filter(
+                    kind=Integration.Kind.GITHUB,
+                    integration_id=integration.integration_id,
+                    team__organization_id=integration.team.organization_id,
+                )
+                .exclude(pk=integration.pk)
+                .exists()
+            )
+        return bool(shared)
+
+    def get_installation_status(self, integration: Integration) -> str | None:
+        if integration.kind != Integration.Kind.GITHUB:
+            return None
+        return "unavailable" if integration.errors else "connected"
+
+
+class IntegrationCreateSerializer(serializers.Serializer):
+    """`{"kind", "config"}`: an OAuth callback's `{"code", "state"}`, Twilio's `{"account_sid", "auth_token"}`
+    or GitHub's `{"installation_id", "state", "code"}`."""
+
+    kind = serializers.ChoiceField(choices=KIND_CHOICES)
+    config = serializers.DictField(required=False, default=dict)
+
+
+class GitHubOAuthAuthorizeSerializer(serializers.Serializer):
+    installation_id = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=40)
+    next = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=2000)
+    connect_from = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=100)
+
+
+class GitHubOAuthURLSerializer(serializers.Serializer):
+    oauth_url = serializers.URLField()
+
+
+class GitHubLinkExistingSerializer(serializers.Serializer):
+    source_team_id = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=40)
+    installation_id = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=40)
+    discovery_id = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=100)
+
+
+class OrganizationIntegrationSerializer(serializers.ModelSerializer):
+    created_by = UserBasicSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = OrganizationIntegration
+        fields = ["id", "kind", "integration_id", "config", "created_at", "updated_at", "created_by"]
+        read_only_fields = fields

@@ -1,0 +1,180 @@
+"""`/api/projects/:id/integrations/` (and the environments twin): list, retrieve, connect, disconnect, the
+OAuth `authorize` redirect, GitHub's actions and one look-up route per provider look-up; and
+`/api/organizations/:id/integrations/`. Views parse and authorise; `services.py` does the work."""
+
+from django.db.models import Exists, OuterRef, QuerySet
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from burrow.core.permissions import OrganizationAdminWritePermission
+from burrow.core.tenancy import TenantViewSetMixin
+from burrow.integrations import services
+from burrow.integrations.filters import IntegrationFilter
+from burrow.integrations.models import Integration, OrganizationIntegration
+from burrow.integrations.providers import lookups
+from burrow.integrations.providers.base import Lookup
+from burrow.integrations.serializers import (
+    GitHubLinkExistingSerializer,
+    GitHubOAuthAuthorizeSerializer,
+    GitHubOAuthURLSerializer,
+    IntegrationCreateSerializer,
+    IntegrationSerializer,
+    OrganizationIntegrationSerializer,
+)
+
+READ = ["integration:read"]
+WRITE = ["integration:write"]
+
+
+class IntegrationViewSet(
+    TenantViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """A project's connections to providers. PATCH and PUT answer 405: reconnect to change one."""
+
+    scope_object = "integration"
+    serializer_class = IntegrationSerializer
+    queryset = Integration.objects.select_related("created_by", "team")
+    filterset_class = IntegrationFilter
+
+    @property
+    def filter_backends(self) -> list:
+        return [DjangoFilterBackend] if self.action == "list" else []
+
+    def safely_get_queryset(self, queryset: QuerySet) -> QuerySet:
+        shared = (
+            Integration.objects.filter(
+                kind=Integration.Kind.GITHUB,
+                integration_id=OuterRef("integration_id"),
+                team__organization_id=OuterRef("team__organization_id"),
+            )
+            .exclude(pk=OuterRef("pk"))
+            .values("pk")
+        )
+        return queryset.annotate(shared_installation=Exists(shared)).order_by("id")
+
+    @extend_schema(request=IntegrationCreateSerializer, responses={201: IntegrationSerializer})
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        """Connects an account: an OAuth callback's `{"code", "state"}` (state from `authorize/`, for the same
+        user and project), Twilio's `{"account_sid", "auth_token"}` or GitHub's `{"installation_id", "state",
+        "code"}`. Connecting an account the project already has updates that integration."""
+        body = IntegrationCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        integration, _ = services.connect(
+            self.team, request.user, body.validated_data["kind"], body.validated_data["config"]
+        )
+        return Response(self.get_serializer(integration).data, status=status.HTTP_201_CREATED)
+
+    def destroy(self, request: Request, *args, **kwargs) -> Response:
+        """Disconnects (and revokes at the provider where it can); refused while an enabled subscription
+        still delivers through the integration."""
+        services.delete(self.get_object(), request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("kind", OpenApiTypes.STR, description="slack, linear, linkedin-ads or github."),
+            OpenApiParameter(
+                "next", OpenApiTypes.STR, description="A path on this site to land on afterwards."
+            ),
+        ],
+        responses={302: OpenApiResponse(description="Redirect to the provider's consent page.")},
+    )
+    @action(methods=["get"], detail=False, url_path="authorize", required_scopes=WRITE)
+    def authorize(self, request: Request, *args, **kwargs) -> Response:
+        """Starts connecting a provider: redirects to its consent page with a signed, single-use state (10
+        minutes) for this user and project; the provider sends the person back to
+        `/integrations/<kind>/callback`, which connects and redirects to `next`."""
+        url = services.authorize(
+            request.user, self.team, request.query_params.get("kind"), request.query_params.get("next")
+        )
+        return Response(status=status.HTTP_302_FOUND, headers={"Location": url, "Cache-Control": "no-store"})
+
+    @extend_schema(request=GitHubOAuthAuthorizeSerializer, responses={200: GitHubOAuthURLSerializer})
+    @action(methods=["post"], detail=False, url_path="github/oauth_authorize", required_scopes=WRITE)
+    def github_oauth_authorize(self, request: Request, *args, **kwargs) -> Response:
+        """Mint a User OAuth URL to bootstrap a fresh code when the install flow returns without one."""
+        body = GitHubOAuthAuthorizeSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        url = services.github_user_authorize(
+            request.user,
+            self.team,
+            body.validated_data.get("installation_id"),
+            body.validated_data.get("next"),
+            body.validated_data.get("connect_from"),
+        )
+        return Response({"oauth_url": url})
+
+    @extend_schema(request=GitHubLinkExistingSerializer, responses={200: IntegrationSerializer})
+    @action(methods=["post"], detail=False, url_path="github/link_existing", required_scopes=WRITE)
+    def github_link_existing(self, request: Request, *args, **kwargs) -> Response:
+        """Reuse a GitHub installation already linked to a sibling team in the same organization."""
+        body = GitHubLinkExistingSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        integration = services.github_link_existing(
+            request.user,
+            self.team,
+            body.validated_data.get("source_team_id"),
+            body.validated_data.get("installation_id"),
+        )
+        return Response(self.get_serializer(integration).data)
+
+
+def _lookup_route(name: str, lookup: Lookup):
+    """`GET …/integrations/:id/<name>/` for one provider look-up."""
+
+    def run(self, request: Request, *args, **kwargs) -> Response:
+        return Response(services.run_lookup(self.get_object(), name, request.query_params, request.user))
+
+    run.__name__ = name
+    run.__doc__ = lookup.description
+    component = "".join(part.capitalize() for part in name.split("_")) + "Response"
+    route = action(methods=["get"], detail=True, url_path=name, required_scopes=READ)(run)
+    return extend_schema(
+        parameters=list(lookup.parameters),
+        responses={200: inline_serializer(component, lookup.response)},
+    )(route)
+
+
+for _name, (_provider, _lookup) in sorted(lookups().items()):
+    setattr(IntegrationViewSet, _name, _lookup_route(_name, _lookup))
+
+
+# PostHog's operation ids ("List all org organizations integrations"), apart from the project routes' ones.
+@extend_schema_view(
+    list=extend_schema(operation_id="org_organizations_integrations_list"),
+    retrieve=extend_schema(operation_id="org_organizations_integrations_retrieve"),
+    destroy=extend_schema(operation_id="org_organizations_integrations_destroy"),
+)
+class OrganizationIntegrationViewSet(
+    TenantViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Integrations scoped to the entire organization. Burrow has no marketplace: operators add them with
+    `burrow org-integration add`. Members list them; admins disconnect them (DELETE)."""
+
+    scope_object = "organization_integration"
+    serializer_class = OrganizationIntegrationSerializer
+    queryset = OrganizationIntegration.objects.select_related("created_by").order_by("created_at", "id")
+    permission_classes = [OrganizationAdminWritePermission]
+
+    def destroy(self, request: Request, *args, **kwargs) -> Response:
+        services.delete_organization_integration(self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)

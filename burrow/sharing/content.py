@@ -1,0 +1,122 @@
+"""What a share shows: the JSON of exactly the shared resource (PostHog's `exported_data`) and the context of
+its page (tiles rendered by tiles.py)."""
+
+from dataclasses import replace
+from typing import Any
+
+from django.utils.functional import cached_property
+
+from burrow.analytics.models import Dashboard, DashboardTile, Insight
+from burrow.sharing.models import SessionRecording, SharingConfiguration
+from burrow.sharing.serializers import BOOLEAN_SETTINGS
+from burrow.sharing.tiles import TileFlags, cell, placed_insights, rendered_tiles
+
+EXPORTED_INSIGHT_FIELDS = ("id", "short_id", "name", "derived_name", "description", "query", "result")
+
+
+class Share:
+    """One resolved share: its configuration, flags and resource, as the page and the JSON show them."""
+
+    def __init__(self, config: SharingConfiguration, embedded: bool) -> None:
+        self.config = config
+        self.embedded = embedded
+        self.kind = config.resource_kind
+        self.resource = getattr(config, self.kind)
+
+    @cached_property
+    def flags(self) -> dict[str, Any]:
+        """Settings that are on (DECISIONS §9: whitelabel needs no plan), and the theme when one is set."""
+        flags: dict[str, Any] = {name: True for name in BOOLEAN_SETTINGS if self.config.setting(name) is True}
+        if self.config.setting("theme"):
+            flags["theme"] = self.config.setting("theme")
+        return flags
+
+    def tiles(self) -> list[DashboardTile]:
+        """A dashboard's live tiles with their insights, in layout order (as the dashboard API orders them)."""
+        tiles = (
+            DashboardTile.objects.filter(dashboard=self.resource, deleted=False, insight__deleted=False)
+            .select_related("insight")
+            .order_by("id")  # tiles at the same place keep the order they were added in
+        )
+        return sorted(tiles, key=lambda tile: tile.layout_position)
+
+    @property
+    def title(self) -> str:
+        if isinstance(self.resource, Insight):
+            return self.resource.display_name
+        if isinstance(self.resource, SessionRecording):
+            return f"Recording {self.resource.session_id}"
+        return str(self.resource)
+
+    def exported_data(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "type": "embed" if self.embedded else "scene",
+            "accessToken": self.config.access_token,
+            **self.flags,
+        }
+        if isinstance(self.resource, Dashboard):
+            data["dashboard"] = {
+                "id": self.resource.id,
+                "name": self.resource.name,
+                "description": self.resource.description,
+                "tiles": [
+                    {"id": tile.id, "layouts": tile.layouts, "insight": _insight_data(tile.insight)}
+                    for tile in self.tiles()
+                ],
+            }
+        elif isinstance(self.resource, Insight):
+            data["insight"] = _insight_data(self.resource)
+        else:
+            data["recording"] = _recording_data(self.resource)
+        return data
+
+    def page_context(self) -> dict[str, Any]:
+        flags = self.flags
+        context: dict[str, Any] = {
+            "kind": self.kind,
+            "title": self.title,
+            "description": getattr(self.resource, "description", ""),
+            "embedded": self.embedded,
+            "theme": flags.get("theme", "light"),
+            "show_header": not flags.get("noHeader"),
+            "show_branding": not flags.get("whitelabel"),
+            "show_details": not flags.get("hideExtraDetails"),
+        }
+        tile_flags = TileFlags(
+            legend=bool(flags.get("legend")),
+            detailed=bool(flags.get("detailed")),
+            show_details=context["show_details"],
+        )
+        if isinstance(self.resource, Dashboard):
+            context["tiles"] = rendered_tiles(placed_insights(self.resource.id), tile_flags)
+        elif isinstance(self.resource, Insight):
+            # The insight's tile is the page: its title and description head it, unless noHeader.
+            tile_flags = replace(tile_flags, show_title=context["show_header"])
+            context["show_header"] = False
+            context["tiles"] = rendered_tiles([(self.resource, True)], tile_flags)
+        else:
+            context["recording"] = _recording_data(self.resource)
+            context["inspector"] = (
+                _metadata_rows(self.resource.metadata) if flags.get("showInspector") else None
+            )
+        return context
+
+
+def _insight_data(insight: Insight) -> dict[str, Any]:
+    data = {name: getattr(insight, name) for name in EXPORTED_INSIGHT_FIELDS}
+    data["last_modified_at"] = insight.last_modified_at.isoformat().replace("+00:00", "Z")
+    return data
+
+
+def _recording_data(recording: SessionRecording) -> dict[str, Any]:
+    return {
+        "id": recording.session_id,
+        "created_at": recording.created_at.isoformat().replace("+00:00", "Z"),
+        "metadata": recording.metadata,
+    }
+
+
+def _metadata_rows(metadata: Any) -> list[tuple[str, str]]:
+    if not isinstance(metadata, dict):
+        return []
+    return [(str(key), cell(value)) for key, value in metadata.items()]

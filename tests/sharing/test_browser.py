@@ -1,0 +1,139 @@
+"""A person opens a password-protected dashboard share link in a real browser (headless Chromium) served by a
+real `burrow serve`: the unlock form, a wrong then the right password, then the tiles with their charts
+drawn (pixels on each chart's canvas), with nothing asked of any other host and no console error."""
+
+import json
+
+import httpx
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+PASSWORD = "correct horse battery"
+WEEK = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+INSIGHTS = [
+    {
+        "name": "Weekly signups",
+        "description": "New accounts per day",
+        "result": [{"label": "Signups", "labels": WEEK, "data": [12, 18, 15, 22, 30, 9, 7]}],
+    },
+    {
+        "name": "Pageviews by browser",
+        "query": {"kind": "InsightVizNode", "source": {"kind": "TrendsQuery", "display": "ActionsBar"}},
+        "result": [
+            {"label": "Chrome", "labels": WEEK, "data": [420, 480, 455, 500, 520, 300, 280]},
+            {"label": "Firefox", "labels": WEEK, "data": [120, 130, 125, 140, 150, 90, 70]},
+        ],
+    },
+    {
+        "name": "Logins",
+        "description": "Returning users",
+        "result": [
+            {"label": "Web", "labels": WEEK, "data": [40, 42, 39, 50, 61, 20, 18]},
+            {"label": "Mobile", "labels": WEEK, "data": [25, 28, 30, 33, 35, 41, 44]},
+        ],
+    },
+]
+
+# Counts the painted pixels of every chart canvas (uPlot draws series on one, axes on another).
+PAINTED_PIXELS = """
+return Array.from(document.querySelectorAll('.chart')).map(function (chart) {
+  return Array.from(chart.querySelectorAll('canvas')).reduce(function (total, canvas) {
+    var data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+    for (var i = 3; i < data.length; i += 4) { if (data[i] > 0) { total += 1; } }
+    return total;
+  }, 0);
+});
+"""
+
+
+@pytest.fixture(scope="module")
+def api(burrow_server) -> httpx.Client:
+    """The API of the running server, as the owner of a new project."""
+    boot = burrow_server.burrow(
+        "bootstrap", "--email", "owner@example.com", "--organization", "Acme", "--project", "Web", "--json"
+    )
+    assert boot.returncode == 0, boot.stderr
+    info = json.loads(boot.stdout.strip().splitlines()[-1])
+    return httpx.Client(
+        base_url=f"{burrow_server.url}/api/projects/{info['project_id']}/",
+        headers={"Authorization": f"Bearer {info['personal_api_key']}"},
+        timeout=60,
+    )
+
+
+@pytest.fixture(scope="module")
+def shared_dashboard(burrow_server, api):
+    """A password-protected dashboard of three charts, made through the API of the running server."""
+    dashboard = api.post(
+        "dashboards/", json={"name": "Growth <weekly>", "description": "Shared with the board"}
+    )
+    assert dashboard.status_code == 201, dashboard.text
+    dashboard_id = dashboard.json()["id"]
+    for insight in INSIGHTS:
+        assert api.post("insights/", json={**insight, "dashboards": [dashboard_id]}).status_code == 201
+    sharing = api.patch(
+        f"dashboards/{dashboard_id}/sharing/", json={"enabled": True, "password_required": True}
+    )
+    assert sharing.status_code == 200, sharing.text
+    assert (
+        api.post(f"dashboards/{dashboard_id}/sharing/passwords/", json={"raw_password": PASSWORD}).status_code
+        == 201
+    )
+    return f"{burrow_server.url}/shared/{sharing.json()['access_token']}"
+
+
+def test_a_password_protected_dashboard_opens_with_its_charts_drawn(shared_dashboard, chromium, tmp_path):
+    driver = chromium.driver
+    wait = WebDriverWait(driver, 60)
+    driver.get(shared_dashboard)
+    form = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "form.unlock-form"))[0]
+    assert "Growth" not in driver.page_source
+    driver.save_screenshot(str(tmp_path / "unlock.png"))
+
+    form.find_element(By.NAME, "password").send_keys("wrong password")
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    error = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, ".unlock-error"))[0]
+    assert error.text == "Incorrect password"
+
+    driver.find_element(By.NAME, "password").send_keys(PASSWORD)
+    driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".chart[data-rendered='true']")) == 3)
+    screenshot = tmp_path / "share-dashboard.png"
+    driver.save_screenshot(str(screenshot))
+
+    assert driver.find_element(By.CSS_SELECTOR, ".share-title").text == "Growth <weekly>"
+    titles = [e.text for e in driver.find_elements(By.CSS_SELECTOR, ".tile-title")]
+    assert titles == ["Weekly signups", "Pageviews by browser", "Logins"]
+    painted = driver.execute_script(PAINTED_PIXELS)
+    assert len(painted) == 3 and all(count > 2000 for count in painted), painted
+    assert screenshot.stat().st_size > 20_000
+    # The session cookie is HttpOnly: the page's scripts cannot read it.
+    assert driver.execute_script("return document.cookie") == ""
+    assert chromium.foreign_requests(shared_dashboard) == []
+    # The one failed load is the wrong password's answer (401).
+    errors = chromium.console_errors()
+    assert len(errors) == 1 and "status of 401" in errors[0], errors
+
+
+def test_an_embedded_dark_insight_draws_its_legend_and_values(burrow_server, api, chromium, tmp_path):
+    insight = api.post("insights/", json=INSIGHTS[2]).json()
+    settings = {"theme": "dark", "legend": True, "detailed": True, "whitelabel": True}
+    sharing = api.patch(f"insights/{insight['id']}/sharing/", json={"enabled": True, "settings": settings})
+    url = f"{burrow_server.url}/embedded/{sharing.json()['access_token']}"
+    driver = chromium.driver
+    driver.get(url)
+    WebDriverWait(driver, 60).until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, ".chart[data-rendered='true']")
+    )
+    driver.save_screenshot(str(tmp_path / "embedded-dark.png"))
+
+    legend = [e.text for e in driver.find_elements(By.CSS_SELECTOR, ".u-legend .u-series .u-label")]
+    assert "Web" in legend and "Mobile" in legend
+    assert driver.find_elements(By.CSS_SELECTOR, ".chart-values td")
+    background = driver.execute_script("return getComputedStyle(document.body).backgroundColor")
+    assert background == "rgb(21, 22, 27)"  # the dark theme
+    assert "Shared with Burrow" not in driver.page_source
+    assert all(count > 2000 for count in driver.execute_script(PAINTED_PIXELS))
+    assert chromium.foreign_requests(url) == []
+    assert chromium.console_errors() == []

@@ -1,0 +1,126 @@
+"""Wrong share passwords are throttled per share token and client address, always (DECISIONS §15): after 10
+wrong guesses in 15 minutes, guesses answer 429 with Retry-After; correct passwords are not counted."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from burrow.sharing.models import PasswordGuessWindow
+from burrow.sharing.throttle import GUESS_LIMIT, bucket_for, claim_guess
+
+pytestmark = pytest.mark.django_db
+
+
+def guess(client, token: str, password: str, address: str = "198.51.100.1", form: bool = False):
+    if form:
+        return client.post(f"/shared/{token}", {"password": password}, REMOTE_ADDR=address)
+    return client.post(
+        f"/shared/{token}", {"password": password}, content_type="application/json", REMOTE_ADDR=address
+    )
+
+
+def test_the_eleventh_wrong_guess_is_429_with_retry_after(share, anonymous, settings):
+    assert not settings.THROTTLE_BURST  # general rate limiting is off; this throttle is not
+    shared = share("dashboard", password="correct horse")
+    for _ in range(GUESS_LIMIT):
+        assert guess(anonymous, shared.token, "wrong horse").status_code == 401
+    refused = guess(anonymous, shared.token, "wrong horse")
+    assert refused.status_code == 429
+    assert 890 <= int(refused["Retry-After"]) <= 900
+    assert refused.json() == {
+        "type": "throttled_error",
+        "code": "throttled",
+        "detail": f"Request was throttled. Expected available in {refused['Retry-After']} seconds.",
+        "attr": None,
+    }
+    assert refused["Cache-Control"] == "no-store"
+    # Not even the right password is checked now.
+    assert guess(anonymous, shared.token, "correct horse").status_code == 429
+
+
+def test_correct_passwords_are_not_counted(share, anonymous):
+    shared = share("insight", password="correct horse")
+    for _ in range(GUESS_LIMIT - 1):
+        assert guess(anonymous, shared.token, "wrong horse").status_code == 401
+        assert guess(anonymous, shared.token, "correct horse").status_code == 200
+    assert guess(anonymous, shared.token, "wrong horse").status_code == 401  # the 10th wrong guess
+    assert guess(anonymous, shared.token, "wrong horse").status_code == 429
+
+
+def test_the_limit_is_per_client_address_and_per_share(share, anonymous):
+    first = share("dashboard", password="correct horse")
+    second = share("insight", password="correct horse")
+    for _ in range(GUESS_LIMIT):
+        guess(anonymous, first.token, "wrong horse")
+    assert guess(anonymous, first.token, "wrong horse").status_code == 429
+    assert guess(anonymous, first.token, "wrong horse", address="198.51.100.2").status_code == 401
+    assert guess(anonymous, second.token, "wrong horse").status_code == 401
+
+
+def test_the_unlock_form_says_when_to_try_again(share, client):
+    shared = share("dashboard", password="correct horse")
+    for _ in range(GUESS_LIMIT):
+        assert guess(client, shared.token, "wrong horse", form=True).status_code == 401
+    refused = guess(client, shared.token, "wrong horse", form=True)
+    assert refused.status_code == 429 and refused["Retry-After"]
+    assert b"Too many wrong passwords. Try again in 15 minutes." in refused.content
+    assert refused["Content-Security-Policy"].startswith("default-src 'none'")
+
+
+def test_guesses_reopen_when_the_window_has_passed_and_old_windows_are_pruned(share, anonymous):
+    shared = share("dashboard", password="correct horse")
+    other = share("insight", password="correct horse")
+    for _ in range(GUESS_LIMIT):
+        guess(anonymous, shared.token, "wrong horse")
+    guess(anonymous, other.token, "wrong horse")
+    PasswordGuessWindow.objects.update(window_start=timezone.now() - timedelta(minutes=15, seconds=1))
+    assert guess(anonymous, shared.token, "wrong horse").status_code == 401
+    assert (
+        PasswordGuessWindow.objects.get(window_start__gt=timezone.now() - timedelta(minutes=1)).failures == 1
+    )
+    # A new window elsewhere deletes every closed one.
+    guess(anonymous, shared.token, "wrong horse", address="198.51.100.9")
+    assert PasswordGuessWindow.objects.count() == 2
+
+
+def test_windows_store_neither_token_nor_address(share, anonymous):
+    shared = share("dashboard", password="correct horse")
+    guess(anonymous, shared.token, "wrong horse", address="198.51.100.77")
+    row = PasswordGuessWindow.objects.get()
+    assert shared.token not in row.bucket and "198.51.100.77" not in row.bucket
+
+
+def test_a_claim_is_compare_and_set(db):
+    """Claims never pass the limit, whatever state the window is in."""
+    bucket = bucket_for("d" * 64, "198.51.100.1")
+    assert [claim_guess(bucket) for _ in range(GUESS_LIMIT)] == [None] * GUESS_LIMIT
+    assert claim_guess(bucket) > 0
+    assert PasswordGuessWindow.objects.get().failures == GUESS_LIMIT
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_guesses_never_pass_the_limit():
+    """Eight clients guessing at once, 24 guesses: exactly the limit get through, on any database."""
+    from django.db import connection
+
+    bucket = bucket_for("c" * 64, "198.51.100.1")
+    start = threading.Barrier(8)
+    granted: list[bool] = []
+
+    def client() -> None:
+        try:
+            start.wait()
+            for _ in range(3):
+                granted.append(claim_guess(bucket) is None)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=client) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(granted) == 24 and granted.count(True) == GUESS_LIMIT
+    assert PasswordGuessWindow.objects.get(bucket=bucket).failures == GUESS_LIMIT
