@@ -34,6 +34,8 @@ def api_not_found(request: HttpRequest, *args, **kwargs) -> JsonResponse:
 
 
 class ActivityLogViewSet(TenantViewSetMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The project's activity log, newest first; `?scope=` and `?item_id=` narrow it."""
+
     scope_object = "activity_log"
     serializer_class = ActivityLogSerializer
     queryset = ActivityLog.objects.select_related("user").order_by("-created_at")

@@ -3,16 +3,12 @@ the token is refreshed at half its lifetime before posting; a workspace that ref
 delivery with a reconnect message instead of posting with a dead token."""
 
 import time
-from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 
 from burrow.integrations.models import Integration
-from burrow.subscriptions.delivery.dispatch import local_pool
-from burrow.subscriptions.models import Subscription, SubscriptionDelivery
-from burrow.subscriptions.scheduler import tick
 from tests.factories import make_subscription
+from tests.helpers import deliver_due
 from tests.integrations.conftest import connect
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -21,15 +17,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture(autouse=True)
 def quick_retries(settings):
     settings.DELIVERY_RETRY_DELAY = 0.01
-
-
-def deliver_due(subscription: Subscription) -> SubscriptionDelivery:
-    Subscription.objects.filter(id=subscription.id).update(
-        next_delivery_date=timezone.now() - timedelta(seconds=1)
-    )
-    tick()
-    local_pool().drain(timeout=30)
-    return SubscriptionDelivery.objects.get(subscription=subscription, trigger_type="scheduled")
 
 
 @pytest.fixture

@@ -1,19 +1,15 @@
 """Slack and webhook deliveries against local fake servers."""
 
-from datetime import timedelta
-
 import pytest
-from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 from werkzeug.wrappers import Response
 
 from burrow.analytics.models import Dashboard, DashboardTile, Insight
 from burrow.integrations.models import Integration
-from burrow.subscriptions.delivery.dispatch import local_pool
-from burrow.subscriptions.models import Subscription, SubscriptionDelivery
-from burrow.subscriptions.scheduler import tick
+from burrow.subscriptions.models import Subscription
 from burrow.subscriptions.services import rotate_webhook_secret
 from tests.factories import make_subscription
+from tests.helpers import deliver_due
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -23,15 +19,6 @@ SERIES = [{"label": "Signups", "data": [1, 2, 3], "labels": ["a", "b", "c"]}]
 @pytest.fixture(autouse=True)
 def quick_retries(settings):
     settings.DELIVERY_RETRY_DELAY = 0.01
-
-
-def deliver_due(subscription: Subscription) -> SubscriptionDelivery:
-    Subscription.objects.filter(id=subscription.id).update(
-        next_delivery_date=timezone.now() - timedelta(seconds=1)
-    )
-    tick()
-    local_pool().drain(timeout=30)
-    return SubscriptionDelivery.objects.get(subscription=subscription, trigger_type="scheduled")
 
 
 def slack_integration(tenant) -> Integration:
