@@ -2,21 +2,16 @@
 connection for many messages. Certificates are made here and trusted through SSL_CERT_FILE, as an operator
 with a private CA would."""
 
-import ipaddress
 import ssl
-from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from burrow.core.mail import MailError, _drop_connection, send_message
 from tests.fakes.smtp import SmtpSink, free_port
+from tests.fakes.tls import self_signed, write_pem_files
 
 
 class CountingSink(SmtpSink):
@@ -32,30 +27,7 @@ class CountingSink(SmtpSink):
 
 @pytest.fixture
 def certificate(tmp_path, monkeypatch):
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "burrow test SMTP")])
-    now = datetime.now(UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(minutes=5))
-        .not_valid_after(now + timedelta(hours=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
+    cert_file, key_file = write_pem_files(*self_signed("burrow test SMTP", ("127.0.0.1",), ca=True), tmp_path)
     monkeypatch.setenv("SSL_CERT_FILE", str(cert_file))
     server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server_context.load_cert_chain(cert_file, key_file)

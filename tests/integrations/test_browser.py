@@ -4,7 +4,6 @@ site's host to loopback), the person clicks Allow, Slack sends them back to `/in
 which exchanges the code server to server (the fake Slack Web API on BURROW_SLACK_API_URL), connects, and
 shows the result or lands on `next`."""
 
-import datetime
 import html
 import json
 import ssl
@@ -12,10 +11,6 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from pytest_httpserver import HTTPServer
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
@@ -24,6 +19,7 @@ from werkzeug.wrappers import Request, Response
 from tests.browser import chromium as chromium_module
 from tests.browser.chromium import Browser, missing_browser
 from tests.fakes.slack_workspace import CLIENT_ID, CLIENT_SECRET
+from tests.fakes.tls import self_signed, write_pem_files
 
 SITE = "burrow.test"  # BURROW_SITE_URL's host; Chromium maps it to the served port
 # Skipped before a server starts, saying what to install, where Debian's chromium is missing.
@@ -31,28 +27,9 @@ pytestmark = pytest.mark.skipif(missing_browser() is not None, reason=missing_br
 
 
 def _certificate(tmp_path, host: str) -> ssl.SSLContext:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    (tmp_path / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (tmp_path / "key.pem").write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
+    cert_file, key_file = write_pem_files(*self_signed(host, (host,)), tmp_path)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+    context.load_cert_chain(cert_file, key_file)
     return context
 
 
