@@ -1,0 +1,1 @@
+"""Sign-in for people: password login with SSO enforcement, sessions, the current user."""
