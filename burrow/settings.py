@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "burrow.subscriptions",
     "burrow.sharing",
     "burrow.domains",
+    "burrow.domains.signin.attempts",
 ]
 
 MIDDLEWARE = [
@@ -47,6 +48,9 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Every form of a page needs its token; DRF views are exempt here and check it themselves for session
+    # users (burrow.core.auth.SessionAuthentication), so API-key requests never need one.
+    "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
 ]
 
@@ -59,6 +63,13 @@ SESSION_COOKIE_SECURE = SITE_URL.startswith("https://")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 CSRF_COOKIE_SAMESITE = "Lax"
 LOGIN_URL = "/login"
+CSRF_FAILURE_VIEW = "burrow.domains.signin.pages.csrf_failure"
+# Forms posted from the site's public address pass the CSRF origin check even when a TLS-terminating proxy
+# hands Burrow the request as plain http (the browser's Origin then says https).
+CSRF_TRUSTED_ORIGINS = [f"{urlsplit(SITE_URL).scheme}://{urlsplit(SITE_URL).netloc}"]
+# Failed password sign-ins allowed per e-mail address and per client address within the window (then 429).
+LOGIN_ATTEMPTS = env_number("BURROW_LOGIN_ATTEMPTS", 10, minimum=1, whole=True)
+LOGIN_ATTEMPTS_WINDOW = env_number("BURROW_LOGIN_ATTEMPTS_WINDOW", 900, minimum=1, whole=True)
 
 ROOT_URLCONF = "burrow.urls"
 WSGI_APPLICATION = "burrow.wsgi.application"
@@ -118,7 +129,11 @@ THROTTLE_SUSTAINED = env_rate("BURROW_THROTTLE_SUSTAINED")
 PAGE_SIZE_MAX = env_number("BURROW_PAGE_SIZE_MAX", 1000, minimum=1, whole=True)
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["burrow.core.auth.PersonalAPIKeyAuthentication"],
+    # Keys first (they win when a request carries both); a signed-in person's session second.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "burrow.core.auth.PersonalAPIKeyAuthentication",
+        "burrow.core.auth.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
@@ -211,3 +226,17 @@ LINEAR_API_URL = os.environ.get("BURROW_LINEAR_API_URL", "").rstrip("/")
 LINKEDIN_API_URL = os.environ.get("BURROW_LINKEDIN_API_URL", "").rstrip("/")
 GITHUB_API_URL = os.environ.get("BURROW_GITHUB_API_URL", "").rstrip("/")
 TWILIO_API_URL = os.environ.get("BURROW_TWILIO_API_URL", "").rstrip("/")
+
+# Domain Connect (one-click DNS set-up at the DNS provider): the key that signs apply URLs (PEM text; its public
+# half is published in DNS under BURROW_DOMAIN_CONNECT_KEY_ID), the provider id the templates in
+# docs/domain-connect/ are published under, and the DNS providers Burrow talks to (`endpoint=Name`, comma-separated).
+DOMAIN_CONNECT_PRIVATE_KEY = os.environ.get("BURROW_DOMAIN_CONNECT_PRIVATE_KEY", "")
+DOMAIN_CONNECT_KEY_ID = os.environ.get("BURROW_DOMAIN_CONNECT_KEY_ID", "") or "_dcpubkeyv1"
+DOMAIN_CONNECT_PROVIDER_ID = os.environ.get("BURROW_DOMAIN_CONNECT_PROVIDER_ID", "") or "burrow"
+DOMAIN_CONNECT_PROVIDERS = os.environ.get(
+    "BURROW_DOMAIN_CONNECT_PROVIDERS",
+    "api.cloudflare.com/client/v4/dns/domainconnect=Cloudflare,domainconnect.vercel.com=Vercel",
+)
+# Sender domains: the SPF mechanisms that authorise the SMTP relay of BURROW_EMAIL_URL to send for a customer's
+# domain (unset → derived from the relay's host name).
+EMAIL_SPF = os.environ.get("BURROW_EMAIL_SPF", "")

@@ -22,6 +22,7 @@ pytest_plugins = [
     "tests.fakes.linkedin",
     "tests.fakes.twilio",
     "tests.fakes.github",
+    "tests.fakes.domain_connect",
 ]
 
 _counter = itertools.count(1)

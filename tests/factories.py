@@ -136,6 +136,22 @@ def make_organization_integration(tenant, **fields):
     return OrganizationIntegration.objects.create(organization=tenant.organization, **defaults)
 
 
+@factory(
+    "integrations.ProxyRecord",
+    marked=lambda m: {"domain": f"{m}.example.com", "target_cname": f"{m}.burrow.example", "message": m},
+)
+def make_proxy_record(tenant, **fields):
+    from burrow.integrations.models import ProxyRecord
+
+    defaults = {
+        "domain": f"secret-{uuid.uuid4().hex[:12]}.example.com",
+        "target_cname": "secret.burrow.example",
+        "created_by": tenant.user,
+    }
+    defaults.update(fields)
+    return ProxyRecord.objects.create(organization=tenant.organization, **defaults)
+
+
 @factory("integrations.OAuthState", marked=lambda m: {"next": f"/{m}"})
 def make_oauth_state(tenant, **fields):
     from burrow.integrations.models import OAuthState

@@ -1,7 +1,9 @@
-"""Personal API key authentication (`Authorization: Bearer phx_…`, body or query string)."""
+"""API authentication: personal API keys (`Authorization: Bearer phx_…`, body or query string) for machines,
+and the session of a signed-in person (`burrow.domains.signin`)."""
 
 import re
 
+from rest_framework import authentication
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed, ParseError
 from rest_framework.request import Request
@@ -46,3 +48,17 @@ class PersonalAPIKeyAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request: Request) -> str:
         return self.keyword
+
+
+class SessionAuthentication(authentication.SessionAuthentication):
+    """The Django session of a person signed in at `/login` or `POST /api/login`.
+
+    A browser sends the session cookie with every request, so a write (any method but GET, HEAD, OPTIONS,
+    TRACE) must also carry the CSRF token (`X-CSRFToken` header or `csrfmiddlewaretoken` field); without it
+    the request is refused with 403 `permission_denied` ("CSRF Failed: …") in the error envelope. Sessions
+    carry every scope, as in PostHog; the organization level of the member still applies
+    (burrow/core/permissions.py)."""
+
+    def authenticate_header(self, request: Request) -> str:
+        # Only the first authenticator's header is used (keys come first); named for completeness.
+        return "Session"

@@ -51,3 +51,20 @@ def resolve_addresses(host: str, lifetime: float = DEFAULT_LIFETIME_SECONDS) -> 
         except ValueError:
             continue
     return found
+
+
+class LookupFailed(Exception):
+    """The name servers gave no usable answer (timeout, SERVFAIL, refused): the record may well exist."""
+
+
+def txt_records(name: str, lifetime: float = DEFAULT_LIFETIME_SECONDS) -> list[str]:
+    """Every TXT record at `name`, each with its strings joined: long values (a DKIM key) are published
+    as several strings of at most 255 bytes that make up one value (RFC 7208 §3.3, RFC 6376 §3.6.2.2).
+    Empty when the name or the record does not exist; LookupFailed when DNS could not say."""
+    try:
+        answer = make_resolver(lifetime).resolve(name, "TXT", lifetime=lifetime)
+    except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
+        return []
+    except (dns.exception.DNSException, ValueError) as exc:
+        raise LookupFailed(type(exc).__name__) from None
+    return [b"".join(record.strings).decode("utf-8", "replace") for record in answer]

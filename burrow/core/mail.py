@@ -67,14 +67,14 @@ def send_message(message: EmailMessage) -> None:
     send_bytes(recipients, message.as_bytes(policy=SMTP), message.get("Message-ID", ""))
 
 
-def send_bytes(recipients: list[str], data: bytes, message_id: str) -> None:
-    """Sends a complete message (headers and body, CRLF line ends) from BURROW_EMAIL_FROM; raises
-    MailError."""
+def send_bytes(recipients: list[str], data: bytes, message_id: str, sender: str | None = None) -> None:
+    """Sends a complete message (headers and body, CRLF line ends); raises MailError. The envelope sender
+    (where bounces go) is `sender`, else BURROW_EMAIL_FROM's address."""
     if not settings.EMAIL_URL:
         _write_outbox(data, message_id)
         return
     config = SmtpConfig.parse(settings.EMAIL_URL)
-    sender = parseaddr(settings.EMAIL_FROM)[1]
+    sender = sender or parseaddr(settings.EMAIL_FROM)[1]
     try:
         try:
             _connection(config).sendmail(sender, recipients, data)

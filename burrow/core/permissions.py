@@ -29,13 +29,16 @@ class APIScopePermission(BasePermission):
     def has_permission(self, request, view) -> bool:
         key = request.auth
         if not isinstance(key, PersonalAPIKey):
+            # A signed-in person's session (request.auth is None) has every scope, as in PostHog; the
+            # membership checks that follow (TenantMemberPermission, admin writes) still apply to it.
             return True
         if getattr(view, "action", "") is None:
             return True  # a method the route does not map: answer 405, not a scope error (DECISIONS §2)
         scopes = required_scopes(request, view)
         if not scopes:
             raise PermissionDenied(NO_KEY_ACCESS)
-        self._check_key_tenant_scoping(key, view)
+        if getattr(view, "scope_object", None) != "user":  # `/api/users/@me/` is no tenant's (as PostHog)
+            self._check_key_tenant_scoping(key, view)
         for scope in scopes:
             if not key_grants(list(key.scopes or []), scope):
                 raise PermissionDenied(f"API key missing required scope '{scope}'")

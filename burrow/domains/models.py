@@ -67,3 +67,18 @@ class OrganizationDomain(models.Model):
     @property
     def scim_base_url(self) -> str | None:
         return scim_base_url(self.id) if self.has_scim else None
+
+
+class SAMLAssertionUse(models.Model):
+    """A SAML assertion that signed someone in, kept until it expires so that the same signed response cannot
+    sign anyone in a second time, whichever process receives it (the unique index decides a race)."""
+
+    domain = models.ForeignKey(OrganizationDomain, on_delete=models.CASCADE, related_name="+")
+    # SHA-256 of the identity provider's assertion ID: a fixed width whatever the provider's IDs look like.
+    assertion_digest = models.CharField(max_length=64)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["domain", "assertion_digest"], name="unique_saml_assertion_use")
+        ]

@@ -149,3 +149,33 @@ class OAuthState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.flow} {self.kind} for team {self.team_id}"
+
+
+class ProxyRecord(models.Model):
+    """A subdomain of an organization's own domain that is to point (CNAME) at Burrow, so pages and links
+    can be served under the organization's name. Domain Connect's `proxy` context publishes the CNAME."""
+
+    class Status(models.TextChoices):
+        WAITING = "waiting"  # created; the CNAME is not known to be in place
+        VALID = "valid"
+        ERRORING = "erroring"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey(
+        "core.Organization", on_delete=models.CASCADE, related_name="proxy_records"
+    )
+    domain = models.CharField(max_length=253)
+    target_cname = models.CharField(max_length=253)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.WAITING)
+    message = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "domain"], name="proxy_record_org_domain_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.domain} → {self.target_cname}"

@@ -3,7 +3,7 @@
 from rest_framework import serializers
 
 from burrow.core.serializers import UserBasicSerializer
-from burrow.integrations.models import KIND_CHOICES, Integration, OrganizationIntegration
+from burrow.integrations.models import KIND_CHOICES, Integration, OrganizationIntegration, ProxyRecord
 from burrow.integrations.providers import display_name
 from burrow.integrations.providers.slack import SCOPES as SLACK_SCOPES
 
@@ -91,3 +91,56 @@ class OrganizationIntegrationSerializer(serializers.ModelSerializer):
         model = OrganizationIntegration
         fields = ["id", "kind", "integration_id", "config", "created_at", "updated_at", "created_by"]
         read_only_fields = fields
+
+
+class DomainConnectProviderSerializer(serializers.Serializer):
+    endpoint = serializers.CharField()
+    name = serializers.CharField()
+
+
+class DomainConnectCheckSerializer(serializers.Serializer):
+    supported = serializers.BooleanField()
+    provider_name = serializers.CharField(allow_null=True)
+    available_providers = DomainConnectProviderSerializer(many=True)
+
+
+class DomainConnectApplyURLRequestSerializer(serializers.Serializer):
+    """Every field optional here: what a context needs is checked in `domain_connect.apply_url`, in the
+    reference's order and with its messages."""
+
+    context = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=20)
+    integration_id = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=40)
+    proxy_record_id = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=40)
+    redirect_uri = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=2000)
+    provider_endpoint = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, max_length=500
+    )
+
+
+class DomainConnectApplyURLSerializer(serializers.Serializer):
+    url = serializers.CharField()
+
+
+class ProxyRecordSerializer(serializers.ModelSerializer):
+    created_by = UserBasicSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = ProxyRecord
+        fields = [
+            "id",
+            "domain",
+            "target_cname",
+            "status",
+            "message",
+            "created_at",
+            "updated_at",
+            "created_by",
+        ]
+        read_only_fields = fields
+
+
+class ProxyRecordCreateSerializer(serializers.Serializer):
+    """`domain` (a subdomain such as e.example.com); `target_cname` defaults to this instance's host."""
+
+    domain = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=300)
+    target_cname = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=300)

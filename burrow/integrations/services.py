@@ -135,6 +135,10 @@ def connect(
     callback page). Returns the row and whether it is new."""
     if kind == "slack-posthog-code":
         raise ValidationError(DEPRECATED_KIND)
+    if kind == Integration.Kind.EMAIL:  # a sender domain: Burrow makes the keys, no provider to call
+        from burrow.integrations import email_domains
+
+        return email_domains.connect(team, user, config)
     provider = _provider(kind)
     if not isinstance(config, dict):
         raise ValidationError({"config": "Expected a dictionary of items."})

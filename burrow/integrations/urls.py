@@ -5,11 +5,12 @@ from django.urls import re_path
 
 from burrow.core.routing import ApiRouter
 from burrow.integrations.pages import IntegrationCallbackView
-from burrow.integrations.views import IntegrationViewSet, OrganizationIntegrationViewSet
+from burrow.integrations.views import IntegrationViewSet, OrganizationIntegrationViewSet, ProxyRecordViewSet
 
 router = ApiRouter()
 router.register_team("integrations", IntegrationViewSet, "integrations")
 router.register_organization("integrations", OrganizationIntegrationViewSet, "organization-integrations")
+router.register_organization("proxy_records", ProxyRecordViewSet, "proxy-records")
 
 api_urlpatterns = router.urls
 public_urlpatterns = [

@@ -1,6 +1,7 @@
 """`/api/projects/:id/integrations/` (and the environments twin): list, retrieve, connect, disconnect, the
 OAuth `authorize` redirect, GitHub's actions and one look-up route per provider look-up; and
-`/api/organizations/:id/integrations/`. Views parse and authorise; `services.py` does the work."""
+`/api/organizations/:id/integrations/`; sender domains (`email/verify`), Domain Connect (`domain-connect/…`)
+and `/api/organizations/:id/proxy_records/`. Views parse and authorise; the service modules do the work."""
 
 from django.db.models import Exists, OuterRef, QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
@@ -19,18 +20,23 @@ from rest_framework.response import Response
 
 from burrow.core.permissions import OrganizationAdminWritePermission
 from burrow.core.tenancy import TenantViewSetMixin
-from burrow.integrations import services
+from burrow.integrations import domain_connect, email_domains, proxy_records, services
 from burrow.integrations.filters import IntegrationFilter
-from burrow.integrations.models import Integration, OrganizationIntegration
+from burrow.integrations.models import Integration, OrganizationIntegration, ProxyRecord
 from burrow.integrations.providers import lookups
 from burrow.integrations.providers.base import Lookup
 from burrow.integrations.serializers import (
+    DomainConnectApplyURLRequestSerializer,
+    DomainConnectApplyURLSerializer,
+    DomainConnectCheckSerializer,
     GitHubLinkExistingSerializer,
     GitHubOAuthAuthorizeSerializer,
     GitHubOAuthURLSerializer,
     IntegrationCreateSerializer,
     IntegrationSerializer,
     OrganizationIntegrationSerializer,
+    ProxyRecordCreateSerializer,
+    ProxyRecordSerializer,
 )
 
 READ = ["integration:read"]
@@ -133,6 +139,44 @@ class IntegrationViewSet(
         )
         return Response(self.get_serializer(integration).data)
 
+    @extend_schema(request=None, responses={200: IntegrationSerializer})
+    @action(methods=["post"], detail=True, url_path="email/verify", required_scopes=WRITE)
+    def email_verify(self, request: Request, *args, **kwargs) -> Response:
+        """Looks up a sender domain's DNS records and stores each one's `status` in `config.dns_records`;
+        `config.verified` is true once all are in place. DNS failures mean "not verified" (200)."""
+        integration = email_domains.verify(self.get_object(), request.user)
+        return Response(self.get_serializer(integration).data)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "domain",
+                OpenApiTypes.STR,
+                required=True,
+                description="The domain to set up, e.g. ph.example.com.",
+            )
+        ],
+        responses={200: DomainConnectCheckSerializer},
+    )
+    @action(methods=["get"], detail=False, url_path="domain-connect/check", required_scopes=READ)
+    def domain_connect_check(self, request: Request, *args, **kwargs) -> Response:
+        """Whether the domain's DNS provider supports one-click set-up (Domain Connect), and which."""
+        return Response(domain_connect.check(request.query_params.get("domain")))
+
+    @extend_schema(
+        request=DomainConnectApplyURLRequestSerializer, responses={200: DomainConnectApplyURLSerializer}
+    )
+    @action(methods=["post"], detail=False, url_path="domain-connect/apply-url", required_scopes=WRITE)
+    def domain_connect_apply_url(self, request: Request, *args, **kwargs) -> Response:
+        """Unified endpoint for generating Domain Connect apply URLs.
+
+        Accepts a context ("email" or "proxy") and the relevant resource ID. The backend resolves the domain,
+        template variables, and service ID based on context, then builds the signed apply URL."""
+        body = DomainConnectApplyURLRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        url = domain_connect.apply_url(self.team, **body.validated_data)
+        return Response({"url": url})
+
 
 def _lookup_route(name: str, lookup: Lookup):
     """`GET …/integrations/:id/<name>/` for one provider look-up."""
@@ -177,4 +221,36 @@ class OrganizationIntegrationViewSet(
 
     def destroy(self, request: Request, *args, **kwargs) -> Response:
         services.delete_organization_integration(self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ProxyRecordViewSet(
+    TenantViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """An organization's proxy records (a subdomain CNAMEd to this instance). Members read; admins and owners
+    create and delete."""
+
+    scope_object = "organization"
+    serializer_class = ProxyRecordSerializer
+    queryset = ProxyRecord.objects.select_related("created_by").order_by("created_at", "id")
+    permission_classes = [OrganizationAdminWritePermission]
+
+    @extend_schema(request=ProxyRecordCreateSerializer, responses={201: ProxyRecordSerializer})
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        body = ProxyRecordCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        record = proxy_records.create(
+            self.organization,
+            request.user,
+            body.validated_data.get("domain"),
+            body.validated_data.get("target_cname"),
+        )
+        return Response(self.get_serializer(record).data, status=status.HTTP_201_CREATED)
+
+    def destroy(self, request: Request, *args, **kwargs) -> Response:
+        proxy_records.delete(self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,5 +1,5 @@
 """What a share shows: the JSON of exactly the shared resource (PostHog's `exported_data`) and the context of
-its page (tiles rendered by tiles.py)."""
+its page (tiles rendered by analytics/tiles.py)."""
 
 from dataclasses import replace
 from typing import Any
@@ -7,9 +7,9 @@ from typing import Any
 from django.utils.functional import cached_property
 
 from burrow.analytics.models import Dashboard, DashboardTile, Insight
+from burrow.analytics.tiles import TileFlags, cell, placed_insights, rendered_tiles
 from burrow.sharing.models import SessionRecording, SharingConfiguration
 from burrow.sharing.serializers import BOOLEAN_SETTINGS
-from burrow.sharing.tiles import TileFlags, cell, placed_insights, rendered_tiles
 
 EXPORTED_INSIGHT_FIELDS = ("id", "short_id", "name", "derived_name", "description", "query", "result")
 

@@ -20,14 +20,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from burrow.core.exceptions import error_body
+from burrow.core.pages import secure_page
 from burrow.core.parsers import JSONParser
 from burrow.sharing import access
 from burrow.sharing.content import Share
 
-CONTENT_SECURITY_POLICY = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
-    "base-uri 'none'; form-action 'self'; frame-ancestors {ancestors}"
-)
 INCORRECT_PASSWORD = "Incorrect password"
 
 
@@ -84,15 +81,9 @@ class SharedPageView(APIView):
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
-        response["Cache-Control"] = "no-store"
-        response["Referrer-Policy"] = "no-referrer"
-        response["X-Content-Type-Options"] = "nosniff"
-        response["X-Robots-Tag"] = "noindex, nofollow"
-        ancestors = "*" if self.embedded else "'none'"
-        response["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.format(ancestors=ancestors)
-        if not self.embedded:
-            response["X-Frame-Options"] = "DENY"
-        return response
+        # The page's URL is the share's secret, and its unlock form needs no CSRF token (the link is the
+        # credential): no referrer at all.
+        return secure_page(response, frameable=self.embedded, referrer_policy="no-referrer")
 
     def _not_found(self, request: Request) -> HttpResponse:
         """One page for every link that does not work, so nothing tells which links exist."""

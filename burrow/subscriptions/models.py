@@ -136,12 +136,16 @@ class Subscription(models.Model):
     def url(self) -> str:
         """The page that manages this subscription."""
         short_id = self.insight.short_id if self.insight_id else None
-        return subscription_url(self.id, dashboard_id=self.dashboard_id, insight_short_id=short_id)
+        return subscription_url(
+            self.team_id, self.id, dashboard_id=self.dashboard_id, insight_short_id=short_id
+        )
 
     @property
     def resource_url(self) -> str:
         """The page of the insight or dashboard this subscription reports on."""
-        return insight_url(self.insight.short_id) if self.insight_id else dashboard_url(self.dashboard_id)
+        if self.insight_id:
+            return insight_url(self.team_id, self.insight.short_id)
+        return dashboard_url(self.team_id, self.dashboard_id)
 
     def __str__(self) -> str:
         return self.title or f"Subscription {self.pk}"

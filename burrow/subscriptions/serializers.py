@@ -36,6 +36,13 @@ DEFAULT_PREVIEW = 5
 # dateutil walks every occurrence from DTSTART; an ancient start makes each save scan centuries.
 EARLIEST_START = datetime(2000, 1, 1, tzinfo=UTC)
 INTEGRATION_NOT_FOUND = "This integration does not exist or does not belong to your team."
+EMAIL_INTEGRATION_KIND = (
+    "Email subscriptions send from a sender domain: integration_id must be an email integration."
+)
+SENDER_NOT_VERIFIED = (
+    "This sender domain is not verified yet: publish its DNS records, then verify it "
+    "(POST …/integrations/:id/email/verify/)."
+)
 SCHEDULE_EXHAUSTED = "Subscription schedule has reached its end date. Extend until_date or remove count."
 _datetime_field = serializers.DateTimeField()
 
@@ -280,11 +287,23 @@ class SubscriptionSerializer(TeamScopedSerializer):
 
     def _validate_integration(self, attrs: dict) -> None:
         integration_id = attrs.get("integration_id")
-        if (
-            integration_id is not None
-            and not Integration.objects.filter(team=self.team, id=integration_id).exists()
-        ):
+        if integration_id is None:
+            return
+        integration = (
+            Integration.objects.filter(team=self.team, id=integration_id).only("kind", "config").first()
+        )
+        if integration is None:
             raise serializers.ValidationError({"integration_id": INTEGRATION_NOT_FOUND})
+        # An email subscription names a sender domain (an `email` integration) to send from; none → the
+        # instance's BURROW_EMAIL_FROM. Only a verified one: mail from an unverified domain fails DMARC.
+        if self._merged(attrs, "target_type") == Subscription.TargetType.EMAIL:
+            if integration.kind != Integration.Kind.EMAIL:
+                raise serializers.ValidationError({"integration_id": EMAIL_INTEGRATION_KIND})
+            # A domain that later failed a check is kept (deliveries fall back to the default sender), so
+            # a PUT repeating it still saves; choosing it anew needs it verified.
+            unchanged = self.instance is not None and self.instance.integration_id == integration_id
+            if not unchanged and not (integration.config or {}).get("verified"):
+                raise serializers.ValidationError({"integration_id": SENDER_NOT_VERIFIED})
 
     def _validate_slack_integration(self, integration_id: int | None) -> None:
         if not integration_id:

@@ -38,6 +38,7 @@ COLLECTION_KINDS = {
     "subscriptions": "subscription",
     "deliveries": "delivery",
     "domains": "domain",
+    "proxy_records": "proxy record",
 }
 KINDS = {"project", "environment", "organization", *COLLECTION_KINDS.values()}
 # Objects that belong to the resource named before them in the path: `{dashboard_id}/…/{password_id}` is
@@ -93,6 +94,8 @@ def integration_kind(path: str) -> str:
 
     if path.startswith("/api/organizations/"):
         return "organization integration"
+    if path.endswith("/email/verify/"):
+        return "email integration"
     found = lookups().get(path.split("/{id}/")[-1].strip("/"))
     return f"{found[0].kind} integration" if found else "integration"
 
@@ -143,7 +146,17 @@ VALID_BODIES = {
     },
     "POST integrations/github/oauth_authorize/": {"installation_id": "9001", "next": "/settings"},
     "POST integrations/github/link_existing/": {"installation_id": "9001"},
+    # The fuzz tenant's sender domain, hosted by the fake Domain Connect provider (a signing key is set).
+    "POST integrations/domain-connect/apply-url/": {
+        "context": "email",
+        "integration_id": Ref("email integration"),
+    },
+    "POST /api/organizations/{organization_id}/proxy_records/": {
+        "domain": "fuzz.example.com",
+        "target_cname": "burrow.example.net",
+    },
     "POST /api/organizations/{organization_id}/domains/": {"domain": "fuzz.example.com"},
+    "POST /api/login/": {"email": Ref("login email"), "password": "fuzz-password"},
     "PATCH /api/organizations/{organization_id}/domains/{id}/": {
         "jit_provisioning_enabled": True,
         "sso_enforcement": "saml",
@@ -162,6 +175,9 @@ VALID_BODIES = {
         )
     },
 }
+
+# A query each operation that needs one accepts (the fuzzed ones start from the schema).
+VALID_QUERIES = {"GET integrations/domain-connect/check/": {"domain": "ph.example.com"}}
 
 
 def _load_schema():
@@ -188,6 +204,8 @@ def before_add_examples(context, examples: list) -> None:
     body = {}
     if operation.body and route in VALID_BODIES:  # else the test fails, asking for one
         body = {"body": VALID_BODIES[route], "media_type": "application/json"}
+    if route in VALID_QUERIES:
+        body["query"] = VALID_QUERIES[route]
     examples.append(operation.Case(path_parameters=path_parameters, **body))
 
 
@@ -203,7 +221,9 @@ def mostly(real: Ref, generated) -> st.SearchStrategy:
 
 
 @schema.hook
-def flatmap_path_parameters(context, path_parameters: dict):
+def flatmap_path_parameters(context, path_parameters: dict | None):
+    if not path_parameters:
+        return st.just(path_parameters)  # `/api/login/`, `/api/users/@me/`: nothing to point at an object
     path = context.operation.path
     return st.fixed_dictionaries(
         {name: mostly(Ref(kind_of(name, path)), value) for name, value in path_parameters.items()}
@@ -277,7 +297,9 @@ class FuzzTenant:
 
 
 @pytest.fixture
-def fuzz_tenant(make_tenant, fake_dns, fake_providers, settings) -> FuzzTenant:
+def fuzz_tenant(
+    make_tenant, fake_dns, fake_providers, fake_domain_connect, domain_connect_key, settings
+) -> FuzzTenant:
     """A tenant with one object of each kind: an insight on a dashboard, a webhook subscription of it (the
     only kind with a secret to rotate) with a finished delivery, an activity log entry, a recording, and
     password-protected sharing of each resource. DNS answers nothing, so no delivery leaves this machine."""
@@ -293,6 +315,8 @@ def fuzz_tenant(make_tenant, fake_dns, fake_providers, settings) -> FuzzTenant:
     # Share passwords are hashed slowly on purpose (PBKDF2, most of a second each); the fuzzer makes dozens.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     tenant = make_tenant()
+    tenant.user.set_password("fuzz-password")  # for POST /api/login
+    tenant.user.save(update_fields=["password"])
     dashboard = make("analytics.Dashboard", tenant)
     insight = make("analytics.Insight", tenant)
     DashboardTile.objects.create(dashboard=dashboard, insight=insight)
@@ -317,6 +341,7 @@ def fuzz_tenant(make_tenant, fake_dns, fake_providers, settings) -> FuzzTenant:
         "subscription": subscription.id,
         "delivery": str(delivery.id),
         "recording": recording.session_id,
+        "login email": tenant.user.email,
     }
     # Each shared resource is password-protected, with one password.
     for kind, resource in (("dashboard", dashboard), ("insight", insight), ("recording", recording)):
@@ -328,6 +353,14 @@ def fuzz_tenant(make_tenant, fake_dns, fake_providers, settings) -> FuzzTenant:
     for kind in ("slack", "linear", "linkedin-ads", "twilio", "github"):
         ids[f"{kind} integration"] = fake_providers.connected(tenant, kind).id
     ids["integration"] = ids["twilio integration"]
+    # A sender domain whose DNS provider speaks Domain Connect, and a proxy record (organization).
+    from burrow.integrations import email_domains
+
+    fake_domain_connect.host("example.com")
+    ids["email integration"] = email_domains.connect(tenant.team, tenant.user, {"domain": "example.com"})[
+        0
+    ].id
+    ids["proxy record"] = str(make("integrations.ProxyRecord", tenant).id)
     ids["organization integration"] = str(make("integrations.OrganizationIntegration", tenant).id)
     # A verified domain with SCIM on (for `scim/token`), and a claim still to verify (DNS has no record).
     settings.DOMAIN_VERIFY_RETRY_SECONDS = 0

@@ -19,6 +19,7 @@ def free_port() -> int:
 @dataclass
 class SmtpSink:
     messages: list = field(default_factory=list)
+    envelopes: list = field(default_factory=list)  # (MAIL FROM, bytes as received): for DKIM checks
     rejected: set[str] = field(default_factory=set)  # addresses answered with 550
     busy_answers: int = 0  # next N messages answered with 451
     stall: threading.Event | None = None  # while set, DATA hangs (the client sees a dead server)
@@ -56,6 +57,7 @@ class SmtpSink:
                 self.busy_answers -= 1
                 return "451 4.3.0 Try again later"
             self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+            self.envelopes.append((envelope.mail_from, envelope.content))
         self.received.set()
         return "250 Message accepted"
 

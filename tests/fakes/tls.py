@@ -11,10 +11,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 
-def self_signed(common_name: str, hosts: tuple[str, ...] = (), ca: bool = False):
+def self_signed(common_name: str, hosts: tuple[str, ...] = (), ca: bool = False, key=None):
     """(certificate, private key), valid from 5 minutes ago for a day; `hosts` (names or IP addresses)
-    become its subject alternative names."""
-    key = ec.generate_private_key(ec.SECP256R1())
+    become its subject alternative names. `key` defaults to a new P-256 key; an identity provider passes an
+    RSA key, the kind SAML signatures use."""
+    key = key or ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     now = datetime.datetime.now(datetime.UTC)
     builder = (

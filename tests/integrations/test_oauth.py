@@ -241,7 +241,7 @@ def test_api_create_validates_kind_and_body(tenant, fake_slack_workspace):
         tenant.url("integrations/"), {"kind": "slack-posthog-code", "config": {}}, format="json"
     )
     assert error(deprecated)["detail"] == "This integration kind is deprecated and can no longer be created."
-    for kind in ("vercel", "hubspot", "email"):
+    for kind in ("vercel", "hubspot"):  # `email` is a sender domain (test_email_domains.py)
         response = tenant.client.post(
             tenant.url("integrations/"), {"kind": kind, "config": {}}, format="json"
         )

@@ -30,7 +30,7 @@ def fast_password_hashing(settings):
 @pytest.fixture(autouse=True)
 def fresh_tile_cache():
     """Rendered tiles are kept per process by insight id and version; ids start over in each test's database."""
-    from burrow.sharing.tiles import forget_rendered_tiles
+    from burrow.analytics.tiles import forget_rendered_tiles
 
     forget_rendered_tiles()
     yield

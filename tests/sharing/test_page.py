@@ -33,8 +33,8 @@ def test_a_chart_carries_its_series_for_the_browser(share, anonymous):
         "labels": ["Mon", "Tue", "Wed", "Thu"],
         "series": [{"label": "Signups", "data": [3, 5, 8, 13]}, {"label": "Logins", "data": [10, 9, 12, 11]}],
     }
-    assert '<script src="/static/sharing/vendor/uplot-1.6.32/uPlot.iife.min.js" defer></script>' in html
-    assert '<script src="/static/sharing/charts.js" defer></script>' in html
+    assert '<script src="/static/analytics/vendor/uplot-1.6.32/uPlot.iife.min.js" defer></script>' in html
+    assert '<script src="/static/analytics/charts.js" defer></script>' in html
     assert 'href="/static/sharing/share.css"' in html
 
 
@@ -115,9 +115,9 @@ def test_share_pages_do_not_import_matplotlib():
     """Charts are drawn in the browser: loading the web side and preparing a chart never imports matplotlib."""
     code = (
         "import sys, django; django.setup()\n"
-        "import burrow.urls, burrow.sharing.pages, burrow.sharing.views, burrow.sharing.tiles\n"
+        "import burrow.urls, burrow.sharing.pages, burrow.sharing.views, burrow.analytics.tiles\n"
         "from burrow.analytics.models import Insight\n"
-        "from burrow.sharing.tiles import chart_for\n"
+        "from burrow.analytics.tiles import chart_for\n"
         "chart_for(Insight(result=[{'label': 'a', 'data': [1, 2]}]))\n"
         "assert 'matplotlib' not in sys.modules, 'matplotlib was imported'\n"
     )
@@ -128,7 +128,7 @@ def test_share_pages_do_not_import_matplotlib():
 
 def test_values_json_cannot_carry_become_gaps():
     from burrow.analytics.models import Insight
-    from burrow.sharing.tiles import chart_for
+    from burrow.analytics.tiles import chart_for
 
     chart = chart_for(Insight(result=[{"label": "x", "data": [1, float("inf"), float("nan")]}]))
     assert json.loads(chart["spec"])["series"][0]["data"] == [1, None, None]

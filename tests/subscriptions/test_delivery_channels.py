@@ -116,7 +116,7 @@ def test_webhook_delivery_is_signed_per_standard_webhooks(tenant, httpserver, se
         "kind": "insight",
         "name": "Revenue",
         "id": insight.id,
-        "url": f"{settings.SITE_URL}/insights/{insight.short_id}",
+        "url": f"{settings.SITE_URL}/project/{tenant.team.id}/insights/{insight.short_id}",
     }
     assert document["insights"][0]["result"] == SERIES and document["insights"][0]["image_url"].endswith(
         ".png"

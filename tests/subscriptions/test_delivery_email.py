@@ -53,7 +53,8 @@ def test_due_subscription_arrives_by_smtp_with_inline_chart(tenant, smtp_server)
     images = [p for p in mail.walk() if p.get_content_type() == "image/png"]
     assert len(images) == 1 and images[0].get_content().startswith(b"\x89PNG")
     assert f"cid:{images[0]['Content-ID'].strip('<>')}" in html
-    assert f"/insights/{insight.short_id}" in text and "Unsubscribe" in text
+    assert f"/project/{tenant.team.id}/insights/{insight.short_id}?utm_" in text and "Unsubscribe" in text
+    assert "View insight" in html and "View in PostHog" not in html
     delivery = SubscriptionDelivery.objects.get(subscription=sub)
     assert delivery.status == "completed" and delivery.trigger_type == "scheduled"
     assert {r["recipient"] for r in delivery.recipient_results} == {"a@example.com", "b@example.com"}

@@ -44,7 +44,7 @@ def build_report(delivery: SubscriptionDelivery) -> Report:
             insight_id=insight.id,
             short_id=insight.short_id,
             name=insight.display_name,
-            url=insight_url(insight.short_id),
+            url=insight_url(subscription.team_id, insight.short_id),
             result=insight.result,
         )
         try:

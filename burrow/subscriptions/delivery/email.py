@@ -1,4 +1,6 @@
-"""Email channel: one message per address, HTML with inline (CID) pictures plus a plain-text part."""
+"""Email channel: one message per address, HTML with inline (CID) pictures plus a plain-text part. A
+subscription that names a verified sender domain (an `email` integration) sends from it, DKIM-signed;
+any other sends from BURROW_EMAIL_FROM."""
 
 import hashlib
 import logging
@@ -9,6 +11,7 @@ from django.template.loader import render_to_string
 
 from burrow.core.mail import MailError, send_bytes
 from burrow.core.mime import InlineImage, report_message, text_message
+from burrow.integrations.email_domains import sender_for, sign
 from burrow.links import unsubscribe_url
 from burrow.subscriptions.delivery.base import Channel, PermanentError, Report, TransientError
 from burrow.subscriptions.models import Subscription, SubscriptionDelivery, split_addresses
@@ -49,12 +52,20 @@ class EmailChannel(Channel):
         return list({a.lower(): a for a in reversed(addresses)}.values())[::-1]
 
     def send(self, recipient: str, report: Report) -> None:
+        sender = sender_for(report.subscription.integration) if report.subscription.integration_id else None
+        data = self.build(recipient, report, sender.from_header if sender else settings.EMAIL_FROM)
         try:
-            send_bytes([recipient], self.build(recipient, report), message_id(report.delivery, recipient))
+            if sender is None:
+                send_bytes([recipient], data, message_id(report.delivery, recipient))
+            else:
+                signed = sign(data, sender)
+                send_bytes([recipient], signed, message_id(report.delivery, recipient), sender.envelope_from)
+        except ValueError as exc:  # the sender domain's key cannot sign: retrying will not change that
+            raise PermanentError(str(exc)) from exc
         except MailError as exc:
             raise (PermanentError if exc.permanent else TransientError)(str(exc)) from exc
 
-    def build(self, recipient: str, report: Report) -> bytes:
+    def build(self, recipient: str, report: Report, from_header: str | None = None) -> bytes:
         subscription = report.subscription
         unsubscribe = unsubscribe_url(make_unsubscribe_token(subscription.id, recipient))
         next_date = subscription.next_delivery_date
@@ -79,7 +90,7 @@ class EmailChannel(Channel):
         }
         headers = [
             ("Subject", context["subject"]),
-            ("From", settings.EMAIL_FROM),
+            ("From", from_header or settings.EMAIL_FROM),
             ("To", recipient),
             ("Message-ID", message_id(report.delivery, recipient)),
             ("List-Unsubscribe", f"<{unsubscribe}>"),

@@ -1,11 +1,11 @@
-"""Dashboard tiles as share pages show them: each insight's chart prepared for the browser to draw, and the
-rendered tiles (`analytics/includes/tile.html`) kept per process.
+"""Dashboard tiles as pages show them (share pages, members' pages): each insight's chart prepared for the
+browser to draw, and the rendered tiles (`analytics/includes/tile.html`) kept per process.
 
 A tile shows what its insight held when it was last saved, drawn with the page's flags, so each web worker
 renders it once and reuses the HTML until the insight changes (`Insight.last_modified_at` moves on every
 save). A share page then costs one small query for its tiles' places and versions, plus the insights whose
-tiles are not rendered yet. Only HTML is kept, nothing about who may see it: a share is authorised before
-its page is built.
+tiles are not rendered yet. Only HTML is kept, nothing about who may see it: a share or a member is
+authorised before the page is built.
 
 Charts are drawn in the browser (uPlot), never here: only the pure helpers of `analytics.charts` are used,
 so a web worker never imports matplotlib."""

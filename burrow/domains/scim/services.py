@@ -1,0 +1,292 @@
+"""Every read and write the SCIM server makes, scoped to one domain and its organization. The views parse and
+answer; this module decides who is visible and what a provisioning request changes.
+
+Who a domain's SCIM server sees: people whose address is in the domain and who are either members of the
+domain's organization (`active: true`) or members of no organization at all (`active: false`, e.g. after a
+deactivation). A person who belongs only to other organizations is not this organization's business: 404.
+
+What the writes do (DECISIONS §9, docs/scim.md):
+* create — a new person (passwordless, address verified) or the existing account with that address, joined
+  as a member unless `active: false`; already a member → 409 `uniqueness`.
+* `active: false` — removes this organization's membership only.
+* DELETE — the same, and when the person then belongs to no organization the account is disabled (no
+  sign-in); Burrow keeps no other record of them, so this is what makes them "gone" (404 afterwards). A later
+  create with the same address enables the account again.
+* groups are the organization's roles: adding someone to a role sets their level (joining them if needed);
+  removing them from admin or owner makes them a member; removing them from member removes the membership.
+* the organization always keeps an owner: a write that would leave it without one is refused.
+"""
+
+import logging
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+
+from burrow.core.models import ActivityLog, Organization, OrganizationMembership, User
+from burrow.domains import provisioning
+from burrow.domains.models import OrganizationDomain
+from burrow.domains.scim import resources
+from burrow.domains.scim.filters import user_filter
+
+logger = logging.getLogger(__name__)
+
+MEMBER = OrganizationMembership.Level.MEMBER
+OWNER = OrganizationMembership.Level.OWNER
+USER_NOT_FOUND = "User not found"
+NAME_LENGTH = 150  # User.first_name / last_name
+
+
+class ScimProblem(Exception):
+    """A request Burrow refuses: `status`, `scim_type` and `detail` go to the client as a SCIM error."""
+
+    def __init__(self, status: int, detail: str, scim_type: str | None = None) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.scim_type = scim_type
+
+
+def visible_users(domain: OrganizationDomain) -> QuerySet[User]:
+    """The people this domain's SCIM server may see, each annotated with `scim_level` (their membership level
+    in the organization, None when they are not a member) — one query, whatever the page size."""
+    here = OrganizationMembership.objects.filter(organization_id=domain.organization_id, user=OuterRef("pk"))
+    anywhere = OrganizationMembership.objects.filter(user=OuterRef("pk"))
+    return (
+        User.objects.filter(email__iendswith=f"@{domain.domain}")
+        .annotate(scim_level=Subquery(here.values("level")[:1]))
+        .filter(Q(scim_level__isnull=False) | (~Exists(anywhere) & Q(is_active=True)))
+    )
+
+
+def list_users(
+    domain: OrganizationDomain, filter_node: Any, start_index: int, count: int
+) -> tuple[int, list[User]]:
+    """(total matching, the page) — `start_index` is 1-based (RFC 7644 §3.4.2.4); ordered by id so pages are
+    stable while people are added."""
+    queryset = visible_users(domain)
+    if filter_node is not None:
+        queryset = queryset.filter(user_filter(filter_node))
+    total = queryset.count()
+    if count == 0 or start_index > total:
+        return total, []
+    return total, list(queryset.order_by("pk")[start_index - 1 : start_index - 1 + count])
+
+
+def get_user(domain: OrganizationDomain, user_id: str, lock: bool = False) -> User:
+    """The visible user with that id, or 404 "User not found" (also for ids that are not numbers)."""
+    try:
+        pk = int(user_id)
+    except ValueError:
+        raise ScimProblem(404, USER_NOT_FOUND) from None
+    queryset = visible_users(domain).filter(pk=pk)
+    if lock:
+        # Only the user's own row: a lock on the annotated query would take the membership tables too.
+        User.objects.select_for_update().filter(pk=pk).first()
+    user = queryset.first()
+    if user is None:
+        raise ScimProblem(404, USER_NOT_FOUND)
+    return user
+
+
+def create_user(domain: OrganizationDomain, resource: resources.User) -> User:
+    email = _address(domain, resource.user_name)
+    given, family = _names(resource)
+    with transaction.atomic():
+        user = provisioning.find_user(email)
+        if user is None:
+            user = provisioning.create_user(email, given, family)
+            created = True
+        else:
+            User.objects.select_for_update().filter(pk=user.pk).first()
+            if OrganizationMembership.objects.filter(
+                organization_id=domain.organization_id, user=user
+            ).exists():
+                raise ScimProblem(
+                    409,
+                    f"{email} is already a member of this organization; update it with PUT or PATCH "
+                    '(find its id with filter=userName eq "…").',
+                    "uniqueness",
+                )
+            user.is_active = True
+            if resource.name is not None:  # an account joined without a name keeps the one it has
+                user.first_name, user.last_name = given, family
+            user.save(update_fields=["first_name", "last_name", "is_active"])
+            created = False
+        user.scim_level = None
+        if resource.active is not False:
+            user.scim_level = provisioning.join_organization(user, domain.organization, MEMBER).level
+        _record(domain, user, "created" if created else "joined", active=resource.active is not False)
+    return user
+
+
+def replace_user(domain: OrganizationDomain, user_id: str, wanted: resources.User) -> User:
+    """Makes the user look like `wanted` (a PUT body, or the current state with a PATCH applied): address,
+    names, and `active` when it is given (left out, the membership is kept as it is)."""
+    with transaction.atomic():
+        user = get_user(domain, user_id, lock=True)
+        email = _address(domain, wanted.user_name)
+        given, family = _names(wanted)
+        changed = {}
+        if email != user.email:
+            if User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
+                raise ScimProblem(409, f"Another user already has the address {email}.", "uniqueness")
+            changed["email"] = email
+        if (given, family) != (user.first_name, user.last_name):
+            changed.update(first_name=given, last_name=family)
+        if changed:
+            for field, value in changed.items():
+                setattr(user, field, value)
+            try:
+                with transaction.atomic():
+                    user.save(update_fields=list(changed))
+            except IntegrityError:
+                raise ScimProblem(
+                    409, f"Another user already has the address {email}.", "uniqueness"
+                ) from None
+        member = user.scim_level is not None
+        if wanted.active is True and not member:
+            user.scim_level = provisioning.join_organization(user, domain.organization, MEMBER).level
+        elif wanted.active is False and member:
+            _leave(domain.organization, user)
+            user.scim_level = None
+        if changed or wanted.active is not None and wanted.active != member:
+            _record(domain, user, "updated", fields=sorted(changed), active=wanted.active)
+    # Answered from what was written: a person who still belongs to another organization is no longer
+    # visible here once deactivated, but the answer must show the state the request produced.
+    return user
+
+
+def delete_user(domain: OrganizationDomain, user_id: str) -> None:
+    with transaction.atomic():
+        user = get_user(domain, user_id, lock=True)
+        _leave(domain.organization, user)
+        if not OrganizationMembership.objects.filter(user=user).exists():
+            User.objects.filter(pk=user.pk).update(is_active=False)
+        _record(domain, user, "deleted")
+
+
+def role_members(domain: OrganizationDomain) -> dict[str, list[User]]:
+    """Each role's members among the domain's people, in one query."""
+    members: dict[str, list[User]] = {role: [] for role in resources.ROLES}
+    for user in visible_users(domain).filter(scim_level__isnull=False).order_by("pk"):
+        role = resources.ROLE_OF_LEVEL.get(user.scim_level)
+        if role:
+            members[role].append(user)
+    return members
+
+
+def set_role_members(domain: OrganizationDomain, role: str, wanted_ids: set[str]) -> None:
+    """Makes the role's members (among the domain's people) exactly `wanted_ids`."""
+    level = resources.ROLES[role]
+    with transaction.atomic():
+        _lock_owners(domain.organization)
+        current = {str(u.pk): u for u in visible_users(domain).filter(scim_level=level)}
+        added_ids = wanted_ids - set(current)
+        removed = [user for pk, user in current.items() if pk not in wanted_ids]
+        added = _users_by_id(domain, added_ids)
+        for user in added:
+            if user.scim_level is None:
+                provisioning.join_organization(user, domain.organization, level)
+            else:
+                _set_level(domain.organization, user, level)
+        for user in removed:
+            if level == MEMBER:
+                _leave(domain.organization, user)
+            else:
+                _set_level(domain.organization, user, MEMBER)
+        _check_owner_remains(domain.organization)
+        for user in added:
+            _record(domain, user, "updated", role=role)
+        for user in removed:
+            _record(domain, user, "updated", role=None if level == MEMBER else "member")
+
+
+def _users_by_id(domain: OrganizationDomain, ids: set[str]) -> list[User]:
+    numeric = {int(pk) for pk in ids if pk.isdigit()}
+    found = list(visible_users(domain).filter(pk__in=numeric))
+    missing = sorted(ids - {str(user.pk) for user in found})
+    if missing:
+        raise ScimProblem(400, f"No user with id {missing[0]} in this domain.", "invalidValue")
+    return found
+
+
+def _address(domain: OrganizationDomain, user_name: str | None) -> str:
+    email = (user_name or "").strip()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise ScimProblem(
+            400, f"userName must be an e-mail address at {domain.domain}.", "invalidValue"
+        ) from None
+    if len(email) > 254 or provisioning.email_domain(email) != domain.domain:
+        raise ScimProblem(400, f"userName must be an e-mail address at {domain.domain}.", "invalidValue")
+    # The domain part is stored lower-cased, as the user manager does on create.
+    local, _, _ = email.rpartition("@")
+    return f"{local}@{domain.domain}"
+
+
+def _names(resource: resources.User) -> tuple[str, str]:
+    name = resource.name
+    names = ((name.given_name or "").strip(), (name.family_name or "").strip()) if name else ("", "")
+    for attribute, value in zip(("name.givenName", "name.familyName"), names, strict=True):
+        # Refused rather than cut: the identity provider would otherwise believe a value Burrow does not hold.
+        if len(value) > NAME_LENGTH:
+            raise ScimProblem(400, f"{attribute} is longer than {NAME_LENGTH} characters.", "invalidValue")
+    return names
+
+
+def _leave(organization: Organization, user: User) -> None:
+    _lock_owners(organization)
+    provisioning.leave_organization(user, organization)
+    _check_owner_remains(organization)
+
+
+def _set_level(organization: Organization, user: User, level: int) -> None:
+    OrganizationMembership.objects.filter(organization=organization, user=user).update(level=level)
+
+
+def _lock_owners(organization: Organization) -> None:
+    # Two requests removing two different owners must not both see the other one remaining.
+    list(OrganizationMembership.objects.select_for_update().filter(organization=organization, level=OWNER))
+
+
+def _check_owner_remains(organization: Organization) -> None:
+    if not OrganizationMembership.objects.filter(organization=organization, level=OWNER).exists():
+        raise ScimProblem(
+            400,
+            "This would leave the organization without an owner; make someone else owner first.",
+            "mutability",
+        )
+
+
+def _record(domain: OrganizationDomain, user: User, action: str, **detail: Any) -> None:
+    """A log line and an organization activity entry for each provisioning change (never the token)."""
+    logger.info(
+        f"scim user {action}",
+        extra={
+            "domain_id": str(domain.id),
+            "organization_id": str(domain.organization_id),
+            "user_id": user.pk,
+            **detail,
+        },
+    )
+    ActivityLog.objects.create(
+        organization_id=domain.organization_id,
+        is_system=True,
+        activity=action,
+        scope="OrganizationMembership",
+        item_id=str(user.pk),
+        detail={
+            "id": str(user.pk),
+            "changes": [],
+            "merge": None,
+            "trigger": {"job_type": "scim", "job_id": str(domain.id), "payload": detail},
+            "name": user.email,
+            "short_id": None,
+            "type": None,
+            "context": {"organization_id": str(domain.organization_id), "domain": domain.domain},
+        },
+    )

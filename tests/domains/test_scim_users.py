@@ -1,0 +1,385 @@
+"""The SCIM server's Users endpoints: what an identity provider sees and changes, only for people of its
+domain and only in its organization (docs/scim.md)."""
+
+import pytest
+
+from burrow.core.models import ActivityLog, OrganizationMembership, User
+from tests.domains.test_scim_support import *  # noqa: F403 (the make_scim and scim fixtures)
+from tests.domains.test_scim_support import ADMIN, MEMBER, OWNER, USER, level, scim_error
+
+pytestmark = pytest.mark.django_db
+
+
+# Create
+
+
+def test_create_makes_a_passwordless_verified_member_and_answers_201(scim, tenant):
+    response = scim.post(
+        "/Users",
+        {
+            "schemas": [USER],
+            "userName": "Ada@ACME.example.org",
+            "name": {"givenName": "Ada", "familyName": "L"},
+        },
+    )
+    assert response.status_code == 201, response.content
+    assert response["Content-Type"] == "application/scim+json"
+    body = response.json()
+    user = User.objects.get(pk=int(body["id"]))
+    assert response["Location"] == body["meta"]["location"] and body["meta"]["location"].endswith(
+        f"/Users/{user.pk}"
+    )
+    assert body["userName"] == "Ada@acme.example.org" == user.email
+    assert body["name"] == {"givenName": "Ada", "familyName": "L"}
+    assert body["emails"] == [{"value": user.email, "type": "work", "primary": True}]
+    assert body["active"] is True and body["groups"][0]["value"] == "member"
+    assert body["meta"]["resourceType"] == "User" and body["meta"]["created"]
+    assert not user.has_usable_password() and user.is_email_verified is True
+    assert level(user.pk, tenant.organization) == MEMBER
+
+
+def test_create_ignores_attributes_burrow_does_not_keep(scim):
+    body = scim.create(
+        "grace",
+        displayName="Grace H",
+        phoneNumbers=[{"value": "555"}],
+        **{"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"department": "Navy"}},
+    )
+    assert "displayName" not in body and "phoneNumbers" not in body
+
+
+def test_create_with_active_false_makes_the_person_without_joining_them(scim, tenant):
+    body = scim.create("later", active=False)
+    assert body["active"] is False and level(body["id"], tenant.organization) is None
+    assert scim.get(f"/Users/{body['id']}").json()["active"] is False
+
+
+def test_create_joins_an_existing_person_of_another_organization(scim, tenant, other_tenant):
+    person = User.objects.create_user(email="known@acme.example.org", password="pw", last_name="Kept")
+    OrganizationMembership.objects.create(user=person, organization=other_tenant.organization, level=ADMIN)
+    body = scim.create("known", name={"givenName": "Known"})
+    assert body["id"] == str(person.pk)
+    assert level(person.pk, tenant.organization) == MEMBER
+    assert level(person.pk, other_tenant.organization) == ADMIN
+    assert User.objects.get(pk=person.pk).has_usable_password()
+    assert body["name"] == {"givenName": "Known"}  # the provider's name wins
+    scim.delete(f"/Users/{person.pk}")
+    again = scim.create("known")  # joined again without a name: the account keeps its own
+    assert again["name"] == {"givenName": "Known"}
+
+
+def test_create_of_a_person_already_a_member_answers_409_uniqueness(scim):
+    scim.create("twice")
+    scim_error(
+        scim.post("/Users", {"schemas": [USER], "userName": "TWICE@acme.example.org"}), 409, "uniqueness"
+    )
+
+
+@pytest.mark.parametrize(
+    "user_name",
+    [
+        "someone@elsewhere.example.org",
+        "someone@sub.acme.example.org",
+        "someone@acme.example.org.evil",
+        "acme.example.org",
+        "",
+    ],
+)
+def test_create_outside_the_domain_answers_400_invalid_value(scim, user_name):
+    scim_error(scim.post("/Users", {"schemas": [USER], "userName": user_name}), 400, "invalidValue")
+    assert not User.objects.filter(email__iexact=user_name).exists()
+
+
+# Read and list
+
+
+def test_get_answers_the_person_and_404_for_anyone_else(scim):
+    body = scim.create("ada")
+    assert scim.get(f"/Users/{body['id']}").json() == body
+    assert scim_error(scim.get("/Users/999999"), 404)["detail"] == "User not found"
+    scim_error(scim.get("/Users/abc"), 404)
+
+
+def test_list_filters_by_user_name_case_insensitively(scim):
+    ada = scim.create("ada")
+    scim.create("bob")
+    body = scim.get("/Users", filter='userName eq "ADA@acme.example.org"').json()
+    assert body["schemas"] == ["urn:ietf:params:scim:api:messages:2.0:ListResponse"]
+    assert body["totalResults"] == 1 and [r["id"] for r in body["Resources"]] == [ada["id"]]
+
+
+@pytest.mark.parametrize(
+    "expression, expected",
+    [
+        ('name.givenName sw "A"', {"ada", "alan"}),
+        ('name.familyName eq "turing"', {"alan"}),
+        ("active eq false", {"bob"}),
+        ('emails[type eq "work" and value co "la"]', {"alan"}),
+        ('emails.value ew "bob@acme.example.org"', {"bob"}),
+        ('not (userName sw "a") and active eq true', set()),
+        ('userName eq "bob@acme.example.org" or name.givenName eq "Alan"', {"bob", "alan"}),
+        ("name.familyName pr", {"alan"}),
+        ('externalId eq "x"', set()),
+        ('groups.value eq "member"', {"ada", "alan"}),
+        ('meta.created gt "2000-01-01T00:00:00"', {"ada", "alan", "bob"}),  # no offset: UTC
+        ('meta.created lt "2000-01-01T00:00:00Z"', set()),
+    ],
+)
+def test_list_filters_combine_as_rfc_7644_says(scim, expression, expected):
+    scim.create("ada", name={"givenName": "Ada"})
+    scim.create("alan", name={"givenName": "Alan", "familyName": "Turing"})
+    scim.create("bob", active=False)
+    body = scim.get("/Users", filter=expression).json()
+    assert {r["userName"].split("@")[0] for r in body["Resources"]} == expected
+    assert body["totalResults"] == len(expected)
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "userName eq",
+        'userName xx "a"',
+        'nickName eq "a"',
+        "active gt true",
+        '(userName eq "a"',
+        "userName eq 'a'",
+        'name eq "Ada"',  # a complex attribute as a whole
+        'meta.lastModified gt "2020-01-01T00:00:00Z"',  # not recorded
+        'meta.created gt "yesterday"',
+        'id gt "5"',
+    ],
+)
+def test_a_filter_burrow_cannot_read_answers_400_invalid_filter(scim, expression):
+    scim_error(scim.get("/Users", filter=expression), 400, "invalidFilter")
+
+
+def test_start_index_and_count_page_through_the_people_in_order(scim):
+    ids = [scim.create(f"p{n}")["id"] for n in range(5)]
+    body = scim.get("/Users", startIndex=2, count=2).json()
+    assert (body["totalResults"], body["startIndex"], body["itemsPerPage"]) == (5, 2, 2)
+    assert [r["id"] for r in body["Resources"]] == ids[1:3]
+    assert [r["id"] for r in scim.get("/Users", startIndex=5, count=10).json()["Resources"]] == ids[4:]
+    empty = scim.get("/Users", count=0).json()
+    assert empty["totalResults"] == 5 and empty["Resources"] == [] and empty["itemsPerPage"] == 0
+    assert [r["id"] for r in scim.get("/Users", startIndex=0, count=1).json()["Resources"]] == ids[:1]
+    assert scim.get("/Users", startIndex=9).json()["Resources"] == []
+    scim_error(scim.get("/Users", count="many"), 400, "invalidValue")
+
+
+def test_a_page_never_holds_more_than_max_results(scim):
+    for n in range(3):
+        scim.create(f"p{n}")
+    body = scim.get("/Users", count=100000).json()
+    assert body["itemsPerPage"] == 3
+
+
+def test_search_by_post_and_attribute_selection(scim):
+    ada = scim.create("ada", name={"givenName": "Ada"})
+    scim.create("bob")
+    response = scim.post(
+        "/Users/.search",
+        {
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+            "filter": 'userName sw "ada"',
+            "attributes": ["userName"],
+        },
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["Resources"] == [
+        {"schemas": [USER], "id": ada["id"], "userName": "ada@acme.example.org"}
+    ]
+    single = scim.get(f"/Users/{ada['id']}", excludedAttributes="name,emails").json()
+    assert "name" not in single and "emails" not in single and single["userName"] == "ada@acme.example.org"
+
+
+@pytest.mark.parametrize("people", [2, 25])
+def test_listing_costs_the_same_few_queries_whatever_the_page(scim, people, django_assert_max_num_queries):
+    for n in range(people):
+        scim.create(f"p{n}", name={"givenName": f"P{n}"})
+    with django_assert_max_num_queries(3):  # the domain, the count, the page (levels joined in)
+        body = scim.get("/Users", count=200).json()
+    assert body["totalResults"] == people == len(body["Resources"])
+
+
+# Replace and modify
+
+
+def test_put_replaces_address_and_names(scim):
+    body = scim.create("ada", name={"givenName": "Ada", "familyName": "Byron"})
+    response = scim.put(
+        f"/Users/{body['id']}",
+        {"schemas": [USER], "userName": "ada.lovelace@acme.example.org", "name": {"givenName": "Ada"}},
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["userName"] == "ada.lovelace@acme.example.org"
+    assert response.json()["name"] == {"givenName": "Ada"} and response.json()["active"] is True
+    user = User.objects.get(pk=body["id"])
+    assert (user.email, user.first_name, user.last_name) == ("ada.lovelace@acme.example.org", "Ada", "")
+
+
+def test_put_refuses_an_address_outside_the_domain_or_taken(scim):
+    ada, bob = scim.create("ada"), scim.create("bob")
+    scim_error(
+        scim.put(f"/Users/{ada['id']}", {"schemas": [USER], "userName": "ada@gmail.com"}), 400, "invalidValue"
+    )
+    scim_error(
+        scim.put(f"/Users/{ada['id']}", {"schemas": [USER], "userName": bob["userName"]}), 409, "uniqueness"
+    )
+    assert User.objects.get(pk=ada["id"]).email == "ada@acme.example.org"
+
+
+@pytest.mark.parametrize(
+    "operation",
+    [
+        {"op": "replace", "path": "active", "value": False},
+        {"op": "Replace", "value": {"active": "False"}},  # as Microsoft Entra sends it
+        {"op": "replace", "value": {"active": False}},
+    ],
+)
+def test_patch_active_false_removes_only_this_organizations_membership(scim, tenant, other_tenant, operation):
+    body = scim.create("ada")
+    OrganizationMembership.objects.create(
+        user_id=body["id"], organization=other_tenant.organization, level=ADMIN
+    )
+    response = scim.patch(f"/Users/{body['id']}", operation)
+    assert response.status_code == 200, response.content
+    assert response.json()["active"] is False and "groups" not in response.json()
+    assert level(body["id"], tenant.organization) is None
+    assert level(body["id"], other_tenant.organization) == ADMIN
+    assert User.objects.get(pk=body["id"]).is_active is True
+
+
+def test_a_deactivated_person_stays_visible_and_can_be_reactivated(scim, tenant):
+    body = scim.create("ada")
+    scim.patch(f"/Users/{body['id']}", {"op": "replace", "path": "active", "value": False})
+    assert scim.get(f"/Users/{body['id']}").json()["active"] is False
+    assert scim.get("/Users", filter="active eq false").json()["totalResults"] == 1
+    response = scim.patch(f"/Users/{body['id']}", {"op": "replace", "path": "active", "value": True})
+    assert response.json()["active"] is True and level(body["id"], tenant.organization) == MEMBER
+
+
+def test_patch_changes_names_and_address_by_path(scim):
+    body = scim.create("ada", name={"givenName": "Ada"})
+    response = scim.patch(
+        f"/Users/{body['id']}",
+        {"op": "add", "path": "name.familyName", "value": "Lovelace"},
+        {"op": "replace", "path": "userName", "value": "lovelace@acme.example.org"},
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["name"] == {"givenName": "Ada", "familyName": "Lovelace"}
+    assert User.objects.get(pk=body["id"]).email == "lovelace@acme.example.org"
+    response = scim.patch(f"/Users/{body['id']}", {"op": "remove", "path": "name"})
+    assert "name" not in response.json()
+
+
+def test_patch_of_a_read_only_attribute_answers_400_mutability(scim):
+    body = scim.create("ada")
+    response = scim.patch(
+        f"/Users/{body['id']}",
+        {"op": "replace", "path": 'emails[type eq "work"].value', "value": "x@acme.example.org"},
+    )
+    scim_error(response, 400, "mutability")
+
+
+def test_deactivating_the_organizations_last_owner_is_refused(scim, tenant):
+    person = scim.create("boss")
+    OrganizationMembership.objects.filter(organization=tenant.organization).exclude(
+        user_id=person["id"]
+    ).delete()
+    OrganizationMembership.objects.filter(user_id=person["id"]).update(level=OWNER)
+    scim_error(
+        scim.patch(f"/Users/{person['id']}", {"op": "replace", "path": "active", "value": False}),
+        400,
+        "mutability",
+    )
+    scim_error(scim.delete(f"/Users/{person['id']}"), 400, "mutability")
+    assert level(person["id"], tenant.organization) == OWNER
+
+
+# Delete
+
+
+def test_delete_removes_the_membership_disables_a_person_of_no_other_organization_and_answers_404_after(
+    scim, tenant
+):
+    body = scim.create("ada")
+    response = scim.delete(f"/Users/{body['id']}")
+    assert response.status_code == 204 and response.content == b""
+    assert level(body["id"], tenant.organization) is None
+    assert User.objects.get(pk=body["id"]).is_active is False
+    assert scim_error(scim.get(f"/Users/{body['id']}"), 404)["detail"] == "User not found"
+    scim_error(scim.delete(f"/Users/{body['id']}"), 404)
+    again = scim.create("ada")
+    assert again["id"] == body["id"] and again["active"] is True
+    assert User.objects.get(pk=body["id"]).is_active is True
+
+
+def test_delete_leaves_a_person_of_another_organization_active_there(scim, tenant, other_tenant):
+    body = scim.create("ada")
+    OrganizationMembership.objects.create(
+        user_id=body["id"], organization=other_tenant.organization, level=MEMBER
+    )
+    assert scim.delete(f"/Users/{body['id']}").status_code == 204
+    assert User.objects.get(pk=body["id"]).is_active is True
+    assert level(body["id"], other_tenant.organization) == MEMBER
+    scim_error(scim.get(f"/Users/{body['id']}"), 404)
+
+
+def test_provisioning_writes_a_log_line_and_an_organization_activity_entry(scim, tenant, caplog):
+    caplog.set_level("INFO", logger="burrow.domains.scim.services")
+    body = scim.create("ada")
+    scim.delete(f"/Users/{body['id']}")
+    entries = ActivityLog.objects.filter(organization=tenant.organization, scope="OrganizationMembership")
+    assert [e.activity for e in entries.order_by("created_at")] == ["created", "deleted"]
+    assert all(e.is_system and e.item_id == body["id"] for e in entries)
+    assert [r.getMessage() for r in caplog.records] == ["scim user created", "scim user deleted"]
+    assert all(r.user_id == int(body["id"]) and scim.token not in str(r.__dict__) for r in caplog.records)
+
+
+# Tenancy: a domain's token reaches the people of its domain in its organization, nobody else
+
+
+@pytest.fixture
+def strangers(tenant, other_tenant, make_scim):
+    """People a token of acme.example.org must never reach: a member of the same organization in another of
+    its domains, a member of another organization in that organization's domain, and a person with an
+    address in acme.example.org who belongs only to another organization."""
+    same_org = make_scim("second.example.org")
+    other_org = make_scim("rival.example.org", org=other_tenant.organization, client=other_tenant.client)
+    people = {
+        "same organization, other domain": same_org.create("sam")["id"],
+        "other organization": other_org.create("olga")["id"],
+    }
+    outsider = User.objects.create_user(email="moved@acme.example.org", password=None)
+    OrganizationMembership.objects.create(user=outsider, organization=other_tenant.organization, level=MEMBER)
+    people["own domain, other organization only"] = str(outsider.pk)
+    return people
+
+
+def test_a_token_cannot_see_or_touch_people_outside_its_domain_and_organization(
+    scim, strangers, tenant, other_tenant
+):
+    listed = {r["id"] for r in scim.get("/Users").json()["Resources"]}
+    assert listed.isdisjoint(strangers.values())
+    for who, user_id in strangers.items():
+        before = (
+            User.objects.filter(pk=user_id).values().get(),
+            list(OrganizationMembership.objects.filter(user_id=user_id).values()),
+        )
+        assert scim_error(scim.get(f"/Users/{user_id}"), 404)["detail"] == "User not found", who
+        scim_error(scim.put(f"/Users/{user_id}", {"schemas": [USER], "userName": "x@acme.example.org"}), 404)
+        scim_error(scim.patch(f"/Users/{user_id}", {"op": "replace", "path": "active", "value": False}), 404)
+        scim_error(scim.delete(f"/Users/{user_id}"), 404)
+        assert scim.get("/Users", filter=f'id eq "{user_id}"').json()["totalResults"] == 0, who
+        after = (
+            User.objects.filter(pk=user_id).values().get(),
+            list(OrganizationMembership.objects.filter(user_id=user_id).values()),
+        )
+        assert after == before, who
+
+
+def test_a_base_url_typed_with_a_trailing_slash_still_reaches_the_endpoints(scim):
+    ada = scim.create("ada")
+    assert scim.get("//Users").json()["totalResults"] == 1
+    assert scim.get(f"/Users/{ada['id']}/").json()["id"] == ada["id"]
+    assert scim.get("/ServiceProviderConfig/").status_code == 200
