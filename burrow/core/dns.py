@@ -68,3 +68,15 @@ def txt_records(name: str, lifetime: float = DEFAULT_LIFETIME_SECONDS) -> list[s
     except (dns.exception.DNSException, ValueError) as exc:
         raise LookupFailed(type(exc).__name__) from None
     return [b"".join(record.strings).decode("utf-8", "replace") for record in answer]
+
+
+def cname_target(name: str, lifetime: float = DEFAULT_LIFETIME_SECONDS) -> str | None:
+    """The name `name` is an alias of (its CNAME record), lower-case without the final dot; None when the
+    name has no CNAME; LookupFailed when DNS could not say."""
+    try:
+        answer = make_resolver(lifetime).resolve(name, "CNAME", lifetime=lifetime)
+    except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
+        return None
+    except (dns.exception.DNSException, ValueError) as exc:
+        raise LookupFailed(type(exc).__name__) from None
+    return str(answer[0].target).rstrip(".").lower()

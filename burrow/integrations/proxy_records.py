@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from rest_framework.exceptions import ValidationError
 
+from burrow.core import dns
 from burrow.core.models import Organization, User
 from burrow.integrations import dns_names
 from burrow.integrations.models import ProxyRecord
@@ -78,6 +79,27 @@ def create(
             )
     except IntegrityError:  # created at the same moment by another request
         raise ValidationError({"domain": DUPLICATE.format(domain=domain)}) from None
+
+
+def check(record: ProxyRecord) -> ProxyRecord:
+    """Looks the CNAME up and records what DNS says: `valid` when it points at the target, `erroring` when
+    it points elsewhere, `waiting` while there is none. A DNS fault changes no status (the record may well
+    be in place); the message says to try again."""
+    try:
+        found = dns.cname_target(record.domain)
+    except dns.LookupFailed as failure:
+        record.message = f"The DNS look-up of {record.domain} failed ({failure}); try again in a minute."
+    else:
+        if found == record.target_cname:
+            record.status, record.message = ProxyRecord.Status.VALID, ""
+        elif found is None:
+            record.status = ProxyRecord.Status.WAITING
+            record.message = f"No CNAME record at {record.domain} yet: publish {record.domain} CNAME {record.target_cname}."
+        else:
+            record.status = ProxyRecord.Status.ERRORING
+            record.message = f"{record.domain} is a CNAME for {found}, not {record.target_cname}."
+    record.save(update_fields=["status", "message", "updated_at"])
+    return record
 
 
 def delete(record: ProxyRecord) -> None:

@@ -254,3 +254,9 @@ class ProxyRecordViewSet(
     def destroy(self, request: Request, *args, **kwargs) -> Response:
         proxy_records.delete(self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=None, responses={200: ProxyRecordSerializer})
+    @action(methods=["post"], detail=True, url_path="check", required_scopes=["organization:write"])
+    def check(self, request: Request, *args, **kwargs) -> Response:
+        """Looks the record's CNAME up now and answers the record with its new `status` and `message`."""
+        return Response(self.get_serializer(proxy_records.check(self.get_object())).data)

@@ -11,7 +11,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from burrow.core.auth import PersonalAPIKeyAuthentication
+from burrow.core.auth import PersonalAPIKeyAuthentication, SessionAuthentication
 from burrow.core.tenancy import CURRENT
 from burrow.sharing import access
 from burrow.sharing.models import SharingConfiguration
@@ -63,7 +63,11 @@ class SharedObjectReadMixin:
     """For a viewset of dashboards or insights: `?sharing_access_token=` reads the shared object."""
 
     sharing_resource: str
-    authentication_classes = [SharingAccessTokenAuthentication, PersonalAPIKeyAuthentication]
+    authentication_classes = [
+        SharingAccessTokenAuthentication,
+        PersonalAPIKeyAuthentication,
+        SessionAuthentication,
+    ]
 
     def get_permissions(self):
         if self.shared_read:

@@ -110,3 +110,54 @@ def test_the_list_costs_the_same_queries_whatever_its_length(tenant):
     for _ in range(10):
         make("integrations.ProxyRecord", tenant)
     assert queries_for(tenant.client, tenant.org_url("proxy_records/")) == small
+
+
+def check(tenant, record_id, client=None):
+    return (client or tenant.client).post(tenant.org_url(f"proxy_records/{record_id}/check/"), format="json")
+
+
+def test_check_follows_what_dns_says_about_the_cname(tenant, fake_dns):
+    record = create(tenant, domain="e.example.com", target_cname="burrow.example.net").json()
+    answer = check(tenant, record["id"]).json()
+    assert answer["status"] == "waiting"
+    assert (
+        answer["message"]
+        == "No CNAME record at e.example.com yet: publish e.example.com CNAME burrow.example.net."
+    )
+
+    fake_dns.set("e.example.com", "CNAME", "other.example.org.")
+    answer = check(tenant, record["id"]).json()
+    assert answer["status"] == "erroring"
+    assert answer["message"] == "e.example.com is a CNAME for other.example.org, not burrow.example.net."
+
+    fake_dns.set("e.example.com", "CNAME", "Burrow.Example.NET.")
+    answer = check(tenant, record["id"]).json()
+    assert (answer["status"], answer["message"]) == ("valid", "")
+    stored = tenant.client.get(tenant.org_url(f"proxy_records/{record['id']}/")).json()
+    assert stored["status"] == "valid"
+
+
+def test_a_dns_fault_changes_no_status(tenant, fake_dns):
+    record = create(tenant, domain="e.example.com", target_cname="burrow.example.net").json()
+    fake_dns.set("e.example.com", "CNAME", "burrow.example.net.")
+    assert check(tenant, record["id"]).json()["status"] == "valid"
+    fake_dns.fail("e.example.com", "SERVFAIL")
+    response = check(tenant, record["id"])
+    assert response.status_code == 200
+    assert response.json()["status"] == "valid"
+    assert "failed" in response.json()["message"] and "try again" in response.json()["message"]
+
+
+def test_only_admins_check_and_only_their_own_records(tenant, other_tenant, fake_dns):
+    record = create(tenant, domain="e.example.com", target_cname="burrow.example.net").json()
+    member = client_for(
+        join_organization("m@example.com", tenant.organization, "member", ["*"]).personal_api_key
+    )
+    assert error(check(tenant, record["id"], client=member), 403)["detail"] == (
+        "Your organization access level is insufficient."
+    )
+    foreign = other_tenant.client.post(
+        other_tenant.org_url(f"proxy_records/{record['id']}/check/"), format="json"
+    )
+    assert foreign.status_code == 404
+    assert not fake_dns.queries
