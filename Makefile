@@ -45,11 +45,12 @@ test: $(STAMP) lint
 # `make mutate MUTANTS='burrow.core.tenancy.*'` runs one file's mutants.
 MUTATE_DIR ?= /tmp/burrow-mutate
 MUTATE_CODE := burrow/core/tenancy.py burrow/core/permissions.py burrow/subscriptions/scheduler.py \
-	burrow/subscriptions/delivery/engine.py
+	burrow/subscriptions/claims.py burrow/subscriptions/delivery/engine.py
 MUTATE_TESTS := tests/core/test_tenancy.py tests/contract/test_tenant_isolation.py tests/contract/test_conventions.py \
 	tests/contract/test_bad_input.py tests/contract/test_schema.py tests/subscriptions/test_api.py \
 	tests/analytics/test_api.py tests/subscriptions/test_scheduler.py tests/subscriptions/test_delivery_api.py \
-	tests/subscriptions/test_delivery_email.py tests/subscriptions/test_delivery_channels.py
+	tests/subscriptions/test_delivery_email.py tests/subscriptions/test_delivery_channels.py \
+	tests/subscriptions/test_races.py
 MUTANTS ?=
 
 mutate: $(STAMP)

@@ -28,9 +28,9 @@ from burrow.core.ids import parse_id
 from burrow.core.models import Team
 from burrow.integrations import dns_names, email_domains
 from burrow.integrations.models import Integration, ProxyRecord
+from burrow.integrations.provider_errors import provider_failed
 from burrow.integrations.providers.base import ProviderUnavailable
 from burrow.integrations.providers.http import call
-from burrow.integrations.services import ProviderFailed
 
 logger = logging.getLogger(__name__)
 
@@ -287,7 +287,7 @@ def apply_url(
         try:
             sync_ux = _sync_ux(provider, root)
         except ProviderUnavailable as exc:
-            raise ProviderFailed(f"{exc.provider} {exc.message}. Try again in a few minutes.") from None
+            raise provider_failed(exc) from None
     if sync_ux is None:
         raise ValidationError(APPLY_URL_ERROR)
     params = [("domain", root), *([("host", host)] if host else []), *template.variables.items()]

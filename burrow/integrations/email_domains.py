@@ -20,9 +20,9 @@ import dkim
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import ValidationError
 
 from burrow.core.activity import log_activity
 from burrow.core.dns import LookupFailed, txt_records
@@ -30,7 +30,7 @@ from burrow.core.models import Team, User
 from burrow.integrations import dns_names
 from burrow.integrations.models import Integration
 from burrow.integrations.providers import display_name
-from burrow.integrations.services import ACTIVITY_SCOPE, ADMIN_TO_OVERWRITE, _is_admin, _log
+from burrow.integrations.services import ACTIVITY_SCOPE, upsert
 
 logger = logging.getLogger(__name__)
 
@@ -183,22 +183,15 @@ def connect(team: Team, user: User, config) -> tuple[Integration, bool]:
         "mail_from_subdomain": options.mail_from_subdomain,
         "spf_mechanisms": spf_mechanisms(),
     }
-    for _ in range(2):  # a concurrent first connect of the same domain: the second turns into an update
-        try:
-            with transaction.atomic():
-                existing = (
-                    Integration.objects.select_for_update()
-                    .filter(team=team, kind=Integration.Kind.EMAIL, integration_id=options.domain)
-                    .first()
-                )
-                if existing is None:
-                    return _create(team, user, showable), True
-                if existing.created_by_id != user.id and not _is_admin(user, team.organization_id):
-                    raise PermissionDenied(ADMIN_TO_OVERWRITE)
-                return _update(existing, showable), False
-        except IntegrityError:
-            continue
-    raise ValidationError("This domain was being added twice at once. Please try again.")
+    return upsert(
+        team,
+        user,
+        Integration.Kind.EMAIL,
+        options.domain,
+        lambda: _create(team, user, showable),
+        lambda existing: _update(existing, showable),
+        "This domain was being added twice at once. Please try again.",
+    )
 
 
 def _create(team: Team, user: User, showable: dict) -> Integration:
@@ -226,7 +219,6 @@ def _create(team: Team, user: User, showable: dict) -> Integration:
         sensitive_config={"dkim_private_key": private_pem},
         created_by=user,
     )
-    _log(integration, user, "created")
     return integration
 
 

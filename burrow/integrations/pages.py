@@ -7,7 +7,7 @@ from django.shortcuts import render
 from django.views import View
 from rest_framework.exceptions import APIException
 
-from burrow.integrations import services
+from burrow.integrations import consent
 from burrow.integrations.providers import display_name, get_provider
 
 HEADERS = {
@@ -23,7 +23,7 @@ class IntegrationCallbackView(View):
 
     def get(self, request: HttpRequest, kind: str) -> HttpResponse:
         try:
-            result = services.complete_callback(kind, request.GET)
+            result = consent.complete_callback(kind, request.GET)
         except APIException as exc:
             response = _page(request, kind, error=_message(exc.detail), status=exc.status_code)
         else:

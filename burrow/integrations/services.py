@@ -1,42 +1,24 @@
-"""Every write to an integration, and every call to a provider on an integration's behalf. The API, the
-callback page and the CLI come through here, so a connection is made, refreshed, checked and removed the
-same way whichever door it came in by.
-
-Provider failures leave as API errors, never as 500s (DECISIONS §5): unreachable, slow or 5xx → 502 naming
-the provider; the provider's 401 → the integration is marked `TOKEN_REFRESH_FAILED` and the answer is 400
-asking to reconnect (later calls get that 400 without calling the provider); 403 → 400 about permissions."""
+"""Making and removing connections: connecting a provider account (one upsert, whether the account came
+through the API, the consent callback or a GitHub installation another project already has), disconnecting
+it (and revoking it at the provider), and the organization integrations the operator adds. The API, the
+callback page and the CLI all come through here, so a connection is made and removed the same way whichever
+door it came in by. Beside it: `consent.py` (the browser's trip to the provider), `tokens.py` (using a stored
+connection), `provider_errors.py` (how provider failures read)."""
 
 import logging
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Callable
 
 from django.db import IntegrityError, transaction
-from rest_framework import status
-from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 
 from burrow.core.activity import log_activity
 from burrow.core.ids import parse_id
 from burrow.core.models import Organization, OrganizationMembership, Team, User
-from burrow.integrations.models import (
-    ERROR_TOKEN_REFRESH_FAILED,
-    Integration,
-    OAuthState,
-    OrganizationIntegration,
-)
-from burrow.integrations.oauth import clean_next, issue_state, spend_state
-from burrow.integrations.providers import display_name, get_provider, lookups
-from burrow.integrations.providers.base import (
-    Connection,
-    LookupRequest,
-    Provider,
-    ProviderError,
-    ProviderForbidden,
-    ProviderRejected,
-    ProviderUnauthorized,
-    ProviderUnavailable,
-)
+from burrow.integrations.models import Integration, OAuthState, OrganizationIntegration
+from burrow.integrations.oauth import spend_state
+from burrow.integrations.provider_errors import as_api_errors
+from burrow.integrations.providers import display_name, get_provider
+from burrow.integrations.providers.base import Connection, Provider, ProviderError
 from burrow.integrations.providers.github import provider as github
 from burrow.integrations.providers.github import valid_installation_id
 from burrow.links import integration_callback_url
@@ -47,65 +29,17 @@ ACTIVITY_SCOPE = "Integration"
 KIND_NOT_SUPPORTED = "Kind not supported"
 DEPRECATED_KIND = "This integration kind is deprecated and can no longer be created."
 STATE_REQUIRED = "A state token must be provided"
-REFRESH_FAILED = (
-    "This integration's authentication token could not be refreshed. Please reconnect or disconnect this "
-    "integration and connect a different account."
-)
-AUTH_NO_LONGER_VALID = (
-    "This integration's authentication is no longer valid. Please reconnect or disconnect this integration "
-    "and connect a different account."
-)
-NO_PERMISSION = (
-    "This integration does not have permission to access this resource. Please check the account "
-    "permissions on the provider side."
-)
 ADMIN_TO_OVERWRITE = "Editing an existing integration requires project admin access."
 ADMIN_OR_CREATOR_TO_DELETE = "You don't have sufficient permissions in the project."
 
 
-class ProviderFailed(APIException):
-    """502: the provider could not give an answer; the detail names it and says to try again."""
-
-    status_code = status.HTTP_502_BAD_GATEWAY
-    default_code = "provider_unavailable"
-    default_type = "server_error"
-
-
-def _is_admin(user: User, organization_id) -> bool:
+def is_org_admin(user: User, organization_id) -> bool:
     return OrganizationMembership.objects.filter(
         organization_id=organization_id, user=user, level__gte=OrganizationMembership.Level.ADMIN
     ).exists()
 
 
-@contextmanager
-def _provider_errors(integration: Integration | None = None) -> Iterator[None]:
-    """Provider errors as API errors. With `integration` (a look-up or refresh), a 401 marks it."""
-    try:
-        yield
-    except ProviderUnavailable as exc:
-        raise _unavailable(exc) from None
-    except ProviderUnauthorized as exc:
-        if integration is None:
-            raise ValidationError(
-                f"{exc.provider} refused the connection while Burrow confirmed the account. "
-                "Please try connecting again."
-            ) from None
-        Integration.objects.filter(pk=integration.pk).update(errors=ERROR_TOKEN_REFRESH_FAILED)
-        logger.info(
-            "integration needs reconnecting", extra={"integration": integration.pk, "kind": integration.kind}
-        )
-        raise ValidationError(AUTH_NO_LONGER_VALID) from None
-    except ProviderForbidden:
-        raise ValidationError(NO_PERMISSION) from None
-    except ProviderRejected as exc:
-        raise ValidationError(str(exc)) from None
-
-
-def _unavailable(exc: ProviderUnavailable) -> ProviderFailed:
-    return ProviderFailed(f"{exc.provider} {exc.message}. Try again in a few minutes.")
-
-
-def _provider(kind) -> Provider:
+def provider_for(kind) -> Provider:
     provider = get_provider(kind) if isinstance(kind, str) else None
     if provider is None:
         raise ValidationError(KIND_NOT_SUPPORTED)
@@ -113,18 +47,6 @@ def _provider(kind) -> Provider:
 
 
 # Connecting
-
-
-def authorize(user: User, team: Team, kind, next_value) -> str:
-    """The provider URL that starts a connect flow for `user` in `team`, with a fresh state."""
-    provider = _provider(kind)
-    if not provider.uses_state:
-        raise ValidationError(KIND_NOT_SUPPORTED)  # credential-only kinds (Twilio) have no consent page
-    if not provider.is_configured():
-        raise ValidationError(provider.not_configured_message)
-    next_path = clean_next(next_value)
-    state = issue_state(user=user, team=team, kind=kind, flow=provider.authorize_flow, next_path=next_path)
-    return provider.authorize_url(state, integration_callback_url(kind))
 
 
 def connect(
@@ -139,7 +61,7 @@ def connect(
         from burrow.integrations import email_domains
 
         return email_domains.connect(team, user, config)
-    provider = _provider(kind)
+    provider = provider_for(kind)
     if not isinstance(config, dict):
         raise ValidationError({"config": "Expected a dictionary of items."})
     if not provider.is_configured():
@@ -152,7 +74,7 @@ def connect(
         spent = spend_state(config.get("state"), kind=kind, user=user, team=team)
     if spent is not None:
         installation_id = spent.installation_id
-    with _provider_errors():
+    with as_api_errors():
         connection = provider.connect(
             config, redirect_uri=integration_callback_url(kind), installation_id=installation_id
         )
@@ -160,92 +82,67 @@ def connect(
 
 
 def _upsert(team: Team, user: User, kind: str, connection: Connection) -> tuple[Integration, bool]:
+    def create() -> Integration:
+        return Integration.objects.create(
+            team=team,
+            kind=kind,
+            integration_id=connection.integration_id,
+            config=connection.config,
+            sensitive_config=connection.sensitive_config,
+            created_by=user,
+        )
+
+    def update(existing: Integration) -> Integration:
+        existing.config = connection.config
+        existing.sensitive_config = connection.sensitive_config
+        existing.errors = ""
+        existing.created_by = user
+        existing.save(update_fields=["config", "sensitive_config", "errors", "created_by"])
+        return existing
+
+    return upsert(
+        team,
+        user,
+        kind,
+        connection.integration_id,
+        create,
+        update,
+        "This account was being connected twice at once. Please try again.",
+    )
+
+
+def upsert(
+    team: Team,
+    user: User,
+    kind: str,
+    integration_id: str,
+    create: Callable[[], Integration],
+    update: Callable[[Integration], Integration],
+    racing_message: str,
+) -> tuple[Integration, bool]:
+    """The one way a team's integration row is added or refreshed: one row per (team, kind, account); only
+    its creator or an organization admin may overwrite it. Returns the row and whether it is new."""
     for _ in range(2):  # a concurrent first connect of the same account: the second turns into an update
         try:
             with transaction.atomic():
                 existing = (
                     Integration.objects.select_for_update()
-                    .filter(team=team, kind=kind, integration_id=connection.integration_id)
+                    .filter(team=team, kind=kind, integration_id=integration_id)
                     .first()
                 )
                 if existing is None:
-                    integration = Integration.objects.create(
-                        team=team,
-                        kind=kind,
-                        integration_id=connection.integration_id,
-                        config=connection.config,
-                        sensitive_config=connection.sensitive_config,
-                        created_by=user,
-                    )
-                    _log(integration, user, "created")
+                    integration = create()
+                    log_integration(integration, user, "created")
                     return integration, True
-                if existing.created_by_id != user.id and not _is_admin(user, team.organization_id):
+                if existing.created_by_id != user.id and not is_org_admin(user, team.organization_id):
                     raise PermissionDenied(ADMIN_TO_OVERWRITE)
-                existing.config = connection.config
-                existing.sensitive_config = connection.sensitive_config
-                existing.errors = ""
-                existing.created_by = user
-                existing.save(update_fields=["config", "sensitive_config", "errors", "created_by"])
-                return existing, False
+                return update(existing), False
         except IntegrityError:
             continue
-    raise ValidationError("This account was being connected twice at once. Please try again.")
-
-
-@dataclass
-class CallbackResult:
-    integration: Integration | None
-    redirect: str  # where the browser goes next ("" → the page shows the result)
-
-
-def complete_callback(kind: str, params) -> CallbackResult:
-    """The provider sent the person back to /integrations/<kind>/callback: spend the state, then connect
-    for the state's user and project (the page has no login of its own: the state is the proof)."""
-    provider = _provider(kind)
-    if not provider.uses_state:
-        raise ValidationError(KIND_NOT_SUPPORTED)
-    error = params.get("error")
-    if error:
-        description = params.get("error_description") or error
-        raise ValidationError(f"{provider.label} did not connect: {str(description)[:200]}.")
-    spent = spend_state(params.get("state"), kind=kind)
-    if (
-        not spent.user.is_active
-        or not OrganizationMembership.objects.filter(
-            organization_id=spent.team.organization_id, user=spent.user
-        ).exists()
-    ):
-        raise PermissionDenied("You don't have access to the project.")
-    config = {name: params.get(name) for name in ("code", "installation_id") if params.get(name)}
-    if kind == github.kind and not config.get("code"):
-        # The App does not ask for user authorization on install: ask for it now, for this installation.
-        installation_id = valid_installation_id(config.get("installation_id") or spent.installation_id)
-        return CallbackResult(
-            None, github_user_authorize(spent.user, spent.team, installation_id, spent.next)
-        )
-    integration, _ = connect(spent.team, spent.user, kind, config, spent=spent)
-    return CallbackResult(integration, spent.next)
+    raise ValidationError(racing_message)
 
 
 # GitHub App
-
-
-def github_user_authorize(user: User, team: Team, installation_id, next_value, connect_from=None) -> str:
-    """GitHub's user-authorization URL for an installation, when the install flow came back without a code."""
-    if installation_id in (None, ""):
-        raise ValidationError("installation_id is required")
-    installation_id = valid_installation_id(installation_id)
-    next_path = clean_next(next_value)
-    github.user_authorize_url("", "")  # refuses before a state is issued when the client id is missing
-    state = issue_state(
-        user=user,
-        team=team,
-        kind=github.kind,
-        flow=OAuthState.Flow.GITHUB_OAUTH,
-        next_path=next_path,
-        installation_id=installation_id,
-    )
-    return github.user_authorize_url(state, integration_callback_url(github.kind))
 
 
 def github_link_existing(user: User, team: Team, source_team_id=None, installation_id=None) -> Integration:
@@ -285,63 +182,18 @@ def github_link_existing(user: User, team: Team, source_team_id=None, installati
                 "Your organization has multiple GitHub installations; specify which one to link via installation_id"
             )
         source = siblings.order_by("id").first()
-    if not _is_admin(user, team.organization_id):
+    if not is_org_admin(user, team.organization_id):
         raise ValidationError(
             "Linking another project's GitHub installation needs organization admin access; ask an admin, "
             "or connect GitHub to this project through the install flow.",
             code="github_link_existing_personal_github_required",
         )
-    with _provider_errors():
+    with as_api_errors():
         connection = github.installation_connection(
             str(source.integration_id), (source.config or {}).get("connecting_user_github_login")
         )
     integration, _ = _upsert(team, user, github.kind, connection)
     return integration
-
-
-# Using a connection
-
-
-def usable(integration: Integration, provider: Provider) -> Integration:
-    """The integration with a token the provider still takes: refused without calling the provider when
-    a refresh already failed, refreshed when past half its lifetime."""
-    if integration.errors == ERROR_TOKEN_REFRESH_FAILED:
-        raise ValidationError(REFRESH_FAILED)
-    if not provider.needs_refresh(integration, time.time()):
-        return integration
-    failed = False
-    with transaction.atomic():
-        # One refresh at a time per row: whoever waited finds the token fresh and uses it (providers that
-        # rotate refresh tokens would refuse a second refresh with the spent one).
-        current = Integration.objects.select_for_update().get(pk=integration.pk)
-        if current.errors == ERROR_TOKEN_REFRESH_FAILED:
-            failed = True
-        elif provider.needs_refresh(current, time.time()):
-            try:
-                update = provider.refresh(current)
-            except ProviderUnavailable as exc:
-                raise _unavailable(exc) from None  # nothing is marked: trying later may work
-            except ProviderError:
-                current.errors = ERROR_TOKEN_REFRESH_FAILED
-                current.save(update_fields=["errors"])
-                logger.info("token refresh failed", extra={"integration": current.pk, "kind": current.kind})
-                failed = True
-            else:
-                current.config = {**(current.config or {}), **update.config}
-                current.sensitive_config = {**(current.sensitive_config or {}), **update.sensitive_config}
-                current.save(update_fields=["config", "sensitive_config"])
-    if failed:
-        raise ValidationError(REFRESH_FAILED)
-    return current
-
-
-def run_lookup(integration: Integration, name: str, query, user: User) -> dict:
-    provider, lookup = lookups()[name]
-    if integration.kind != provider.kind:
-        raise ValidationError(f"{name} endpoint is only supported for {provider.label} integrations")
-    integration = usable(integration, provider)
-    with _provider_errors(integration):
-        return lookup.run(integration, LookupRequest(query, user.id))
 
 
 # Disconnecting
@@ -368,7 +220,7 @@ def subscriptions_delivering_through(integration: Integration) -> list:
 
 
 def delete(integration: Integration, user: User) -> None:
-    if integration.created_by_id != user.id and not _is_admin(user, integration.team.organization_id):
+    if integration.created_by_id != user.id and not is_org_admin(user, integration.team.organization_id):
         raise PermissionDenied(ADMIN_OR_CREATOR_TO_DELETE)
     with transaction.atomic():
         current = Integration.objects.select_for_update().filter(pk=integration.pk).first()
@@ -391,7 +243,7 @@ def delete(integration: Integration, user: User) -> None:
         )
         current.delete()
         current.pk = integration.pk
-        _log(current, user, "deleted")
+        log_integration(current, user, "deleted")
     _revoke(current, last_for_account)
 
 
@@ -408,7 +260,7 @@ def _revoke(integration: Integration, last_for_account: bool) -> None:
         )
 
 
-def _log(integration: Integration, user: User | None, activity: str) -> None:
+def log_integration(integration: Integration, user: User | None, activity: str) -> None:
     log_activity(
         team=integration.team,
         user=user,

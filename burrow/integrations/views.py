@@ -20,7 +20,7 @@ from rest_framework.response import Response
 
 from burrow.core.permissions import OrganizationAdminWritePermission
 from burrow.core.tenancy import TenantViewSetMixin
-from burrow.integrations import domain_connect, email_domains, proxy_records, services
+from burrow.integrations import consent, domain_connect, email_domains, proxy_records, services, tokens
 from burrow.integrations.filters import IntegrationFilter
 from burrow.integrations.models import Integration, OrganizationIntegration, ProxyRecord
 from burrow.integrations.providers import lookups
@@ -105,7 +105,7 @@ class IntegrationViewSet(
         """Starts connecting a provider: redirects to its consent page with a signed, single-use state (10
         minutes) for this user and project; the provider sends the person back to
         `/integrations/<kind>/callback`, which connects and redirects to `next`."""
-        url = services.authorize(
+        url = consent.authorize(
             request.user, self.team, request.query_params.get("kind"), request.query_params.get("next")
         )
         return Response(status=status.HTTP_302_FOUND, headers={"Location": url, "Cache-Control": "no-store"})
@@ -116,7 +116,7 @@ class IntegrationViewSet(
         """Mint a User OAuth URL to bootstrap a fresh code when the install flow returns without one."""
         body = GitHubOAuthAuthorizeSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        url = services.github_user_authorize(
+        url = consent.github_user_authorize(
             request.user,
             self.team,
             body.validated_data.get("installation_id"),
@@ -182,7 +182,7 @@ def _lookup_route(name: str, lookup: Lookup):
     """`GET …/integrations/:id/<name>/` for one provider look-up."""
 
     def run(self, request: Request, *args, **kwargs) -> Response:
-        return Response(services.run_lookup(self.get_object(), name, request.query_params, request.user))
+        return Response(tokens.run_lookup(self.get_object(), name, request.query_params, request.user))
 
     run.__name__ = name
     run.__doc__ = lookup.description

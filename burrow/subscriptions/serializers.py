@@ -2,12 +2,9 @@
 `enabled`, `next_deliveries` (retrieve) and the webhook secret shown once on creation."""
 
 from datetime import UTC, datetime
-from email.utils import formataddr, getaddresses
 from types import SimpleNamespace
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.validators import validate_email
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -19,54 +16,22 @@ from burrow.core.serializers import (
     TeamScopedSerializer,
     UserBasicSerializer,
 )
-from burrow.core.urlsafety import check_url_allowed
-from burrow.integrations.models import Integration
 from burrow.subscriptions import services
-from burrow.subscriptions.models import (
-    MAX_EMAIL_RECIPIENTS,
-    MAX_REPORT_INSIGHTS,
-    Subscription,
-    SubscriptionDelivery,
-    split_addresses,
-)
+from burrow.subscriptions.models import MAX_REPORT_INSIGHTS, Subscription, SubscriptionDelivery
 from burrow.subscriptions.schedule import RRULE_FIELDS, Schedule, impossible_position
+from burrow.subscriptions.targets import (
+    check_integration,
+    check_slack_integration,
+    check_webhook_url,
+    normalised_emails,
+)
 
 INT32_MIN, INT32_MAX = -2147483648, 2147483647
 DEFAULT_PREVIEW = 5
 # dateutil walks every occurrence from DTSTART; an ancient start makes each save scan centuries.
 EARLIEST_START = datetime(2000, 1, 1, tzinfo=UTC)
-INTEGRATION_NOT_FOUND = "This integration does not exist or does not belong to your team."
-EMAIL_INTEGRATION_KIND = (
-    "Email subscriptions send from a sender domain: integration_id must be an email integration."
-)
-SENDER_NOT_VERIFIED = (
-    "This sender domain is not verified yet: publish its DNS records, then verify it "
-    "(POST …/integrations/:id/email/verify/)."
-)
 SCHEDULE_EXHAUSTED = "Subscription schedule has reached its end date. Extend until_date or remove count."
 _datetime_field = serializers.DateTimeField()
-
-
-def sendable_address(address: str) -> str:
-    """The address as it will be sent: a non-ASCII domain in its IDNA (punycode) form, so SMTP servers
-    without SMTPUTF8 take it. ValueError (with the message to show) for what cannot be sent."""
-    invalid = f"Enter a valid email address: {address}"
-    local, _, domain = address.rpartition("@")
-    if not local or not domain:
-        raise ValueError(invalid)
-    try:
-        domain = domain.encode("idna").decode("ascii")
-    except UnicodeError:
-        raise ValueError(invalid) from None
-    candidate = f"{local}@{domain}"
-    try:
-        validate_email(candidate)
-    except DjangoValidationError:
-        raise ValueError(invalid) from None
-    # A quoted local part that a mail header would rewrite would reach someone else (or no one).
-    if getaddresses([formataddr(("", candidate))]) != [("", candidate)]:
-        raise ValueError(invalid)
-    return candidate
 
 
 def int32_field(**kwargs: Any) -> serializers.IntegerField:
@@ -267,7 +232,7 @@ class SubscriptionSerializer(TeamScopedSerializer):
             return
         if target_type == Subscription.TargetType.SLACK:
             try:
-                self._validate_slack_integration(self._merged(attrs, "integration_id"))
+                check_slack_integration(self.team, self._merged(attrs, "integration_id"))
             except serializers.ValidationError:
                 if re_enabling and not {"target_type", "integration_id"} & set(attrs):
                     raise serializers.ValidationError(
@@ -279,63 +244,20 @@ class SubscriptionSerializer(TeamScopedSerializer):
         elif re_enabling or "target_type" in attrs or "target_value" in attrs or self.instance is None:
             target_value = self._merged(attrs, "target_value") or ""
             if target_type == Subscription.TargetType.WEBHOOK:
-                reason = check_url_allowed(target_value)
-                if reason:
-                    raise serializers.ValidationError({"target_value": f"Invalid webhook URL: {reason}"})
+                check_webhook_url(target_value)
             elif target_type == Subscription.TargetType.EMAIL:
-                attrs["target_value"] = self._normalised_emails(target_value)
+                attrs["target_value"] = normalised_emails(target_value)
 
     def _validate_integration(self, attrs: dict) -> None:
         integration_id = attrs.get("integration_id")
         if integration_id is None:
             return
-        integration = (
-            Integration.objects.filter(team=self.team, id=integration_id).only("kind", "config").first()
+        check_integration(
+            self.team,
+            integration_id,
+            sends_email=self._merged(attrs, "target_type") == Subscription.TargetType.EMAIL,
+            unchanged=self.instance is not None and self.instance.integration_id == integration_id,
         )
-        if integration is None:
-            raise serializers.ValidationError({"integration_id": INTEGRATION_NOT_FOUND})
-        # An email subscription names a sender domain (an `email` integration) to send from; none → the
-        # instance's BURROW_EMAIL_FROM. Only a verified one: mail from an unverified domain fails DMARC.
-        if self._merged(attrs, "target_type") == Subscription.TargetType.EMAIL:
-            if integration.kind != Integration.Kind.EMAIL:
-                raise serializers.ValidationError({"integration_id": EMAIL_INTEGRATION_KIND})
-            # A domain that later failed a check is kept (deliveries fall back to the default sender), so
-            # a PUT repeating it still saves; choosing it anew needs it verified.
-            unchanged = self.instance is not None and self.instance.integration_id == integration_id
-            if not unchanged and not (integration.config or {}).get("verified"):
-                raise serializers.ValidationError({"integration_id": SENDER_NOT_VERIFIED})
-
-    def _validate_slack_integration(self, integration_id: int | None) -> None:
-        if not integration_id:
-            raise serializers.ValidationError(
-                {"integration_id": "A Slack integration is required for Slack subscriptions."}
-            )
-        integration = Integration.objects.filter(team=self.team, id=integration_id).only("kind").first()
-        if integration is None:
-            raise serializers.ValidationError({"integration_id": INTEGRATION_NOT_FOUND})
-        if integration.kind != Integration.Kind.SLACK:
-            raise serializers.ValidationError(
-                {"integration_id": "Slack subscriptions require a Slack integration."}
-            )
-
-    @staticmethod
-    def _normalised_emails(target_value: str) -> str:
-        addresses = split_addresses(target_value)
-        if not addresses:
-            raise serializers.ValidationError({"target_value": "Enter at least one email address."})
-        unique: dict[str, str] = {}
-        for address in addresses:
-            try:
-                sendable = sendable_address(address)
-            except ValueError as reason:
-                raise serializers.ValidationError({"target_value": str(reason)}) from None
-            # Mailbox providers treat addresses case-insensitively: the first spelling is kept.
-            unique.setdefault(sendable.lower(), sendable)
-        if len(unique) > MAX_EMAIL_RECIPIENTS:
-            raise serializers.ValidationError(
-                {"target_value": f"A subscription can have at most {MAX_EMAIL_RECIPIENTS} email addresses."}
-            )
-        return ",".join(unique.values())
 
     # Writes go through the services module; the serializer only validates.
 

@@ -215,3 +215,21 @@ def test_a_bad_setting_is_named_with_what_it_accepts(cli_env):
     assert "BURROW_DEBUG must be one of true/false, yes/no, on/off, 1/0, not 'maybe'" in done.stderr
     done = run_burrow(["serve", "--no-scheduler"], {**cli_env, "BURROW_WEB_WORKERS": "0"})
     assert done.returncode == 2 and "BURROW_WEB_WORKERS must be a whole number of at least 1" in done.stderr
+
+
+@pytest.mark.django_db
+def test_the_demo_prints_a_password_that_signs_in_once(capsys, client):
+    from burrow.cli import main
+
+    assert main(["bootstrap", "--demo"]) == 0
+    printed = capsys.readouterr().out
+    password = next(line.split()[1] for line in printed.splitlines() if line.startswith("password "))
+    assert "sign in at http" in printed
+    signed_in = client.post(
+        "/api/login", {"email": "demo@burrow.local", "password": password}, content_type="application/json"
+    )
+    assert signed_in.status_code == 200, signed_in.content
+    # A second run creates nothing and says how to get a new password.
+    assert main(["bootstrap", "--demo"]) == 0
+    again = capsys.readouterr().out
+    assert password not in again and "users set-password --email demo@burrow.local" in again

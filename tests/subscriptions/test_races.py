@@ -10,10 +10,11 @@ import pytest
 from django.db import connections
 from django.utils import timezone
 
+from burrow.subscriptions.claims import _compare_and_set, expired_leases, take_expired
 from burrow.subscriptions.delivery.dispatch import local_pool
 from burrow.subscriptions.delivery.engine import _track_failure_streak
 from burrow.subscriptions.models import Subscription, SubscriptionDelivery
-from burrow.subscriptions.scheduler import _compare_and_set, expired_leases, take_expired, tick
+from burrow.subscriptions.scheduler import tick
 from tests.conftest import client_for
 from tests.factories import make_delivery, make_subscription
 from tests.subscriptions.test_scheduler import make_due

@@ -3,7 +3,8 @@
 A provider knows how to send a person to its consent page (`authorize_url`), how to turn what comes back
 into a connection (`connect`: token exchange and account look-up), how to keep a token fresh (`needs_refresh`,
 `refresh`), how to let go of it (`revoke`), and which look-ups it offers (`lookups`). It knows nothing of
-HTTP requests to Burrow, of tenancy or of the database: `services.py` does that."""
+HTTP requests to Burrow, of tenancy or of the database: `consent.py`, `services.py` and `tokens.py` do
+that."""
 
 import base64
 import json

@@ -73,7 +73,7 @@ def _refreshed(integration: Integration) -> Integration:
     """A workspace with token rotation on: its token is refreshed at half its lifetime, as for look-ups."""
     from rest_framework.exceptions import APIException
 
-    from burrow.integrations.services import usable
+    from burrow.integrations.tokens import usable
 
     try:
         return usable(integration, provider)

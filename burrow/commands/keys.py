@@ -1,0 +1,52 @@
+"""`burrow keys create | list | revoke`: personal API keys, for operators and scripts."""
+
+import argparse
+import json
+
+from burrow.commands import fail
+
+
+def add_parsers(commands: argparse._SubParsersAction) -> None:
+    keys = commands.add_parser("keys", help="manage personal API keys")
+    keys_sub = keys.add_subparsers(dest="keys_command", required=True)
+    create = keys_sub.add_parser("create")
+    create.add_argument("--email", required=True)
+    create.add_argument("--label", default="cli")
+    create.add_argument("--scope", action="append")
+    listing = keys_sub.add_parser("list")
+    listing.add_argument("--email")
+    revoke = keys_sub.add_parser("revoke")
+    revoke.add_argument("id")
+    keys.set_defaults(func=cmd_keys)
+
+
+def cmd_keys(args: argparse.Namespace) -> int:
+    from burrow.core.keys import create_personal_api_key
+    from burrow.core.models import PersonalAPIKey, User
+    from burrow.core.scopes import InvalidScopes
+
+    if args.keys_command == "create":
+        user = User.objects.filter(email__iexact=args.email).first()
+        if user is None:
+            return fail(f"no user {args.email}; create one with `burrow bootstrap --email …`")
+        try:
+            key, value = create_personal_api_key(user, args.label, args.scope or ["*"])
+        except InvalidScopes as exc:
+            return fail(str(exc))
+        print(json.dumps({"id": key.id, "label": key.label, "scopes": key.scopes, "personal_api_key": value}))
+        return 0
+    if args.keys_command == "list":
+        keys = PersonalAPIKey.objects.select_related("user").order_by("created_at")
+        if args.email:
+            keys = keys.filter(user__email__iexact=args.email)
+        for key in keys:
+            last = key.last_used_at.isoformat() if key.last_used_at else "never"
+            print(
+                f"{key.id}  {key.user.email}  {key.label!r}  {key.mask_value}  {','.join(key.scopes)}  last used {last}"
+            )
+        return 0
+    deleted, _ = PersonalAPIKey.objects.filter(id=args.id).delete()
+    if not deleted:
+        return fail(f"no key with id {args.id}; see `burrow keys list`")
+    print(f"burrow: revoked key {args.id}")
+    return 0

@@ -1,0 +1,110 @@
+"""`burrow serve`, `scheduler` and `worker`: the long-running processes; and `migrate`, which `serve` also
+does before it starts."""
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+
+from burrow.config import env_number
+
+
+def add_parsers(commands: argparse._SubParsersAction) -> None:
+    serve = commands.add_parser("serve", help="serve the API (and run the scheduler)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    workers = env_number("BURROW_WEB_WORKERS", 2, minimum=1, whole=True)
+    threads = env_number("BURROW_WEB_THREADS", 4, minimum=1, whole=True)
+    serve.add_argument("--workers", type=int, default=workers)
+    serve.add_argument("--threads", type=int, default=threads)
+    serve.add_argument("--no-scheduler", action="store_true", help="do not run the delivery scheduler")
+    serve.set_defaults(func=cmd_serve)
+
+    scheduler = commands.add_parser("scheduler", help="run the delivery scheduler on its own")
+    scheduler.add_argument("--interval", type=float, default=None, help="seconds between ticks")
+    scheduler.add_argument("--once", action="store_true", help="run one tick and exit")
+    scheduler.set_defaults(func=cmd_scheduler)
+
+    worker = commands.add_parser("worker", help="run Celery delivery workers (needs BURROW_BROKER_URL)")
+    worker.add_argument("--concurrency", type=int, default=4)
+    worker.set_defaults(func=cmd_worker)
+
+    migrate = commands.add_parser("migrate", help="apply database migrations")
+    migrate.add_argument("--verbose", action="store_true")
+    migrate.set_defaults(func=cmd_migrate)
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=1 if args.verbose else 0)
+    print("burrow: database is up to date")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from django.core.management import call_command
+
+    from burrow.server import run_server
+
+    call_command("migrate", interactive=False, verbosity=0)
+    _collect_static()
+    scheduler = None
+    if not args.no_scheduler:
+        # The scheduler lives in its own supervised process: forking web workers from a process that runs
+        # threads is unsafe, and keeping chart rendering out of web workers keeps their memory small. Web
+        # workers wake it through burrow.subscriptions.wakeup when they queue a delivery.
+        scheduler = subprocess.Popen(
+            [sys.executable, "-m", "burrow.supervisor", "--", sys.executable, "-m", "burrow.cli", "scheduler"]
+        )
+    try:
+        return run_server(args.host, args.port, args.workers, args.threads)
+    finally:
+        if scheduler is not None:
+            scheduler.send_signal(signal.SIGTERM)
+            try:
+                scheduler.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                scheduler.kill()
+
+
+def _collect_static() -> None:
+    """Collects the static files (Swagger UI, Redoc, page scripts) into STATIC_ROOT in the data dir, under
+    content-hashed names with gzip copies, before the web workers start: WhiteNoise in each worker serves what
+    is there. Compressing takes seconds, so it is skipped when the source files are the ones collected last
+    time; the record of that, `<STATIC_ROOT>.collected`, is also the lock that keeps servers starting at
+    once apart."""
+    import fcntl
+    import hashlib
+
+    from django.conf import settings
+    from django.contrib.staticfiles.finders import get_finders
+    from django.core.management import call_command
+
+    files = sorted(storage.path(path) for finder in get_finders() for path, storage in finder.list(None))
+    sources = hashlib.sha256(f"{settings.STATIC_URL}{settings.STORAGES['staticfiles']}".encode())
+    for file in files:
+        stat = os.stat(file)
+        sources.update(f"{file}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
+    manifest = os.path.join(settings.STATIC_ROOT, "staticfiles.json")
+    with open(f"{settings.STATIC_ROOT}.collected", "a+") as record:
+        fcntl.flock(record, fcntl.LOCK_EX)
+        record.seek(0)
+        if record.read() != sources.hexdigest() or not os.path.exists(manifest):
+            call_command("collectstatic", interactive=False, verbosity=0)
+            record.truncate(0)
+            record.write(sources.hexdigest())
+
+
+def cmd_scheduler(args: argparse.Namespace) -> int:
+    from burrow.subscriptions.scheduler import run_scheduler
+
+    run_scheduler(interval=args.interval, once=args.once)
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from burrow.subscriptions.tasks import run_worker
+
+    return run_worker(concurrency=args.concurrency)
