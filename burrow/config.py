@@ -4,6 +4,7 @@ Reading settings writes nothing: the data directory and its secret key file are 
 `prepare_data_dir`, which only the commands that set up an installation call (`burrow migrate`,
 `burrow serve`, `burrow bootstrap`)."""
 
+import ipaddress
 import os
 import re
 import secrets
@@ -62,6 +63,23 @@ def env_rate(name: str) -> str:
     if not _RATE.fullmatch(raw):
         raise ConfigError(f"{name} must be on, off or a rate such as 100/minute, not {raw!r}")
     return raw
+
+
+def env_networks(name: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """Comma-separated IP addresses and CIDR networks (`10.0.0.0/8`, `2001:db8::/32`, `192.0.2.7`); () when
+    unset. A single address is a network of one."""
+    networks = []
+    for item in os.environ.get(name, "").split(","):
+        if not item.strip():
+            continue
+        try:
+            networks.append(ipaddress.ip_network(item.strip(), strict=False))
+        except ValueError:
+            raise ConfigError(
+                f"{name} must be comma-separated IP addresses or networks such as 10.0.0.0/8, "
+                f"not {item.strip()!r}"
+            ) from None
+    return tuple(networks)
 
 
 def data_dir() -> Path:

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 import dj_database_url
 
-from burrow.config import data_dir, env_bool, env_number, env_rate, secret_key
+from burrow.config import data_dir, env_bool, env_networks, env_number, env_rate, secret_key
 
 DATA_DIR = data_dir()
 SECRET_KEY = secret_key(DATA_DIR)  # "" until `burrow migrate` made one; commands then say so
@@ -70,6 +70,9 @@ CSRF_TRUSTED_ORIGINS = [f"{urlsplit(SITE_URL).scheme}://{urlsplit(SITE_URL).netl
 # Failed password sign-ins allowed per e-mail address and per client address within the window (then 429).
 LOGIN_ATTEMPTS = env_number("BURROW_LOGIN_ATTEMPTS", 10, minimum=1, whole=True)
 LOGIN_ATTEMPTS_WINDOW = env_number("BURROW_LOGIN_ATTEMPTS_WINDOW", 900, minimum=1, whole=True)
+# Reverse proxies whose X-Forwarded-For is believed when they are the connection's peer (burrow.core.clients);
+# empty: the client is always the connection's address.
+TRUSTED_PROXIES = env_networks("BURROW_TRUSTED_PROXIES")
 
 ROOT_URLCONF = "burrow.urls"
 WSGI_APPLICATION = "burrow.wsgi.application"

@@ -1,5 +1,5 @@
-"""Dashboards and insights over the API (a share link's `?sharing_access_token=` reads its own object), and
-the signed picture links reports show."""
+"""Dashboards and insights over the API (a read credential such as a share link's `?sharing_access_token=`
+reads its own object: burrow/core/readcredentials.py), and the signed picture links reports show."""
 
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
@@ -12,8 +12,8 @@ from burrow.analytics.serializers import (
     DashboardSerializer,
     InsightSerializer,
 )
+from burrow.core.readcredentials import ObjectGrantReadMixin
 from burrow.core.softdelete import SoftDeleteModelViewSet
-from burrow.sharing.auth import SharedObjectReadMixin
 
 # Tiles load only what DashboardSerializer shows of them: an insight's `query` and cached `result`
 # can be large and are not part of a dashboard's representation. They land in a plain list (`to_attr`):
@@ -28,9 +28,8 @@ _DASHBOARD_TILES = DashboardTile.objects.select_related("insight").only(
 )
 
 
-class DashboardViewSet(SharedObjectReadMixin, SoftDeleteModelViewSet):
+class DashboardViewSet(ObjectGrantReadMixin, SoftDeleteModelViewSet):
     scope_object = "dashboard"
-    sharing_resource = "dashboard"
     serializer_class = DashboardSerializer
     queryset = (
         Dashboard.objects.select_related("created_by")
@@ -39,9 +38,8 @@ class DashboardViewSet(SharedObjectReadMixin, SoftDeleteModelViewSet):
     )
 
 
-class InsightViewSet(SharedObjectReadMixin, SoftDeleteModelViewSet):
+class InsightViewSet(ObjectGrantReadMixin, SoftDeleteModelViewSet):
     scope_object = "insight"
-    sharing_resource = "insight"
     serializer_class = InsightSerializer
     queryset = (
         Insight.objects.select_related("created_by").prefetch_related("dashboard_tiles").order_by("-id")

@@ -1,14 +1,22 @@
-"""Rate limits for personal-API-key traffic; off unless BURROW_THROTTLE_BURST/_SUSTAINED is set."""
+"""Rate limits for personal-API-key traffic; off unless BURROW_THROTTLE_BURST/_SUSTAINED is set.
+
+Every DRF throttle of Burrow derives from `BurrowRateThrottle`, whose client (`get_ident`) is
+`burrow.core.clients.client_address`: DRF's own reading of X-Forwarded-For (`NUM_PROXIES`) counts hops
+rather than checking who wrote them, so it is not used."""
 
 import hashlib
 
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
+from burrow.core.clients import client_address
 from burrow.core.models import PersonalAPIKey
 
 
-class PersonalApiKeyRateThrottle(SimpleRateThrottle):
+class BurrowRateThrottle(SimpleRateThrottle):
+    """Rates read from settings at request time; a throttle keyed on the client (`get_ident`, as DRF's
+    `AnonRateThrottle` is) sees the address `client_address` gives, the same one as every other throttle."""
+
     reference_rate = ""
 
     def get_rate(self) -> str | None:
@@ -17,6 +25,13 @@ class PersonalApiKeyRateThrottle(SimpleRateThrottle):
         if not rate:
             return None
         return self.reference_rate if rate == "on" else rate  # settings.env_rate gives "on" or N/period
+
+    def get_ident(self, request) -> str:
+        return client_address(request)
+
+
+class PersonalApiKeyRateThrottle(BurrowRateThrottle):
+    """Keyed on the API key, not the client: one key's traffic counts the same from every address."""
 
     def get_cache_key(self, request, view) -> str | None:
         if not isinstance(request.auth, PersonalAPIKey):

@@ -19,6 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from burrow.core.clients import client_address
 from burrow.core.exceptions import error_body
 from burrow.core.pages import secure_page
 from burrow.core.parsers import JSONParser
@@ -56,7 +57,7 @@ class SharedPageView(APIView):
             return self.get(request, access_token, extension)
         form = not request.content_type.startswith("application/json")
         password = request.data.get("password") if hasattr(request.data, "get") else None
-        result = access.login(config, password, request.META.get("REMOTE_ADDR") or "unknown")
+        result = access.login(config, password, client_address(request))
         if result.retry_after is not None:
             return self._throttled(request, config, form, result.retry_after)
         if result.session is None:

@@ -1,6 +1,7 @@
 """Throttling wrong share-password guesses (DECISIONS §15): at most GUESS_LIMIT wrong guesses on one share
-token from one client address per GUESS_WINDOW, always on. The counting (database windows, compare-and-set
-claims, correct passwords given back) is `burrow.core.throttle`, shared with sign-in."""
+token from one client address (`burrow.core.clients`, which sees through trusted proxies) per GUESS_WINDOW,
+always on. The counting (database windows, compare-and-set claims, correct passwords given back) is
+`burrow.core.throttle`, shared with sign-in."""
 
 import hashlib
 from datetime import timedelta

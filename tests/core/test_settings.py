@@ -68,9 +68,9 @@ def test_an_unknown_word_is_an_error_naming_the_variable(monkeypatch):
 
 
 def test_readme_documents_every_variable_the_server_reads():
-    read = re.compile(r"""(?:environ\.get|env_bool|env_number|env_rate)\(\s*["']([A-Z][A-Z0-9_]+)["']""")
+    read = re.compile(r"""(?:environ\.get|\benv_[a-z]+)\(\s*["']([A-Z][A-Z0-9_]+)["']""")
     names = {name for path in (REPO / "burrow").rglob("*.py") for name in read.findall(path.read_text())}
-    assert {"BURROW_DEBUG", "BURROW_WEB_WORKERS", "DATABASE_URL"} <= names
+    assert {"BURROW_DEBUG", "BURROW_WEB_WORKERS", "BURROW_TRUSTED_PROXIES", "DATABASE_URL"} <= names
     section = (REPO / "README.md").read_text().split("## Configuration", 1)[1].split("\n## ", 1)[0]
     rows = [line.split("|")[1] for line in section.splitlines() if line.startswith("| `")]
     documented = {name for first_cell in rows for name in re.findall(r"`([A-Z][A-Z0-9_]+)`", first_cell)}

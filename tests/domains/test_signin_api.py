@@ -4,6 +4,7 @@ failed-attempt throttle), `POST /api/logout` and `GET /api/users/@me/` for a ses
 import json
 import subprocess
 import sys
+from ipaddress import ip_network
 
 import pytest
 from django.contrib.auth.hashers import MD5PasswordHasher
@@ -38,12 +39,20 @@ def person(tenant):
     return tenant.user
 
 
-def login(client, email: str, password: str = PASSWORD, address: str = "198.51.100.1"):
+def login(
+    client,
+    email: str,
+    password: str = PASSWORD,
+    address: str = "198.51.100.1",
+    forwarded_for: str | None = None,
+):
+    meta = {"HTTP_X_FORWARDED_FOR": forwarded_for} if forwarded_for is not None else {}
     return client.post(
         "/api/login",
         json.dumps({"email": email, "password": password}),
         content_type="application/json",
         REMOTE_ADDR=address,
+        **meta,
     )
 
 
@@ -206,6 +215,30 @@ def test_failed_logins_are_throttled_per_client_address(person, settings):
         assert login(Client(), f"guess{n}@example.com", "wrong").status_code == 400
     assert login(Client(), person.email).status_code == 429
     assert login(Client(), person.email, address="198.51.100.2").status_code == 200
+
+
+def test_visitors_behind_a_trusted_proxy_have_windows_of_their_own(person, settings):
+    settings.LOGIN_ATTEMPTS = 3
+    settings.TRUSTED_PROXIES = (ip_network("10.0.0.0/24"),)
+    for n in range(3):
+        assert login(Client(), f"guess{n}@example.com", "wrong", "10.0.0.1", "203.0.113.5").status_code == 400
+    assert login(Client(), person.email, address="10.0.0.2", forwarded_for="203.0.113.5").status_code == 429
+    # The guesser's own X-Forwarded-For (the proxy appends the address it saw) opens no new window...
+    spoofed = login(Client(), person.email, address="10.0.0.1", forwarded_for="192.0.2.9, 203.0.113.5")
+    assert spoofed.status_code == 429
+    # ...and another visitor behind the same proxy still signs in.
+    assert login(Client(), person.email, address="10.0.0.1", forwarded_for="203.0.113.6").status_code == 200
+
+
+def test_x_forwarded_for_from_an_untrusted_peer_is_ignored(person, settings):
+    settings.LOGIN_ATTEMPTS = 3
+    settings.TRUSTED_PROXIES = (ip_network("10.0.0.0/24"),)
+    for n in range(3):
+        assert (
+            login(Client(), f"guess{n}@example.com", "wrong", forwarded_for=f"203.0.113.{n}").status_code
+            == 400
+        )
+    assert login(Client(), person.email, forwarded_for="203.0.113.99").status_code == 429
 
 
 def test_successful_logins_are_not_counted(person, settings):

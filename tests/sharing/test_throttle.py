@@ -3,6 +3,7 @@ wrong guesses in 15 minutes, guesses answer 429 with Retry-After; correct passwo
 
 import threading
 from datetime import timedelta
+from ipaddress import ip_network
 
 import pytest
 from django.utils import timezone
@@ -13,12 +14,23 @@ from burrow.sharing.throttle import GUESS_LIMIT, bucket_for, claim_guess
 pytestmark = pytest.mark.django_db
 
 
-def guess(client, token: str, password: str, address: str = "198.51.100.1", form: bool = False):
+PROXY = "10.0.0.1"
+
+
+def guess(
+    client,
+    token: str,
+    password: str,
+    address: str = "198.51.100.1",
+    form: bool = False,
+    forwarded_for: str | None = None,
+):
+    meta = {"REMOTE_ADDR": address}
+    if forwarded_for is not None:
+        meta["HTTP_X_FORWARDED_FOR"] = forwarded_for
     if form:
-        return client.post(f"/shared/{token}", {"password": password}, REMOTE_ADDR=address)
-    return client.post(
-        f"/shared/{token}", {"password": password}, content_type="application/json", REMOTE_ADDR=address
-    )
+        return client.post(f"/shared/{token}", {"password": password}, **meta)
+    return client.post(f"/shared/{token}", {"password": password}, content_type="application/json", **meta)
 
 
 def test_the_eleventh_wrong_guess_is_429_with_retry_after(share, anonymous, settings):
@@ -57,6 +69,37 @@ def test_the_limit_is_per_client_address_and_per_share(share, anonymous):
     assert guess(anonymous, first.token, "wrong horse").status_code == 429
     assert guess(anonymous, first.token, "wrong horse", address="198.51.100.2").status_code == 401
     assert guess(anonymous, second.token, "wrong horse").status_code == 401
+
+
+def test_visitors_behind_a_trusted_proxy_have_windows_of_their_own(share, anonymous, settings):
+    settings.TRUSTED_PROXIES = (ip_network(PROXY),)
+    shared = share("dashboard", password="correct horse")
+    for _ in range(GUESS_LIMIT):
+        assert (
+            guess(anonymous, shared.token, "wrong horse", PROXY, forwarded_for="203.0.113.5").status_code
+            == 401
+        )
+    assert (
+        guess(anonymous, shared.token, "wrong horse", PROXY, forwarded_for="203.0.113.5").status_code == 429
+    )
+    # The guesser's own X-Forwarded-For (the proxy appends the address it saw) opens no new window...
+    spoofed = guess(anonymous, shared.token, "wrong horse", PROXY, forwarded_for="192.0.2.9, 203.0.113.5")
+    assert spoofed.status_code == 429
+    # ...and another visitor behind the same proxy still gets in.
+    assert (
+        guess(anonymous, shared.token, "wrong horse", PROXY, forwarded_for="203.0.113.6").status_code == 401
+    )
+    assert (
+        guess(anonymous, shared.token, "correct horse", PROXY, forwarded_for="203.0.113.6").status_code == 200
+    )
+
+
+def test_x_forwarded_for_from_an_untrusted_peer_is_ignored(share, anonymous, settings):
+    settings.TRUSTED_PROXIES = (ip_network(PROXY),)
+    shared = share("dashboard", password="correct horse")
+    for n in range(GUESS_LIMIT):
+        guess(anonymous, shared.token, "wrong horse", forwarded_for=f"203.0.113.{n}")
+    assert guess(anonymous, shared.token, "wrong horse", forwarded_for="203.0.113.99").status_code == 429
 
 
 def test_the_unlock_form_says_when_to_try_again(share, client):

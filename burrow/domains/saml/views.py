@@ -18,6 +18,7 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from burrow.core.clients import client_address
 from burrow.core.pages import secure_page
 from burrow.domains.models import OrganizationDomain
 from burrow.domains.saml import services, sp
@@ -94,7 +95,7 @@ def _refused(request: HttpRequest, error: services.SAMLError, relay_state: str |
             "reason": error.code,
             "detail": error.detail or error.message,
             "relay_state": (relay_state or "")[:64],
-            "client": request.META.get("REMOTE_ADDR", ""),
+            "client": client_address(request),
         },
     )
     if error.code == services.JIT_NOT_ENABLED:

@@ -17,6 +17,7 @@ from django.contrib.auth import login, logout, password_validation
 from django.contrib.auth.hashers import make_password
 from django.http import HttpRequest
 
+from burrow.core.clients import client_address
 from burrow.core.models import User
 from burrow.core.throttle import claim_attempt, release_attempt
 from burrow.domains.provisioning import email_domain, find_user, sso_enforcement_for_email
@@ -47,10 +48,6 @@ class TooManyAttempts(Exception):
     def __init__(self, retry_after: int) -> None:
         super().__init__(f"retry after {retry_after} s")
         self.retry_after = retry_after
-
-
-def client_address(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR") or "unknown"
 
 
 def sign_in(request: HttpRequest, email: str, password: str) -> User:
