@@ -19,3 +19,9 @@ def parse_id(value: Any) -> int | None:
     if not isinstance(value, int) or not 0 < value <= ID_MAX:
         return None
     return value
+
+
+# `@current` in a URL names the caller's current project, environment or organization.
+CURRENT = "@current"
+PROJECT_NOT_FOUND = "Project not found."
+ORGANIZATION_NOT_FOUND = "Organization not found."

@@ -1,8 +1,9 @@
 """Permission classes: API key scopes, key team/org scoping, and membership of the tenant in the URL."""
 
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.permissions import BasePermission
 
+from burrow.core.ids import CURRENT, ORGANIZATION_NOT_FOUND, PROJECT_NOT_FOUND
 from burrow.core.models import OrganizationMembership, PersonalAPIKey
 from burrow.core.scopes import key_grants
 
@@ -59,6 +60,10 @@ class APIScopePermission(BasePermission):
         if key.scoped_organizations and parent in ("team", "organization"):
             org_id = str(view.organization.id)
             if org_id not in key.scoped_organizations:
+                if _names_current(view):
+                    # The key asked for "my current one", which is outside its organizations: for this key
+                    # there is no such project (PostHog answers 404 here, not 403).
+                    raise NotFound(PROJECT_NOT_FOUND if parent == "team" else ORGANIZATION_NOT_FOUND)
                 raise PermissionDenied(
                     f"API key does not have access to the requested organization: ID {org_id}."
                 )
@@ -88,3 +93,9 @@ class OrganizationAdminWritePermission(BasePermission):
             return True
         membership = view.membership
         return membership is not None and membership.level >= OrganizationMembership.Level.ADMIN
+
+
+def _names_current(view) -> bool:
+    """Whether the URL names its project, environment or organization as `@current`."""
+    kwargs = getattr(view, "kwargs", None) or {}
+    return CURRENT in (kwargs.get("project_id"), kwargs.get("environment_id"), kwargs.get("organization_id"))

@@ -18,7 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from burrow.core.auth import PersonalAPIKeyAuthentication, SessionAuthentication
-from burrow.core.tenancy import CURRENT
+from burrow.core.ids import CURRENT
 
 READ_METHODS = ("GET", "HEAD")
 

@@ -10,13 +10,9 @@ from django.db.models import IntegerField, QuerySet
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
 
-from burrow.core.ids import parse_id
+from burrow.core.ids import CURRENT, ORGANIZATION_NOT_FOUND, PROJECT_NOT_FOUND, parse_id
 from burrow.core.models import Organization, OrganizationMembership, Team
 from burrow.core.permissions import APIScopePermission, TenantMemberPermission
-
-CURRENT = "@current"
-PROJECT_NOT_FOUND = "Project not found."
-ORGANIZATION_NOT_FOUND = "Organization not found."
 
 
 def resolve_team(user, project_id: str | None, environment_id: str | None) -> Team:
