@@ -55,3 +55,21 @@ def certificate_pem() -> str:
     from tests.fakes.tls import self_signed
 
     return as_pem(self_signed("idp.example.com")[0])
+
+
+# The password people of the sign-in tests use (MD5 hashing keeps those tests fast; what is hashed how is
+# burrow/core's concern, tested there).
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def person(tenant, fast_password_hashing):
+    """`tenant`'s user, with PASSWORD."""
+    tenant.user.set_password(PASSWORD)
+    tenant.user.save()
+    return tenant.user

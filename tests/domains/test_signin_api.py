@@ -13,30 +13,17 @@ from django.test import Client
 from burrow.core.models import User
 from burrow.domains.signin.attempts.models import LoginFailureWindow
 from tests.core.test_settings import fresh_env
+from tests.domains.conftest import PASSWORD
 from tests.helpers import error
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hashing")]
 
-PASSWORD = "correct horse battery"
 INVALID = {
     "type": "validation_error",
     "code": "invalid_credentials",
     "detail": "Invalid email or password.",
     "attr": None,
 }
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def person(tenant):
-    """`tenant`'s user, with a password."""
-    tenant.user.set_password(PASSWORD)
-    tenant.user.save()
-    return tenant.user
 
 
 def login(

@@ -11,23 +11,10 @@ from django.contrib.auth.hashers import make_password
 from django.test import Client
 
 from burrow.core.pages import CONTENT_SECURITY_POLICY
+from tests.domains.conftest import PASSWORD
 from tests.factories import make
 
-pytestmark = pytest.mark.django_db
-
-PASSWORD = "correct horse battery"
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def person(tenant):
-    tenant.user.set_password(PASSWORD)
-    tenant.user.save()
-    return tenant.user
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hashing")]
 
 
 @pytest.fixture

@@ -8,17 +8,11 @@ import pytest
 from django.test import Client
 
 from burrow.core.bootstrap import join_organization
+from tests.domains.conftest import PASSWORD
 from tests.factories import make
 from tests.helpers import error
 
-pytestmark = pytest.mark.django_db
-
-PASSWORD = "correct horse battery"
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hashing")]
 
 
 def browser_for(user) -> Client:
