@@ -1,6 +1,10 @@
 """A DRF router whose routes all work with or without the trailing slash, plus helpers that register a
-viewset under the project, environment or organization parents."""
+viewset under the project, environment or organization parents, and views loaded on first use."""
 
+from collections.abc import Callable
+from importlib import import_module
+
+from django.http import HttpRequest, HttpResponse
 from rest_framework.routers import SimpleRouter
 
 PROJECT_PARENT = r"projects/(?P<project_id>[^/]+)"
@@ -20,3 +24,20 @@ class ApiRouter(SimpleRouter):
 
     def register_organization(self, prefix: str, viewset, basename: str) -> None:
         self.register(f"{ORGANIZATION_PARENT}/{prefix}", viewset, basename=f"organization-{basename}")
+
+
+def lazy_view(module: str, name: str, *, csrf_exempt: bool = False) -> Callable[..., HttpResponse]:
+    """A view imported on its first request. Identity-provider endpoints (SAML: python3-saml and lxml; SCIM:
+    pydantic models) cost a web worker about 25 MB when imported; most workers never serve them.
+    `csrf_exempt` must be given here: Django reads the flag from the URL's callback before the view loads."""
+    loaded: list[Callable[..., HttpResponse]] = []
+
+    def view(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not loaded:
+            target = getattr(import_module(module), name)
+            loaded.append(target.as_view() if hasattr(target, "as_view") else target)
+        return loaded[0](request, *args, **kwargs)
+
+    view.__name__ = view.__qualname__ = name
+    view.csrf_exempt = csrf_exempt
+    return view

@@ -5,23 +5,29 @@ domain's the same 401 as a wrong token (auth.py)."""
 
 from django.urls import re_path
 
-from burrow.domains.scim import views
+from burrow.core.routing import lazy_view
+
+
+def _view(name: str):
+    # Bearer-token API: no CSRF (a browser never holds the token).
+    return lazy_view("burrow.domains.scim.views", name, csrf_exempt=True)
+
 
 BASE = r"^scim/v2/(?P<domain_id>[^/]+)/+"
 END = r"/?$"
 
 urlpatterns: list = [
-    re_path(BASE + r"ServiceProviderConfig" + END, views.ServiceProviderConfigView.as_view()),
-    re_path(BASE + r"ResourceTypes" + END, views.ResourceTypesView.as_view()),
-    re_path(BASE + r"ResourceTypes/(?P<item_id>[^/]+)" + END, views.ResourceTypesView.as_view()),
-    re_path(BASE + r"Schemas" + END, views.SchemasView.as_view()),
-    re_path(BASE + r"Schemas/(?P<item_id>[^/]+)" + END, views.SchemasView.as_view()),
-    re_path(BASE + r"Users" + END, views.UsersView.as_view()),
-    re_path(BASE + r"Users/\.search" + END, views.UserSearchView.as_view()),
-    re_path(BASE + r"Users/(?P<user_id>[^/]+)" + END, views.UserView.as_view()),
-    re_path(BASE + r"Groups" + END, views.GroupsView.as_view()),
-    re_path(BASE + r"Groups/\.search" + END, views.GroupSearchView.as_view()),
-    re_path(BASE + r"Groups/(?P<role>[^/]+)" + END, views.GroupView.as_view()),
-    re_path(BASE + r"\.search" + END, views.RootSearchView.as_view()),
-    re_path(r"^scim/v2/(?P<domain_id>[^/]+)(?P<rest>/.*)?$", views.NotFoundView.as_view()),
+    re_path(BASE + r"ServiceProviderConfig" + END, _view("ServiceProviderConfigView")),
+    re_path(BASE + r"ResourceTypes" + END, _view("ResourceTypesView")),
+    re_path(BASE + r"ResourceTypes/(?P<item_id>[^/]+)" + END, _view("ResourceTypesView")),
+    re_path(BASE + r"Schemas" + END, _view("SchemasView")),
+    re_path(BASE + r"Schemas/(?P<item_id>[^/]+)" + END, _view("SchemasView")),
+    re_path(BASE + r"Users" + END, _view("UsersView")),
+    re_path(BASE + r"Users/\.search" + END, _view("UserSearchView")),
+    re_path(BASE + r"Users/(?P<user_id>[^/]+)" + END, _view("UserView")),
+    re_path(BASE + r"Groups" + END, _view("GroupsView")),
+    re_path(BASE + r"Groups/\.search" + END, _view("GroupSearchView")),
+    re_path(BASE + r"Groups/(?P<role>[^/]+)" + END, _view("GroupView")),
+    re_path(BASE + r"\.search" + END, _view("RootSearchView")),
+    re_path(r"^scim/v2/(?P<domain_id>[^/]+)(?P<rest>/.*)?$", _view("NotFoundView")),
 ]
