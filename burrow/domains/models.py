@@ -82,3 +82,26 @@ class SAMLAssertionUse(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["domain", "assertion_digest"], name="unique_saml_assertion_use")
         ]
+
+
+class ScimUser(models.Model):
+    """A person as one domain's identity provider knows them: what SCIM keeps that the account does not — the
+    provider's `externalId` and when the provider created and last changed them — and the fact that this
+    domain provisioned them, which keeps them visible to it (as `active: false`) after a deactivation even
+    when they belong to another organization. Deleted with the person's SCIM DELETE."""
+
+    domain = models.ForeignKey(OrganizationDomain, on_delete=models.CASCADE, related_name="scim_users")
+    user = models.ForeignKey("core.User", on_delete=models.CASCADE, related_name="+")
+    external_id = models.CharField(max_length=255, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["domain", "user"], name="unique_scim_user_per_domain"),
+            models.UniqueConstraint(
+                fields=["domain", "external_id"],
+                condition=Q(external_id__isnull=False),
+                name="unique_scim_external_id_per_domain",
+            ),
+        ]

@@ -78,6 +78,8 @@ def test_discovery_documents_describe_what_burrow_keeps(scim):
     attributes = {a["name"]: a for a in schema["attributes"]}
     assert set(attributes) == {"userName", "name", "emails", "active", "groups"}
     assert attributes["userName"]["required"] is True and attributes["emails"]["mutability"] == "readOnly"
+    # active is derived from the membership, never unassigned: required, so removing it is refused
+    assert attributes["active"]["required"] is True and attributes["active"]["mutability"] == "readWrite"
     assert {t["endpoint"] for t in scim.get("/ResourceTypes").json()["Resources"]} == {"/Users", "/Groups"}
     scim_error(scim.get("/Schemas/urn:unknown"), 404)
 

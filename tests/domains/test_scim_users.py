@@ -1,6 +1,8 @@
 """The SCIM server's Users endpoints: what an identity provider sees and changes, only for people of its
 domain and only in its organization (docs/scim.md)."""
 
+from datetime import datetime
+
 import pytest
 
 from burrow.core.models import ActivityLog, OrganizationMembership, User
@@ -120,14 +122,21 @@ def test_list_filters_by_user_name_case_insensitively(scim):
         ('userName eq "bob@acme.example.org" or name.givenName eq "Alan"', {"bob", "alan"}),
         ("name.familyName pr", {"alan"}),
         ('externalId eq "x"', set()),
+        ('externalId eq "ext-alan"', {"alan"}),
+        ('externalId eq "EXT-ALAN"', set()),  # case-exact (RFC 7643 §4.1)
+        ('externalId sw "ext-"', {"ada", "alan"}),
+        ("externalId pr", {"ada", "alan"}),
+        ('externalId ne "ext-alan"', {"ada", "bob"}),  # bob has none
+        ('meta.lastModified gt "2000-01-01T00:00:00Z"', {"ada", "alan", "bob"}),
+        ('meta.lastModified lt "2000-01-01T00:00:00Z"', set()),
         ('groups.value eq "member"', {"ada", "alan"}),
         ('meta.created gt "2000-01-01T00:00:00"', {"ada", "alan", "bob"}),  # no offset: UTC
         ('meta.created lt "2000-01-01T00:00:00Z"', set()),
     ],
 )
 def test_list_filters_combine_as_rfc_7644_says(scim, expression, expected):
-    scim.create("ada", name={"givenName": "Ada"})
-    scim.create("alan", name={"givenName": "Alan", "familyName": "Turing"})
+    scim.create("ada", name={"givenName": "Ada"}, externalId="ext-ada")
+    scim.create("alan", name={"givenName": "Alan", "familyName": "Turing"}, externalId="ext-alan")
     scim.create("bob", active=False)
     body = scim.get("/Users", filter=expression).json()
     assert {r["userName"].split("@")[0] for r in body["Resources"]} == expected
@@ -144,7 +153,7 @@ def test_list_filters_combine_as_rfc_7644_says(scim, expression, expected):
         '(userName eq "a"',
         "userName eq 'a'",
         'name eq "Ada"',  # a complex attribute as a whole
-        'meta.lastModified gt "2020-01-01T00:00:00Z"',  # not recorded
+        'meta.lastModified gt "yesterday"',
         'meta.created gt "yesterday"',
         'id gt "5"',
     ],
@@ -247,6 +256,13 @@ def test_patch_active_false_removes_only_this_organizations_membership(scim, ten
     assert level(body["id"], tenant.organization) is None
     assert level(body["id"], other_tenant.organization) == ADMIN
     assert User.objects.get(pk=body["id"]).is_active is True
+    # provisioned here, so still the provider's to find and reactivate (its ScimUser record)
+    assert scim.get(f"/Users/{body['id']}").json()["active"] is False
+    assert scim.get("/Users", filter=f'id eq "{body["id"]}" and active eq false').json()["totalResults"] == 1
+    response = scim.patch(f"/Users/{body['id']}", {"op": "replace", "path": "active", "value": True})
+    assert response.status_code == 200, response.content
+    assert response.json()["active"] is True and level(body["id"], tenant.organization) == MEMBER
+    assert level(body["id"], other_tenant.organization) == ADMIN
 
 
 def test_a_deactivated_person_stays_visible_and_can_be_reactivated(scim, tenant):
@@ -270,6 +286,99 @@ def test_patch_changes_names_and_address_by_path(scim):
     assert User.objects.get(pk=body["id"]).email == "lovelace@acme.example.org"
     response = scim.patch(f"/Users/{body['id']}", {"op": "remove", "path": "name"})
     assert "name" not in response.json()
+
+
+@pytest.mark.parametrize(
+    "operation",
+    [
+        {"op": "remove", "path": "active"},
+        {"op": "Remove", "path": f"{USER}:active"},
+        {"op": "replace", "value": {"active": None}},
+    ],
+)
+def test_removing_active_answers_400_mutability_and_changes_nothing(scim, tenant, operation):
+    body = scim.create("ada", externalId="ext-ada")
+    response = scim.patch(
+        f"/Users/{body['id']}", operation, {"op": "replace", "path": "externalId", "value": "x"}
+    )
+    assert "replace it with false" in scim_error(response, 400, "mutability")["detail"]
+    assert level(body["id"], tenant.organization) == MEMBER
+    assert scim.get(f"/Users/{body['id']}").json()["externalId"] == "ext-ada"
+
+
+# externalId and meta.lastModified: the domain's ScimUser record
+
+
+def test_external_id_is_kept_returned_and_changed_by_put_and_patch(scim):
+    body = scim.create("ada", externalId="00u1abc")
+    assert body["externalId"] == "00u1abc"
+    assert scim.get(f"/Users/{body['id']}").json()["externalId"] == "00u1abc"
+    assert scim.get(f"/Users/{body['id']}", attributes="externalId").json()["externalId"] == "00u1abc"
+    listed = scim.get("/Users", filter='externalId eq "00u1abc"', attributes="externalId").json()
+    assert [r["externalId"] for r in listed["Resources"]] == ["00u1abc"]
+    response = scim.patch(f"/Users/{body['id']}", {"op": "replace", "path": "externalId", "value": "00u2"})
+    assert response.json()["externalId"] == "00u2"
+    response = scim.patch(f"/Users/{body['id']}", {"op": "remove", "path": "externalId"})
+    assert "externalId" not in response.json()
+    response = scim.patch(f"/Users/{body['id']}", {"op": "add", "value": {"externalId": "00u3"}})
+    assert response.json()["externalId"] == "00u3"
+    put = {"schemas": [USER], "userName": body["userName"], "externalId": "00u4"}
+    assert scim.put(f"/Users/{body['id']}", put).json()["externalId"] == "00u4"
+    put.pop("externalId")  # PUT replaces: left out, it is cleared
+    assert "externalId" not in scim.put(f"/Users/{body['id']}", put).json()
+    assert "externalId" not in scim.get(f"/Users/{body['id']}").json()
+
+
+def test_an_external_id_is_unique_within_a_domain_only(scim, make_scim):
+    ada = scim.create("ada", externalId="same")
+    bob = scim.create("bob")
+    scim_error(
+        scim.post("/Users", {"schemas": [USER], "userName": "cy@acme.example.org", "externalId": "same"}),
+        409,
+        "uniqueness",
+    )
+    assert scim.get("/Users", filter='userName eq "cy@acme.example.org"').json()["totalResults"] == 0
+    scim_error(
+        scim.patch(f"/Users/{bob['id']}", {"op": "replace", "path": "externalId", "value": "same"}),
+        409,
+        "uniqueness",
+    )
+    other = make_scim("second.example.org")
+    sam = other.create("sam", externalId="same")
+    assert sam["externalId"] == "same"
+    found = scim.get("/Users", filter='externalId eq "same"').json()["Resources"]
+    assert [r["id"] for r in found] == [ada["id"]]
+    assert [r["id"] for r in other.get("/Users", filter='externalId eq "same"').json()["Resources"]] == [
+        sam["id"]
+    ]
+
+
+def _time(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def test_last_modified_is_recorded_and_moves_with_each_change(scim):
+    body = scim.create("ada")
+    created, modified = _time(body["meta"]["created"]), _time(body["meta"]["lastModified"])
+    assert modified >= created
+    same = scim.put(f"/Users/{body['id']}", {"schemas": [USER], "userName": body["userName"]}).json()
+    assert _time(same["meta"]["lastModified"]) == modified  # nothing changed
+    changed = scim.patch(f"/Users/{body['id']}", {"op": "replace", "path": "name.givenName", "value": "Ada"})
+    assert _time(changed.json()["meta"]["lastModified"]) > modified
+    assert scim.get(f"/Users/{body['id']}").json()["meta"] == changed.json()["meta"]
+    regrouped = scim.patch(
+        "/Groups/admin", {"op": "add", "path": "members", "value": [{"value": body["id"]}]}
+    )
+    assert regrouped.status_code == 200, regrouped.content
+    again = _time(scim.get(f"/Users/{body['id']}").json()["meta"]["lastModified"])
+    assert again > _time(changed.json()["meta"]["lastModified"])
+
+
+def test_a_person_not_provisioned_here_has_no_external_id_and_was_last_modified_when_made(scim, tenant):
+    person = User.objects.create_user(email="old@acme.example.org", password=None)
+    OrganizationMembership.objects.create(user=person, organization=tenant.organization, level=MEMBER)
+    body = scim.get(f"/Users/{person.pk}").json()
+    assert "externalId" not in body and body["meta"]["lastModified"] == body["meta"]["created"]
 
 
 def test_patch_of_a_read_only_attribute_answers_400_mutability(scim):
@@ -353,6 +462,23 @@ def strangers(tenant, other_tenant, make_scim):
     outsider = User.objects.create_user(email="moved@acme.example.org", password=None)
     OrganizationMembership.objects.create(user=outsider, organization=other_tenant.organization, level=MEMBER)
     people["own domain, other organization only"] = str(outsider.pk)
+    # deactivated by the other domain's provider while still a member of another organization: that
+    # domain's record keeps them visible there, never here
+    left = same_org.create("left", externalId="ext-left")
+    OrganizationMembership.objects.create(
+        user_id=left["id"], organization=other_tenant.organization, level=MEMBER
+    )
+    assert (
+        same_org.patch(
+            f"/Users/{left['id']}", {"op": "replace", "path": "active", "value": False}
+        ).status_code
+        == 200
+    )
+    assert same_org.get(f"/Users/{left['id']}").json()["active"] is False
+    # …and who has since moved to an address in acme.example.org (changed outside SCIM): the record is the
+    # other domain's, not this one's
+    User.objects.filter(pk=left["id"]).update(email="left@acme.example.org")
+    people["moved here, provisioned by another domain"] = left["id"]
     return people
 
 
@@ -371,6 +497,7 @@ def test_a_token_cannot_see_or_touch_people_outside_its_domain_and_organization(
         scim_error(scim.patch(f"/Users/{user_id}", {"op": "replace", "path": "active", "value": False}), 404)
         scim_error(scim.delete(f"/Users/{user_id}"), 404)
         assert scim.get("/Users", filter=f'id eq "{user_id}"').json()["totalResults"] == 0, who
+        assert scim.get("/Users", filter="externalId pr").json()["totalResults"] == 0, who
         after = (
             User.objects.filter(pk=user_id).values().get(),
             list(OrganizationMembership.objects.filter(user_id=user_id).values()),

@@ -2,8 +2,10 @@
 
 scim2-models parses and checks the filter against the published User schema (an unknown attribute or an
 operator its type cannot take is already an `invalidFilter`); this module walks the tree it builds and writes
-the matching `Q`. Attributes Burrow derives rather than stores (`emails.type`, `externalId`) compare as the
-constants they always are, so `emails[type eq "work"]` matches everyone and `externalId eq "x"` no one."""
+the matching `Q`. Attributes Burrow derives rather than stores (`emails.type`, `emails.primary`) compare as
+the constants they always are, so `emails[type eq "work"]` matches everyone. `externalId` and
+`meta.lastModified` are the annotations `services.visible_users` takes from the domain's `ScimUser` record;
+`externalId` is case-exact (RFC 7643 §3.1)."""
 
 from datetime import UTC, datetime
 from functools import reduce
@@ -39,8 +41,18 @@ COLUMNS = {
     "name.givenname": "first_name",
     "name.familyname": "last_name",
     "meta.created": "date_joined",
+    "meta.lastmodified": "scim_modified",
+    "externalid": "scim_external_id",
 }
-CONSTANTS: dict[str, Any] = {"emails.type": "work", "emails.primary": True, "externalid": None}
+DATETIME_COLUMNS = {"date_joined", "scim_modified"}
+CASE_EXACT_COLUMNS = {"scim_external_id"}
+CASE_EXACT_LOOKUPS = {
+    CompareOperator.eq: "exact",
+    CompareOperator.co: "contains",
+    CompareOperator.sw: "startswith",
+    CompareOperator.ew: "endswith",
+}
+CONSTANTS: dict[str, Any] = {"emails.type": "work", "emails.primary": True}
 STRING_LOOKUPS = {
     CompareOperator.eq: "iexact",
     CompareOperator.co: "icontains",
@@ -90,6 +102,8 @@ class _UserFilter(FilterVisitor[Q]):
         if key in ("groups", "groups.value", "groups.display"):
             return Q(scim_level__isnull=False)
         column = self._column(key)
+        if column in DATETIME_COLUMNS:  # always set
+            return EVERYTHING
         return ~Q(**{column: ""}) & Q(**{f"{column}__isnull": False})
 
     def visit_comparison(self, node: Comparison) -> Q:
@@ -104,7 +118,7 @@ class _UserFilter(FilterVisitor[Q]):
         if key in ("groups", "groups.value", "groups.display"):
             return self._by_role(op, value)
         column = self._column(key)
-        if column == "date_joined":
+        if column in DATETIME_COLUMNS:
             value = _datetime(value)
             if op in ORDER_LOOKUPS:
                 return Q(**{f"{column}__{ORDER_LOOKUPS[op]}": value})
@@ -112,7 +126,10 @@ class _UserFilter(FilterVisitor[Q]):
         else:
             if op in ORDER_LOOKUPS:
                 return Q(**{f"{column}__{ORDER_LOOKUPS[op]}": value})
-            matches = Q(**{f"{column}__{STRING_LOOKUPS.get(op, 'iexact')}": value})
+            lookups = CASE_EXACT_LOOKUPS if column in CASE_EXACT_COLUMNS else STRING_LOOKUPS
+            matches = Q(**{f"{column}__{lookups.get(op, lookups[CompareOperator.eq])}": value})
+            if op == CompareOperator.ne:  # an unassigned value is not equal to anything
+                return ~matches | Q(**{f"{column}__isnull": True})
         return ~matches if op == CompareOperator.ne else matches
 
     def _column(self, key: str) -> str:

@@ -85,7 +85,8 @@ class User(Resource[Any]):
     Emails: ClassVar[type[ComplexAttribute]] = Email
 
     active: bool | None = None
-    """Whether the person is a member of the organization; false removes the membership."""
+    """Whether the person is a member of the organization; false removes the membership. Published as
+    required: it always has a value and cannot be removed (left out of a create it means true)."""
 
     groups: Annotated[list[GroupMembership] | None, Mutability.read_only] = None
     """The person's role in the organization while they are a member."""
@@ -126,13 +127,16 @@ def group_location(domain_id: Any, role: str) -> str:
 
 def user_resource(domain_id: Any, user: Any, level: int | None) -> User:
     """The SCIM form of a Burrow user; `level` is their membership level in the organization, None when they
-    are not a member. There is no `lastModified`: Burrow does not record when a user's details change."""
+    are not a member. `externalId` and `lastModified` come from the domain's `ScimUser` record, which
+    `services.visible_users` annotates the user with (`scim_external_id`, `scim_modified`); without one there
+    is no externalId and lastModified is the account's creation."""
     name = None
     if user.first_name or user.last_name:
         name = Name(given_name=user.first_name or None, family_name=user.last_name or None)
     role = ROLE_OF_LEVEL.get(level) if level is not None else None
     return User(
         id=str(user.pk),
+        external_id=getattr(user, "scim_external_id", None),
         user_name=user.email,
         name=name,
         emails=[Email(value=user.email, type="work", primary=True)],
@@ -140,7 +144,12 @@ def user_resource(domain_id: Any, user: Any, level: int | None) -> User:
         groups=[GroupMembership(value=role, ref=group_location(domain_id, role), display=role)]
         if role
         else None,
-        meta=Meta(resource_type="User", created=user.date_joined, location=user_location(domain_id, user.pk)),
+        meta=Meta(
+            resource_type="User",
+            created=user.date_joined,
+            last_modified=max(getattr(user, "scim_modified", None) or user.date_joined, user.date_joined),
+            location=user_location(domain_id, user.pk),
+        ),
     )
 
 
@@ -205,6 +214,10 @@ def schemas(domain_id: Any) -> list[Any]:
     published = []
     for model in (User, Group):
         schema = model.to_schema()
+        for attribute in schema.attributes:
+            if attribute.name == "active":
+                # Derived from the membership, so never unassigned: RFC 7644 §3.5.2.2 refuses removing it.
+                attribute.required = True
         schema.meta = Meta(resource_type="Schema", location=f"{base}/Schemas/{model.__schema__}")
         published.append(schema)
     return published

@@ -2,16 +2,21 @@
 answer; this module decides who is visible and what a provisioning request changes.
 
 Who a domain's SCIM server sees: people whose address is in the domain and who are either members of the
-domain's organization (`active: true`) or members of no organization at all (`active: false`, e.g. after a
-deactivation). A person who belongs only to other organizations is not this organization's business: 404.
+domain's organization (`active: true`), or members of no organization at all, or provisioned through this
+domain's SCIM server (a `ScimUser` record) — the last two as `active: false`, e.g. after a deactivation. A
+person who belongs only to other organizations and whom this domain never provisioned is not this
+organization's business: 404.
+
+What SCIM keeps beyond the account is the `ScimUser` record of (domain, user): the provider's `externalId`,
+and `updated_at` (meta.lastModified). Every SCIM write to a person makes or refreshes it; DELETE removes it.
 
 What the writes do (DECISIONS §9, docs/scim.md):
 * create — a new person (passwordless, address verified) or the existing account with that address, joined
   as a member unless `active: false`; already a member → 409 `uniqueness`.
 * `active: false` — removes this organization's membership only.
 * DELETE — the same, and when the person then belongs to no organization the account is disabled (no
-  sign-in); Burrow keeps no other record of them, so this is what makes them "gone" (404 afterwards). A later
-  create with the same address enables the account again.
+  sign-in), and the `ScimUser` record goes, so they are "gone" (404 afterwards). A later create with the
+  same address enables the account again.
 * groups are the organization's roles: adding someone to a role sets their level (joining them if needed);
   removing them from admin or owner makes them a member; removing them from member removes the membership.
 * the organization always keeps an owner: a write that would leave it without one is refused.
@@ -23,11 +28,12 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from burrow.core.models import ActivityLog, Organization, OrganizationMembership, User
 from burrow.domains import provisioning
-from burrow.domains.models import OrganizationDomain
+from burrow.domains.models import OrganizationDomain, ScimUser
 from burrow.domains.scim import resources
 from burrow.domains.scim.filters import user_filter
 
@@ -37,6 +43,7 @@ MEMBER = OrganizationMembership.Level.MEMBER
 OWNER = OrganizationMembership.Level.OWNER
 USER_NOT_FOUND = "User not found"
 NAME_LENGTH = 150  # User.first_name / last_name
+EXTERNAL_ID_LENGTH = 255  # ScimUser.external_id
 
 
 class ScimProblem(Exception):
@@ -51,13 +58,21 @@ class ScimProblem(Exception):
 
 def visible_users(domain: OrganizationDomain) -> QuerySet[User]:
     """The people this domain's SCIM server may see, each annotated with `scim_level` (their membership level
-    in the organization, None when they are not a member) — one query, whatever the page size."""
+    in the organization, None when they are not a member), `scim_external_id` and `scim_modified` (from the
+    domain's `ScimUser` record; without one, no externalId and the account's creation) — one query, whatever
+    the page size."""
     here = OrganizationMembership.objects.filter(organization_id=domain.organization_id, user=OuterRef("pk"))
     anywhere = OrganizationMembership.objects.filter(user=OuterRef("pk"))
+    record = ScimUser.objects.filter(domain_id=domain.id, user=OuterRef("pk"))
     return (
         User.objects.filter(email__iendswith=f"@{domain.domain}")
-        .annotate(scim_level=Subquery(here.values("level")[:1]))
-        .filter(Q(scim_level__isnull=False) | (~Exists(anywhere) & Q(is_active=True)))
+        .annotate(
+            scim_level=Subquery(here.values("level")[:1]),
+            scim_record=Exists(record),
+            scim_external_id=Subquery(record.values("external_id")[:1]),
+            scim_modified=Coalesce(Subquery(record.values("updated_at")[:1]), F("date_joined")),
+        )
+        .filter(Q(scim_level__isnull=False) | Q(scim_record=True) | (~Exists(anywhere) & Q(is_active=True)))
     )
 
 
@@ -118,6 +133,7 @@ def create_user(domain: OrganizationDomain, resource: resources.User) -> User:
         user.scim_level = None
         if resource.active is not False:
             user.scim_level = provisioning.join_organization(user, domain.organization, MEMBER).level
+        _remember(domain, user, resource.external_id, changed=True)
         _record(domain, user, "created" if created else "joined", active=resource.active is not False)
     return user
 
@@ -152,10 +168,13 @@ def replace_user(domain: OrganizationDomain, user_id: str, wanted: resources.Use
         elif wanted.active is False and member:
             _leave(domain.organization, user)
             user.scim_level = None
-        if changed or wanted.active is not None and wanted.active != member:
+        active_changed = wanted.active is not None and wanted.active != member
+        external_id = _external_id(wanted.external_id)
+        if external_id != user.scim_external_id:
+            changed["external_id"] = external_id
+        _remember(domain, user, external_id, changed=bool(changed) or active_changed)
+        if changed or active_changed:
             _record(domain, user, "updated", fields=sorted(changed), active=wanted.active)
-    # Answered from what was written: a person who still belongs to another organization is no longer
-    # visible here once deactivated, but the answer must show the state the request produced.
     return user
 
 
@@ -165,6 +184,7 @@ def delete_user(domain: OrganizationDomain, user_id: str) -> None:
         _leave(domain.organization, user)
         if not OrganizationMembership.objects.filter(user=user).exists():
             User.objects.filter(pk=user.pk).update(is_active=False)
+        ScimUser.objects.filter(domain=domain, user=user).delete()
         _record(domain, user, "deleted")
 
 
@@ -198,6 +218,10 @@ def set_role_members(domain: OrganizationDomain, role: str, wanted_ids: set[str]
             else:
                 _set_level(domain.organization, user, MEMBER)
         _check_owner_remains(domain.organization)
+        # Their groups (and maybe `active`) changed: lastModified moves, and whoever the provider joined
+        # stays its to see after a later deactivation.
+        for user in added + removed:
+            _remember(domain, user, user.scim_external_id, changed=True)
         for user in added:
             _record(domain, user, "updated", role=role)
         for user in removed:
@@ -211,6 +235,36 @@ def _users_by_id(domain: OrganizationDomain, ids: set[str]) -> list[User]:
     if missing:
         raise ScimProblem(400, f"No user with id {missing[0]} in this domain.", "invalidValue")
     return found
+
+
+def _external_id(value: str | None) -> str | None:
+    value = (value or "").strip()
+    if len(value) > EXTERNAL_ID_LENGTH:
+        raise ScimProblem(400, f"externalId is longer than {EXTERNAL_ID_LENGTH} characters.", "invalidValue")
+    return value or None
+
+
+def _remember(domain: OrganizationDomain, user: User, external_id: str | None, changed: bool) -> None:
+    """Makes or refreshes the domain's `ScimUser` record of `user` (its externalId, and `updated_at` when
+    `changed`), and sets the annotations `visible_users` would give the user so the answer shows it."""
+    external_id = _external_id(external_id)
+    record = ScimUser.objects.filter(domain=domain, user=user).first()
+    if record is None or changed or record.external_id != external_id:
+        taken = ScimUser.objects.filter(domain=domain, external_id=external_id).exclude(user=user)
+        if external_id is not None and taken.exists():
+            raise ScimProblem(409, f"Another user already has the externalId {external_id}.", "uniqueness")
+        record = record or ScimUser(domain=domain, user=user)
+        record.external_id = external_id
+        try:
+            with transaction.atomic():
+                record.save()
+        except IntegrityError:
+            raise ScimProblem(
+                409, f"Another user already has the externalId {external_id}.", "uniqueness"
+            ) from None
+    user.scim_record = True
+    user.scim_external_id = record.external_id
+    user.scim_modified = record.updated_at
 
 
 def _address(domain: OrganizationDomain, user_name: str | None) -> str:

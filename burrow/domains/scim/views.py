@@ -234,6 +234,12 @@ class UserView(ScimView):
             current = services.get_user(self.domain, user_id, lock=True)
             wanted = resources.user_resource(self.domain.id, current, current.scim_level)
             patch.patch(wanted)
+            if wanted.active is None:
+                # RFC 7644 §3.5.2.2: `active` is whether they are a member, never unassigned (the schema
+                # publishes it as required); deactivating is replacing it with false.
+                raise ScimProblem(
+                    400, "active cannot be removed; replace it with false to deactivate.", "mutability"
+                )
             user = services.replace_user(self.domain, user_id, wanted)
         return self.resource_response(resources.user_resource(self.domain.id, user, user.scim_level))
 
