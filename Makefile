@@ -50,7 +50,7 @@ MUTATE_TESTS := tests/core/test_tenancy.py tests/contract/test_tenant_isolation.
 	tests/contract/test_bad_input.py tests/contract/test_schema.py tests/subscriptions/test_api.py \
 	tests/analytics/test_api.py tests/subscriptions/test_scheduler.py tests/subscriptions/test_delivery_api.py \
 	tests/subscriptions/test_delivery_email.py tests/subscriptions/test_delivery_channels.py \
-	tests/subscriptions/test_races.py tests/core/test_permissions.py tests/domains/test_api.py
+	tests/subscriptions/test_races.py tests/subscriptions/test_targets.py tests/core/test_permissions.py tests/domains/test_api.py
 MUTANTS ?=
 
 mutate: $(STAMP)

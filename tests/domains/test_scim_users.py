@@ -1,8 +1,6 @@
 """The SCIM server's Users endpoints: what an identity provider sees and changes, only for people of its
 domain and only in its organization (docs/scim.md)."""
 
-from datetime import datetime
-
 import pytest
 
 from burrow.core.models import ActivityLog, OrganizationMembership, User
@@ -92,7 +90,7 @@ def test_create_outside_the_domain_answers_400_invalid_value(scim, user_name):
     assert not User.objects.filter(email__iexact=user_name).exists()
 
 
-# Read and list
+# Read
 
 
 def test_get_answers_the_person_and_404_for_anyone_else(scim):
@@ -100,114 +98,6 @@ def test_get_answers_the_person_and_404_for_anyone_else(scim):
     assert scim.get(f"/Users/{body['id']}").json() == body
     assert scim_error(scim.get("/Users/999999"), 404)["detail"] == "User not found"
     scim_error(scim.get("/Users/abc"), 404)
-
-
-def test_list_filters_by_user_name_case_insensitively(scim):
-    ada = scim.create("ada")
-    scim.create("bob")
-    body = scim.get("/Users", filter='userName eq "ADA@acme.example.org"').json()
-    assert body["schemas"] == ["urn:ietf:params:scim:api:messages:2.0:ListResponse"]
-    assert body["totalResults"] == 1 and [r["id"] for r in body["Resources"]] == [ada["id"]]
-
-
-@pytest.mark.parametrize(
-    "expression, expected",
-    [
-        ('name.givenName sw "A"', {"ada", "alan"}),
-        ('name.familyName eq "turing"', {"alan"}),
-        ("active eq false", {"bob"}),
-        ('emails[type eq "work" and value co "la"]', {"alan"}),
-        ('emails.value ew "bob@acme.example.org"', {"bob"}),
-        ('not (userName sw "a") and active eq true', set()),
-        ('userName eq "bob@acme.example.org" or name.givenName eq "Alan"', {"bob", "alan"}),
-        ("name.familyName pr", {"alan"}),
-        ('externalId eq "x"', set()),
-        ('externalId eq "ext-alan"', {"alan"}),
-        ('externalId eq "EXT-ALAN"', set()),  # case-exact (RFC 7643 §4.1)
-        ('externalId sw "ext-"', {"ada", "alan"}),
-        ("externalId pr", {"ada", "alan"}),
-        ('externalId ne "ext-alan"', {"ada", "bob"}),  # bob has none
-        ('meta.lastModified gt "2000-01-01T00:00:00Z"', {"ada", "alan", "bob"}),
-        ('meta.lastModified lt "2000-01-01T00:00:00Z"', set()),
-        ('groups.value eq "member"', {"ada", "alan"}),
-        ('meta.created gt "2000-01-01T00:00:00"', {"ada", "alan", "bob"}),  # no offset: UTC
-        ('meta.created lt "2000-01-01T00:00:00Z"', set()),
-    ],
-)
-def test_list_filters_combine_as_rfc_7644_says(scim, expression, expected):
-    scim.create("ada", name={"givenName": "Ada"}, externalId="ext-ada")
-    scim.create("alan", name={"givenName": "Alan", "familyName": "Turing"}, externalId="ext-alan")
-    scim.create("bob", active=False)
-    body = scim.get("/Users", filter=expression).json()
-    assert {r["userName"].split("@")[0] for r in body["Resources"]} == expected
-    assert body["totalResults"] == len(expected)
-
-
-@pytest.mark.parametrize(
-    "expression",
-    [
-        "userName eq",
-        'userName xx "a"',
-        'nickName eq "a"',
-        "active gt true",
-        '(userName eq "a"',
-        "userName eq 'a'",
-        'name eq "Ada"',  # a complex attribute as a whole
-        'meta.lastModified gt "yesterday"',
-        'meta.created gt "yesterday"',
-        'id gt "5"',
-    ],
-)
-def test_a_filter_burrow_cannot_read_answers_400_invalid_filter(scim, expression):
-    scim_error(scim.get("/Users", filter=expression), 400, "invalidFilter")
-
-
-def test_start_index_and_count_page_through_the_people_in_order(scim):
-    ids = [scim.create(f"p{n}")["id"] for n in range(5)]
-    body = scim.get("/Users", startIndex=2, count=2).json()
-    assert (body["totalResults"], body["startIndex"], body["itemsPerPage"]) == (5, 2, 2)
-    assert [r["id"] for r in body["Resources"]] == ids[1:3]
-    assert [r["id"] for r in scim.get("/Users", startIndex=5, count=10).json()["Resources"]] == ids[4:]
-    empty = scim.get("/Users", count=0).json()
-    assert empty["totalResults"] == 5 and empty["Resources"] == [] and empty["itemsPerPage"] == 0
-    assert [r["id"] for r in scim.get("/Users", startIndex=0, count=1).json()["Resources"]] == ids[:1]
-    assert scim.get("/Users", startIndex=9).json()["Resources"] == []
-    scim_error(scim.get("/Users", count="many"), 400, "invalidValue")
-
-
-def test_a_page_never_holds_more_than_max_results(scim):
-    for n in range(3):
-        scim.create(f"p{n}")
-    body = scim.get("/Users", count=100000).json()
-    assert body["itemsPerPage"] == 3
-
-
-def test_search_by_post_and_attribute_selection(scim):
-    ada = scim.create("ada", name={"givenName": "Ada"})
-    scim.create("bob")
-    response = scim.post(
-        "/Users/.search",
-        {
-            "schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
-            "filter": 'userName sw "ada"',
-            "attributes": ["userName"],
-        },
-    )
-    assert response.status_code == 200, response.content
-    assert response.json()["Resources"] == [
-        {"schemas": [USER], "id": ada["id"], "userName": "ada@acme.example.org"}
-    ]
-    single = scim.get(f"/Users/{ada['id']}", excludedAttributes="name,emails").json()
-    assert "name" not in single and "emails" not in single and single["userName"] == "ada@acme.example.org"
-
-
-@pytest.mark.parametrize("people", [2, 25])
-def test_listing_costs_the_same_few_queries_whatever_the_page(scim, people, django_assert_max_num_queries):
-    for n in range(people):
-        scim.create(f"p{n}", name={"givenName": f"P{n}"})
-    with django_assert_max_num_queries(3):  # the domain, the count, the page (levels joined in)
-        body = scim.get("/Users", count=200).json()
-    assert body["totalResults"] == people == len(body["Resources"])
 
 
 # Replace and modify
@@ -307,78 +197,6 @@ def test_removing_active_answers_400_mutability_and_changes_nothing(scim, tenant
 
 
 # externalId and meta.lastModified: the domain's ScimUser record
-
-
-def test_external_id_is_kept_returned_and_changed_by_put_and_patch(scim):
-    body = scim.create("ada", externalId="00u1abc")
-    assert body["externalId"] == "00u1abc"
-    assert scim.get(f"/Users/{body['id']}").json()["externalId"] == "00u1abc"
-    assert scim.get(f"/Users/{body['id']}", attributes="externalId").json()["externalId"] == "00u1abc"
-    listed = scim.get("/Users", filter='externalId eq "00u1abc"', attributes="externalId").json()
-    assert [r["externalId"] for r in listed["Resources"]] == ["00u1abc"]
-    response = scim.patch(f"/Users/{body['id']}", {"op": "replace", "path": "externalId", "value": "00u2"})
-    assert response.json()["externalId"] == "00u2"
-    response = scim.patch(f"/Users/{body['id']}", {"op": "remove", "path": "externalId"})
-    assert "externalId" not in response.json()
-    response = scim.patch(f"/Users/{body['id']}", {"op": "add", "value": {"externalId": "00u3"}})
-    assert response.json()["externalId"] == "00u3"
-    put = {"schemas": [USER], "userName": body["userName"], "externalId": "00u4"}
-    assert scim.put(f"/Users/{body['id']}", put).json()["externalId"] == "00u4"
-    put.pop("externalId")  # PUT replaces: left out, it is cleared
-    assert "externalId" not in scim.put(f"/Users/{body['id']}", put).json()
-    assert "externalId" not in scim.get(f"/Users/{body['id']}").json()
-
-
-def test_an_external_id_is_unique_within_a_domain_only(scim, make_scim):
-    ada = scim.create("ada", externalId="same")
-    bob = scim.create("bob")
-    scim_error(
-        scim.post("/Users", {"schemas": [USER], "userName": "cy@acme.example.org", "externalId": "same"}),
-        409,
-        "uniqueness",
-    )
-    assert scim.get("/Users", filter='userName eq "cy@acme.example.org"').json()["totalResults"] == 0
-    scim_error(
-        scim.patch(f"/Users/{bob['id']}", {"op": "replace", "path": "externalId", "value": "same"}),
-        409,
-        "uniqueness",
-    )
-    other = make_scim("second.example.org")
-    sam = other.create("sam", externalId="same")
-    assert sam["externalId"] == "same"
-    found = scim.get("/Users", filter='externalId eq "same"').json()["Resources"]
-    assert [r["id"] for r in found] == [ada["id"]]
-    assert [r["id"] for r in other.get("/Users", filter='externalId eq "same"').json()["Resources"]] == [
-        sam["id"]
-    ]
-
-
-def _time(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
-def test_last_modified_is_recorded_and_moves_with_each_change(scim):
-    body = scim.create("ada")
-    created, modified = _time(body["meta"]["created"]), _time(body["meta"]["lastModified"])
-    assert modified >= created
-    same = scim.put(f"/Users/{body['id']}", {"schemas": [USER], "userName": body["userName"]}).json()
-    assert _time(same["meta"]["lastModified"]) == modified  # nothing changed
-    changed = scim.patch(f"/Users/{body['id']}", {"op": "replace", "path": "name.givenName", "value": "Ada"})
-    assert _time(changed.json()["meta"]["lastModified"]) > modified
-    assert scim.get(f"/Users/{body['id']}").json()["meta"] == changed.json()["meta"]
-    regrouped = scim.patch(
-        "/Groups/admin", {"op": "add", "path": "members", "value": [{"value": body["id"]}]}
-    )
-    assert regrouped.status_code == 200, regrouped.content
-    again = _time(scim.get(f"/Users/{body['id']}").json()["meta"]["lastModified"])
-    assert again > _time(changed.json()["meta"]["lastModified"])
-
-
-def test_a_person_not_provisioned_here_has_no_external_id_and_was_last_modified_when_made(scim, tenant):
-    person = User.objects.create_user(email="old@acme.example.org", password=None)
-    OrganizationMembership.objects.create(user=person, organization=tenant.organization, level=MEMBER)
-    body = scim.get(f"/Users/{person.pk}").json()
-    assert "externalId" not in body and body["meta"]["lastModified"] == body["meta"]["created"]
 
 
 def test_patch_of_a_read_only_attribute_answers_400_mutability(scim):
