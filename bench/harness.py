@@ -68,14 +68,18 @@ def start_server(server: str, app: str, port: int, workers: int, threads: int) -
     )
 
 
-def wait_ready(proc: subprocess.Popen, port: int, path: str, key: str, timeout: float = 30) -> None:
+def wait_ready(
+    proc: subprocess.Popen, port: int, path: str, key: str | None = None, timeout: float = 30
+) -> None:
+    """Waits until `path` answers 200 (with the key as bearer when given); exits the bench otherwise."""
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise SystemExit(f"bench: server exited: {proc.stderr.read().decode()[-2000:]}")
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            conn.request("GET", path, headers={"Authorization": f"Bearer {key}"})
+            conn.request("GET", path, headers=headers)
             status = conn.getresponse().status
             conn.close()
             if status == 200:
@@ -183,6 +187,19 @@ def wrk_load(port: int, path: str, key: str, connections: int, duration: float) 
     }
 
 
+def run_clients(threads: list[threading.Thread], failures: list[str]) -> float:
+    """Runs the load threads together; the seconds they took. Exits the bench when any request failed."""
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - started
+    if failures:
+        raise SystemExit(f"bench: errors under load: {failures[:5]}")
+    return elapsed
+
+
 def python_load(port: int, path: str, key: str, connections: int, duration: float) -> dict:
     latencies: list[list[float]] = [[] for _ in range(connections)]
     failures: list[str] = []
@@ -202,15 +219,7 @@ def python_load(port: int, path: str, key: str, connections: int, duration: floa
             samples.append((time.perf_counter() - start) * 1000)
         conn.close()
 
-    threads = [threading.Thread(target=client, args=(s,)) for s in latencies]
-    started = time.monotonic()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.monotonic() - started
-    if failures:
-        raise SystemExit(f"bench: errors under load: {failures[:5]}")
+    elapsed = run_clients([threading.Thread(target=client, args=(s,)) for s in latencies], failures)
     merged = sorted(x for samples in latencies for x in samples)
     cuts = statistics.quantiles(merged, n=100, method="inclusive")
     return {"rps": len(merged) / elapsed, "p50": cuts[49], "p99": cuts[98]}

@@ -29,7 +29,16 @@ import time
 from urllib.parse import urlsplit
 
 from api import recreate_database, setup_django
-from harness import RSSSampler, descendants, free_port, rss_mb, start_server, stop_server
+from harness import (
+    RSSSampler,
+    descendants,
+    free_port,
+    rss_mb,
+    run_clients,
+    start_server,
+    stop_server,
+    wait_ready,
+)
 
 PASSWORD = "bench password"
 WEEK = [f"2025-01-{day:02d}" for day in range(1, 31)]
@@ -147,15 +156,7 @@ def load(port: int, path: str, cookie: str, clients: int, duration: float | None
                 cpu_ms.append(cpu)
         conn.close()
 
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    started = time.monotonic()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.monotonic() - started
-    if failures:
-        raise SystemExit(f"bench: errors under load: {failures[:5]}")
+    elapsed = run_clients([threading.Thread(target=client) for _ in range(clients)], failures)
 
     def cut(samples: list[float]) -> tuple[float, float]:
         quantiles = statistics.quantiles(samples, n=100, method="inclusive")
@@ -174,24 +175,6 @@ def load(port: int, path: str, cookie: str, clients: int, duration: float | None
         "client_p50": client_p50,
         "client_p99": client_p99,
     }
-
-
-def wait_ready(proc, port: int, path: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"bench: server exited: {proc.stderr.read().decode()[-2000:]}")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            conn.request("GET", path)
-            status = conn.getresponse().status
-            conn.close()
-            if status != 200:
-                raise SystemExit(f"bench: {path} answered {status}")
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit("bench: server did not start")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -228,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     proc = start_server("gunicorn", "sharing:timed_application", port, args.workers, args.threads)
     results = {}
     try:
-        wait_ready(proc, port, paths["page"])
+        wait_ready(proc, port, paths["page"], timeout=60)
         for name in ("page", "json", "session"):
             cookie = paths["cookie"] if name == "session" else ""
             load(port, paths[name], cookie, args.clients, args.warmup, None)

@@ -108,6 +108,13 @@ class Subscription(models.Model):
     def summary(self) -> str:
         return summary(self.frequency, self.interval, self.byweekday, self.bysetpos)
 
+    def upcoming_deliveries(self, limit: int) -> list:
+        """The next `limit` delivery dates after now; none for a schedule dateutil cannot walk."""
+        try:
+            return self.schedule.upcoming(timezone.now(), limit)
+        except (ValueError, OverflowError):
+            return []
+
     def reschedule(self) -> None:
         """Sets `next_delivery_date` from the schedule (on creation, a schedule change, re-enabling); the
         caller saves."""

@@ -15,7 +15,6 @@ from typing import Any
 
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
-from django.utils import timezone
 from rest_framework.exceptions import APIException, PermissionDenied
 from rest_framework.request import Request
 
@@ -228,12 +227,7 @@ def resource_path(subscription: Subscription) -> str:
 
 
 def _upcoming(subscription: Subscription) -> list:
-    if not subscription.enabled:
-        return []
-    try:
-        return subscription.schedule.upcoming(timezone.now(), UPCOMING)
-    except (ValueError, OverflowError):  # a schedule dateutil cannot walk shows no dates, as in the API
-        return []
+    return subscription.upcoming_deliveries(UPCOMING) if subscription.enabled else []
 
 
 def _log(subscription: Subscription) -> list[SubscriptionDelivery]:

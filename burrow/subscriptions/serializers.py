@@ -294,11 +294,7 @@ class SubscriptionDetailSerializer(SubscriptionSerializer):
 
     @extend_schema_field(serializers.ListField(child=serializers.DateTimeField()))
     def get_next_deliveries(self, subscription: Subscription) -> list[str]:
-        limit = self.context.get("preview", DEFAULT_PREVIEW)
-        try:
-            dates = subscription.schedule.upcoming(timezone.now(), limit)
-        except (ValueError, OverflowError):
-            dates = []
+        dates = subscription.upcoming_deliveries(self.context.get("preview", DEFAULT_PREVIEW))
         return [_datetime_field.to_representation(d) for d in dates]
 
 
