@@ -74,6 +74,17 @@ def test_the_json_of_a_share_is_exactly_the_shared_dashboard(tenant, share, anon
     assert anonymous.get(f"/embedded/{shared.token}.json").json()["type"] == "embed"
 
 
+def test_a_shared_dashboard_shows_no_tile_of_another_dashboard_of_its_project(tenant, share, anonymous):
+    from tests.factories import make_dashboard, make_insight
+
+    other = make_dashboard(tenant, name="Board only")
+    DashboardTile.objects.create(dashboard=other, insight=make_insight(tenant, name="Board chart"))
+    shared = share("dashboard", name="Growth")
+    tiles = anonymous.get(f"/shared/{shared.token}.json").json()["dashboard"]["tiles"]
+    assert [tile["insight"]["name"] for tile in tiles] == ["Chart 0", "Chart 1"]
+    assert b"Board chart" not in anonymous.get(f"/shared/{shared.token}").content
+
+
 def test_an_insight_and_a_recording_share_show_only_themselves(share, anonymous):
     insight = share("insight", name="Signups")
     data = anonymous.get(f"/shared/{insight.token}.json").json()
