@@ -16,12 +16,23 @@ from django.test import Client
 
 from burrow.core.models import OrganizationMembership, User
 from burrow.domains.saml.services import REPLAYED
-from tests.domains.test_saml import ACS, DOMAIN, answer, idp, post_answer, saml_domain, signed_in_as  # noqa: F401
+from tests.domains.test_saml import (  # noqa: F401
+    ACS,
+    DOMAIN,
+    answer,
+    idp,
+    post_answer,
+    saml_domain,
+    sign_in,
+    signed_in_as,
+    start_sign_in,
+)
 from tests.fakes.idp import FakeIdP
 
 pytestmark = pytest.mark.django_db
 
 ALICE = f"alice@{DOMAIN}"
+PENDING_COOKIE = "burrow_saml_request"  # the sign-in this browser started
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +65,7 @@ def assert_refused(client: Client, response, status: int, *words: str) -> None:
         ({"audience": None}, 403, ["meant for another service"]),
         ({"destination": "https://evil.example/complete/saml/"}, 403, ["another address than Burrow"]),
         (
-            {"destination": None, "recipient": "https://evil.example/complete/saml/"},
+            {"recipient": "https://evil.example/complete/saml/"},
             403,
             ["subject confirmation"],
         ),
@@ -82,7 +93,7 @@ def test_a_spoiled_response_signs_nobody_in(saml_domain, idp, alice, spoil, stat
     domain = saml_domain()
     client = Client()
 
-    response = post_answer(client, domain, answer(idp, domain, email=ALICE, **spoil))
+    response = sign_in(client, idp, domain, email=ALICE, **spoil)
 
     assert_refused(client, response, status, "You were not signed in", *words)
 
@@ -93,7 +104,7 @@ def test_a_response_signed_by_another_key_signs_nobody_in(saml_domain, idp, impo
     client = Client()
     signing = {"sign_assertion": where == "assertion", "sign_response": where == "response"}
 
-    response = post_answer(client, domain, answer(idp, domain, email=ALICE, signer=impostor, **signing))
+    response = sign_in(client, idp, domain, email=ALICE, signer=impostor, **signing)
 
     assert_refused(
         client, response, 403, "signature does not match the certificate configured for this domain"
@@ -102,8 +113,11 @@ def test_a_response_signed_by_another_key_signs_nobody_in(saml_domain, idp, impo
 
 def test_a_response_can_sign_in_only_once(saml_domain, idp, alice):
     domain = saml_domain()
-    saml_response = answer(idp, domain, email=ALICE)
     first, second = Client(), Client()
+    request = start_sign_in(first, idp)
+    saml_response = answer(idp, domain, email=ALICE, in_response_to=request.id)
+    # Whoever captured the response may have the started sign-in's cookie too.
+    second.cookies[PENDING_COOKIE] = first.cookies[PENDING_COOKIE].value
 
     assert post_answer(first, domain, saml_response).status_code == 302
     response = post_answer(second, domain, saml_response)
@@ -114,15 +128,10 @@ def test_a_response_can_sign_in_only_once(saml_domain, idp, alice):
 
 def test_the_same_assertion_in_a_fresh_response_is_still_a_replay(saml_domain, idp, alice):
     domain = saml_domain()
-    assert (
-        post_answer(Client(), domain, answer(idp, domain, email=ALICE, assertion_id="_a-once")).status_code
-        == 302
-    )
+    assert sign_in(Client(), idp, domain, email=ALICE, assertion_id="_a-once").status_code == 302
     client = Client()
 
-    response = post_answer(
-        client, domain, answer(idp, domain, email=ALICE, assertion_id="_a-once", sign_response=True)
-    )
+    response = sign_in(client, idp, domain, email=ALICE, assertion_id="_a-once", sign_response=True)
 
     assert_refused(client, response, 403, REPLAYED)
 
@@ -147,7 +156,7 @@ def test_the_idp_of_one_domain_cannot_sign_in_people_of_another(
     victim = User.objects.create_user(email="boss@bank.example.com", password=None)
     client = Client()
 
-    response = post_answer(client, domain, answer(idp, domain, email=victim.email))
+    response = sign_in(client, idp, domain, email=victim.email)
 
     assert_refused(client, response, 403, "outside acme.example.com")
     assert not OrganizationMembership.objects.filter(user=victim).exists()
@@ -157,7 +166,7 @@ def test_a_subdomain_address_is_another_domain(saml_domain, idp):
     domain = saml_domain(jit_provisioning_enabled=True)
     client = Client()
 
-    response = post_answer(client, domain, answer(idp, domain, email=f"eve@evil.{DOMAIN}"))
+    response = sign_in(client, idp, domain, email=f"eve@evil.{DOMAIN}")
 
     assert_refused(client, response, 403, "outside acme.example.com")
     assert not User.objects.filter(email=f"eve@evil.{DOMAIN}").exists()
@@ -171,8 +180,9 @@ def test_a_response_posted_with_another_domains_relay_state_is_refused(
     acme = saml_domain()
     other = saml_domain("acme-labs.example.com")
     client = Client()
+    request = start_sign_in(client, idp, other.domain)
 
-    response = post_answer(client, other, answer(idp, acme, email=ALICE))
+    response = post_answer(client, other, answer(idp, acme, email=ALICE, in_response_to=request.id))
 
     assert_refused(client, response, 403, "meant for another service")
 
@@ -182,7 +192,7 @@ def test_a_deactivated_user_is_not_signed_in(saml_domain, idp, alice):
     domain = saml_domain(jit_provisioning_enabled=True)
     client = Client()
 
-    response = post_answer(client, domain, answer(idp, domain, email=ALICE))
+    response = sign_in(client, idp, domain, email=ALICE)
 
     assert_refused(client, response, 403, "This account is disabled.")
 
@@ -191,7 +201,7 @@ def test_a_response_without_an_address_is_refused(saml_domain, idp):
     domain = saml_domain(jit_provisioning_enabled=True)
     client = Client()
 
-    response = post_answer(client, domain, answer(idp, domain, name_id="00u1opaque"))
+    response = sign_in(client, idp, domain, name_id="00u1opaque")
 
     assert_refused(client, response, 403, "did not send an e-mail address")
 
@@ -200,7 +210,7 @@ def test_a_refusal_is_logged_with_its_reason(saml_domain, idp, alice, caplog):
     domain = saml_domain()
     caplog.set_level(logging.INFO, logger="burrow.domains.saml")
 
-    post_answer(Client(), domain, answer(idp, domain, email=ALICE, audience="https://another-sp.example/"))
+    sign_in(Client(), idp, domain, email=ALICE, audience="https://another-sp.example/")
 
     records = [r for r in caplog.records if r.getMessage() == "saml sign-in refused"]
     assert len(records) == 1
@@ -278,14 +288,18 @@ def test_two_workers_receiving_the_same_response_at_once_sign_in_once(saml_domai
     from django.db import connection
 
     domain = saml_domain()
-    saml_response = answer(idp, domain, email=ALICE)
+    request = start_sign_in(started := Client(), idp)
+    saml_response = answer(idp, domain, email=ALICE, in_response_to=request.id)
+    pending = started.cookies[PENDING_COOKIE].value
     barrier = threading.Barrier(4)
     statuses: list[int] = []
 
     def worker() -> None:
         try:
             barrier.wait()
-            statuses.append(post_answer(Client(), domain, saml_response).status_code)
+            browser = Client()
+            browser.cookies[PENDING_COOKIE] = pending  # four copies of one browser's post
+            statuses.append(post_answer(browser, domain, saml_response).status_code)
         finally:
             connection.close()
 

@@ -1,7 +1,8 @@
 """SAML sign-in with the identity provider of a verified domain: the AuthnRequest that starts it, and the
 checks a response must pass at the ACS before anyone is signed in (signature against the domain's
-certificate, audience, Destination/Recipient, time window, InResponseTo, single use), then who it signs in —
-an existing user, or, with just-in-time provisioning, a new member of the domain's organization.
+certificate, audience, Destination/Recipient, time window, InResponseTo of the sign-in this browser started,
+single use), then who it signs in — an existing user, or, with just-in-time provisioning, a new member of the
+domain's organization.
 
 Nothing here knows HTTP: views.py turns a `SAMLError` into a page (or, for `jit_not_enabled`, the redirect to
 the login page PostHog answers with)."""
@@ -29,8 +30,8 @@ from burrow.domains import provisioning
 from burrow.domains.models import OrganizationDomain, SAMLAssertionUse
 from burrow.domains.saml.sp import acs_request_data, saml_settings
 
-# How long a started sign-in may take at the identity provider (password, MFA); a later answer is no longer
-# matched to its request and counts as IdP-initiated.
+# How long a started sign-in may take at the identity provider (password, MFA); a later answer is refused, as
+# every answer to no sign-in of this browser is.
 PENDING_MAX_AGE = 15 * 60
 _PENDING_SALT = "burrow.domains.saml.pending"
 
@@ -73,6 +74,15 @@ MISCONFIGURED = (
 UNREADABLE = (
     "The sign-in response could not be read: it is not a SAML response. Start again from the sign-in page."
 )
+UNSOLICITED = (
+    "This sign-in was not started from this browser: Burrow accepts an answer from an identity provider only "
+    "to a sign-in started on its own sign-in page. Start again from the sign-in page."
+)
+NO_DESTINATION = (
+    "The response does not say where it was sent (no Destination). Set the identity provider to send "
+    "the ACS URL of Burrow as the Destination."
+)
+ANOTHER_REQUEST = "The response answers another sign-in request. Start again from the sign-in page."
 REPLAYED = "This sign-in response has already been used. Start again from the sign-in page."
 NO_EMAIL = (
     "Your identity provider did not send an e-mail address. Ask your administrator to send it as the NameID "
@@ -82,6 +92,7 @@ INACTIVE = "This account is disabled."
 JIT_NOT_ENABLED = "jit_not_enabled"
 
 _V = OneLogin_Saml2_ValidationError
+_UNSOLICITED_CODE = -1  # Burrow's own, beside python3-saml's validation error codes
 # Why a response was refused, in words an administrator can act on, by python3-saml's error code.
 _REASONS = {
     (_V.NO_SIGNATURE_FOUND, _V.NO_SIGNED_ASSERTION, _V.NO_SIGNED_MESSAGE): (
@@ -108,24 +119,28 @@ _REASONS = {
     (_V.ASSERTION_EXPIRED, _V.ASSERTION_TOO_EARLY, _V.SESSION_EXPIRED, _V.RESPONSE_EXPIRED): (
         "The response has expired or is not valid yet. Start again; if it keeps happening, check the clocks."
     ),
-    (
-        _V.WRONG_DESTINATION,
-        _V.EMPTY_DESTINATION,
-    ): "The response was sent for another address than Burrow's ACS URL.",
+    (_V.WRONG_DESTINATION,): "The response was sent for another address than Burrow's ACS URL.",
+    (_V.EMPTY_DESTINATION,): NO_DESTINATION,
     (_V.WRONG_SUBJECTCONFIRMATION,): (
         "The response's subject confirmation is not for Burrow's ACS URL, or it has expired."
     ),
     (_V.WRONG_ISSUER, _V.ISSUER_MULTIPLE_IN_RESPONSE, _V.ISSUER_NOT_FOUND_IN_ASSERTION): (
         "The response was issued by another identity provider than the entity ID configured for this domain."
     ),
-    (
-        _V.WRONG_INRESPONSETO,
-    ): "The response answers another sign-in request. Start again from the sign-in page.",
+    (_V.WRONG_INRESPONSETO,): ANOTHER_REQUEST,
+    (_UNSOLICITED_CODE,): UNSOLICITED,
     (_V.STATUS_CODE_IS_NOT_SUCCESS,): "Your identity provider did not sign you in.",
     (_V.NO_NAMEID, _V.EMPTY_NAMEID): "The response names nobody (no NameID).",
 }
 _REASON_BY_CODE = {code: reason for codes, reason in _REASONS.items() for code in codes}
-_EXPIRED = {_V.ASSERTION_EXPIRED, _V.ASSERTION_TOO_EARLY, _V.SESSION_EXPIRED, _V.RESPONSE_EXPIRED}
+# The log's reason for a refusal, when it is not plain `saml_failed`.
+_LOGGED_CODE = {
+    **dict.fromkeys(
+        (_V.ASSERTION_EXPIRED, _V.ASSERTION_TOO_EARLY, _V.SESSION_EXPIRED, _V.RESPONSE_EXPIRED),
+        "saml_expired",
+    ),
+    _UNSOLICITED_CODE: "saml_unsolicited",
+}
 INVALID_RESPONSE = "The response is not a valid SAML response for this domain."
 
 
@@ -209,13 +224,25 @@ def complete(relay_state: str | None, saml_response: str | None, pending: Pendin
     except Exception as error:  # any parse failure of outside input is the sender's fault, never a 500
         raise SAMLError("saml_unreadable", UNREADABLE, status=400, detail=type(error).__name__) from None
 
-    # An answer to a request this browser started must answer that request; an IdP-initiated one carries no
-    # InResponseTo and is accepted (the single-use check below still holds it to one sign-in).
-    request_id = pending.request_id if pending else None
+    # Only the answer to the sign-in this browser started is taken: an unsolicited (IdP-initiated) response, or
+    # one answering a request made in another browser, could sign a victim into an attacker's account (login
+    # CSRF); the pending cookie ties the request id to this browser.
+    if pending is None:
+        raise SAMLError("saml_unsolicited", UNSOLICITED, detail="no sign-in pending in this browser")
+    if pending.domain_id != str(domain.id):
+        raise SAMLError(
+            "saml_unsolicited", ANOTHER_REQUEST, detail="the pending sign-in is for another domain"
+        )
     try:
         response.is_valid(
-            acs_request_data({"SAMLResponse": saml_response or ""}), request_id, raise_exceptions=True
+            acs_request_data({"SAMLResponse": saml_response or ""}), pending.request_id, raise_exceptions=True
         )
+        # python3-saml compares InResponseTo and Destination only when they are there: an unsolicited answer
+        # has no InResponseTo, and one without a Destination could have been meant for any service provider.
+        if not response.get_in_response_to():
+            raise _V("The response answers no request", _UNSOLICITED_CODE)
+        if not response.document.get("Destination"):
+            raise _V("The response has no Destination", _V.EMPTY_DESTINATION)
         # python3-saml checks the audience only when there is one; an assertion for no one in particular is not
         # one for this domain.
         if not response.get_audiences():
@@ -225,8 +252,11 @@ def complete(relay_state: str | None, saml_response: str | None, pending: Pendin
         attributes = response.get_attributes()
         name_id = response.get_nameid()
     except _V as error:
-        code = "saml_expired" if error.code in _EXPIRED else "saml_failed"
-        raise SAMLError(code, _REASON_BY_CODE.get(error.code, INVALID_RESPONSE), detail=str(error)) from None
+        raise SAMLError(
+            _LOGGED_CODE.get(error.code, "saml_failed"),
+            _REASON_BY_CODE.get(error.code, INVALID_RESPONSE),
+            detail=str(error),
+        ) from None
     except Exception as error:  # xmlsec and lxml errors on hostile documents
         raise SAMLError("saml_failed", INVALID_RESPONSE, detail=type(error).__name__) from None
     if not assertion_id or expires is None:
@@ -244,8 +274,7 @@ def complete(relay_state: str | None, saml_response: str | None, pending: Pendin
             detail=f"address domain {provisioning.email_domain(email) or '-'}",
         )
     user, created = _user_for(domain, email, attributes)
-    next_url = pending.next_url if pending and pending.domain_id == str(domain.id) else "/"
-    return SignedIn(user, domain, next_url, created)
+    return SignedIn(user, domain, pending.next_url, created)
 
 
 def _domain_from_relay_state(relay_state: str | None) -> OrganizationDomain:

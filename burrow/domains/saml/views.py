@@ -3,9 +3,9 @@
 is Burrow's SP metadata for that domain.
 
 The ACS is exempt from CSRF tokens: the identity provider posts to it from its own site, and what protects it
-is the signed response, checked in services.py, and its single use. The sign-in this browser started travels
-in a cookie of its own, scoped to the ACS path and sent on that cross-site POST (SameSite=None over https),
-because the session cookie (SameSite=Lax) is not."""
+is the signed response, checked in services.py, its single use, and that it answers the sign-in this browser
+started. That sign-in travels in a cookie of its own, scoped to the ACS path and sent on that cross-site POST
+(SameSite=None over https), because the session cookie (SameSite=Lax) is not."""
 
 import logging
 import uuid
@@ -117,7 +117,8 @@ def _https() -> bool:
 
 def _pending_samesite() -> str:
     """The identity provider posts its answer from its own site: only a SameSite=None cookie comes along, and
-    browsers take that only with Secure. Over plain http the answer is taken as IdP-initiated."""
+    browsers take that only with Secure. Over plain http the cookie stays behind and the answer is refused, unless
+    the identity provider is on the same site."""
     return "None" if _https() else "Lax"
 
 
