@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "burrow.sharing",
     "burrow.domains",
     "burrow.domains.signin.attempts",
+    "burrow.queries",
 ]
 
 MIDDLEWARE = [
@@ -189,6 +190,12 @@ DNS_NAMESERVERS = [s.strip() for s in os.environ.get("BURROW_DNS_NAMESERVERS", "
 DOMAIN_VERIFY_RETRY_SECONDS = env_number("BURROW_DOMAIN_VERIFY_RETRY_SECONDS", 10, minimum=0)
 SLACK_API_URL = os.environ.get("BURROW_SLACK_API_URL", "https://slack.com/api").rstrip("/")
 ENCRYPTION_KEYS = [k for k in os.environ.get("BURROW_ENCRYPTION_KEYS", "").split(",") if k]
+
+# Data sources and the query API (burrow/queries): which hosts a source may point at (host names or CIDRs;
+# unset: public addresses and loopback), how long one query may run and how long `blocking` reuses a result.
+DATA_SOURCE_HOSTS = [h.strip() for h in os.environ.get("BURROW_DATA_SOURCE_HOSTS", "").split(",") if h.strip()]
+QUERY_TIMEOUT = env_number("BURROW_QUERY_TIMEOUT", 30, minimum=0.1)
+QUERY_CACHE_SECONDS = env_number("BURROW_QUERY_CACHE_SECONDS", 600, minimum=0, whole=True)
 
 LOGGING = {
     "version": 1,

@@ -9,6 +9,7 @@ SCOPE_OBJECTS = (
     "cohort",
     "dashboard",
     "export",
+    "external_data_source",
     "feature_flag",
     "insight",
     "integration",
