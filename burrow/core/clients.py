@@ -8,7 +8,10 @@ header is read from the right (each proxy appends the address that connected to 
 skipped, and the first address that is not one is the client. Whatever a visitor wrote sits to the left of
 that address and is never read. An entry that is not an address ends the walk: the client is then the hop
 that wrote it (the connection's peer when it is the last entry). Without trusted proxies (the default) the
-header is ignored."""
+header is ignored.
+
+Throttles count a client by `client_network`: an IPv6 host is handed a whole /64 and may take any address of
+it, so counting single IPv6 addresses would give one client a fresh window per guess."""
 
 import ipaddress
 
@@ -19,6 +22,7 @@ Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 UNKNOWN = "unknown"  # no peer address at all (not over TCP): such requests share one window
+IPV6_CLIENT_PREFIX = 64  # the block one IPv6 subscriber (a home, a server) holds
 
 
 def client_address(request: HttpRequest) -> str:
@@ -38,6 +42,15 @@ def client_address(request: HttpRequest) -> str:
             if not _is_trusted(hop, trusted):
                 break
     return str(client)
+
+
+def client_network(address: str) -> str:
+    """What a throttle counts for the address `client_address` gave: an IPv4 address itself, an IPv6
+    address's /64 (`2001:db8:5:7::/64`); anything else (`unknown`) as it is."""
+    parsed = parse_address(address)
+    if isinstance(parsed, ipaddress.IPv6Address):
+        return str(ipaddress.IPv6Network((parsed, IPV6_CLIENT_PREFIX), strict=False))
+    return address
 
 
 def parse_address(text: str) -> Address | None:

@@ -3,9 +3,10 @@
 A session token is signed with Django's signing (HMAC-SHA256 over SECRET_KEY, with a timestamp checked
 against SESSION_MAX_AGE) rather than a JWT library: Burrow signs its other public links the same way, it
 adds no dependency, and rotating SECRET_KEY with SECRET_KEY_FALLBACKS works for it too. Clients treat
-PostHog's `shareToken` as opaque. The token names its password, its configuration and a digest of the
-access token it was issued for; it is honoured only while that password is active, the configuration
-enabled and password-protected, and the access token unchanged."""
+PostHog's `shareToken` as opaque. The token names its password, its configuration, the configuration's
+session generation and a digest of the access token it was issued for; it is honoured only while that
+password is active, the configuration enabled and password-protected, its session generation unchanged
+(switching password protection off or on moves it on) and the access token unchanged."""
 
 import hmac
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from django.core import signing
 
 from burrow.sharing import services
 from burrow.sharing.models import SharePassword, SharingConfiguration, token_digest
-from burrow.sharing.throttle import bucket_for, claim_guess, release_guess
+from burrow.sharing.throttle import claim_guess, release_guess
 
 SESSION_SALT = "burrow.sharing.session"
 SESSION_MAX_AGE = timedelta(hours=24)
@@ -44,7 +45,12 @@ def resolve(access_token: str) -> SharingConfiguration | None:
 
 
 def issue_session(config: SharingConfiguration, password: SharePassword) -> str:
-    payload = {"p": password.id, "c": config.id, "d": config.access_token_digest}
+    payload = {
+        "p": password.id,
+        "c": config.id,
+        "g": config.session_generation,
+        "d": config.access_token_digest,
+    }
     return signing.dumps(payload, salt=SESSION_SALT)
 
 
@@ -57,6 +63,8 @@ def session_is_valid(config: SharingConfiguration, session: str | None) -> bool:
         return False
     if not isinstance(payload, dict) or payload.get("c") != config.id:
         return False
+    if payload.get("g") != config.session_generation:
+        return False  # issued before password protection was last switched off or on
     password_id, digest = payload.get("p"), payload.get("d")
     if not isinstance(password_id, int) or not isinstance(digest, str):
         return False
@@ -72,16 +80,19 @@ class LoginResult:
 
 
 def login(config: SharingConfiguration, raw_password: object, client_ip: str) -> LoginResult:
-    """Checks a password against the configuration's active passwords, within the guess throttle."""
-    bucket = bucket_for(config.access_token_digest, client_ip)
-    retry_after = claim_guess(bucket)
-    if retry_after is not None:
-        return LoginResult(retry_after=retry_after)
+    """Checks a password against the configuration's active passwords, within the guess throttle (a refused
+    guess is answered before any password is hashed). Every correct password is written to the activity
+    log; of the wrong ones only the first of the client's throttle window, so a guesser cannot flood it."""
+    guess = claim_guess(config.access_token_digest, client_ip)
+    if guess.retry_after is not None:
+        return LoginResult(retry_after=guess.retry_after)
     password = _matching_password(config, raw_password)
-    services.log_login(config, password, client_ip)
     if password is None:
+        if guess.first_of_window:
+            services.log_login(config, None, client_ip)
         return LoginResult()
-    release_guess(bucket)
+    release_guess(guess)
+    services.log_login(config, password, client_ip)
     return LoginResult(session=issue_session(config, password))
 
 

@@ -77,6 +77,9 @@ class SharingConfiguration(models.Model):
     access_token_digest = models.CharField(max_length=64, unique=True)
     settings = models.JSONField(null=True, blank=True)
     password_required = models.BooleanField(default=False)
+    # Every share session names the generation it was opened in; switching password protection off or on
+    # moves it on, which ends every session opened before.
+    session_generation = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -44,16 +44,20 @@ class SharedResource:
 
 def update(team: Team, shared: SharedResource, user: User, changes: dict[str, Any]) -> SharingConfiguration:
     """Applies `changes` (enabled, settings, password_required). Enabling a disabled configuration issues a
-    new link, so a link that was turned off never comes back to life."""
+    new link, so a link that was turned off never comes back to life; switching password protection off or on
+    ends every share session, so one opened before protection was last off never comes back either."""
     with transaction.atomic():
         config = _locked_configuration(team, shared)
-        was_enabled = config.enabled
+        was_enabled, was_protected = config.enabled, config.password_required
         for name, value in changes.items():
             setattr(config, name, value)
         fields = set(changes)
         if config.enabled and not was_enabled:
             config.access_token = generate_access_token()
             fields.add("access_token")
+        if config.password_required != was_protected:
+            config.session_generation += 1
+            fields.add("session_generation")
         config.save(update_fields=fields)
         if config.enabled != was_enabled:
             _log(team, shared, user, "sharing enabled" if config.enabled else "sharing disabled", was_enabled)

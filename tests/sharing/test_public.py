@@ -298,7 +298,7 @@ def test_disabling_sharing_or_its_password_changes_what_a_session_sees(share, cl
     shared.patch({"password_required": False})
     assert b"Chart 0" in client.get(f"/shared/{shared.token}").content  # open to anyone now
     shared.patch({"password_required": True})
-    assert b"Chart 0" in client.get(f"/shared/{shared.token}", **session).content
+    assert b"unlock-form" in client.get(f"/shared/{shared.token}", **session).content  # sessions ended
     shared.patch({"enabled": False})
     assert client.get(f"/shared/{shared.token}", **session).status_code == 404
 
