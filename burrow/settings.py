@@ -45,6 +45,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "burrow.core.middleware.KnownHostMiddleware",
+    "burrow.core.middleware.ForwardedProtoMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -74,6 +75,12 @@ LOGIN_ATTEMPTS_WINDOW = env_number("BURROW_LOGIN_ATTEMPTS_WINDOW", 900, minimum=
 # Reverse proxies whose X-Forwarded-For is believed when they are the connection's peer (burrow.core.clients);
 # empty: the client is always the connection's address.
 TRUSTED_PROXIES = env_networks("BURROW_TRUSTED_PROXIES")
+# Over an https site URL browsers are told to come back only over https (HSTS) for BURROW_HSTS_SECONDS (0: not
+# told). Django sends it on https requests only: direct TLS, or a trusted proxy's X-Forwarded-Proto, which
+# burrow.core.middleware.ForwardedProtoMiddleware believes only from BURROW_TRUSTED_PROXIES (Django's own
+# SECURE_PROXY_SSL_HEADER would believe any client).
+HSTS_SECONDS = env_number("BURROW_HSTS_SECONDS", 365 * 24 * 3600, minimum=0, whole=True)
+SECURE_HSTS_SECONDS = HSTS_SECONDS if SITE_URL.startswith("https://") else 0
 
 ROOT_URLCONF = "burrow.urls"
 WSGI_APPLICATION = "burrow.wsgi.application"

@@ -1,11 +1,13 @@
-"""Refuses requests for hosts Burrow does not serve (DECISIONS §17) with a 400 in the error envelope, before
-any view or link sees the forged Host header."""
+"""Refuses requests for hosts Burrow does not serve with a 400 in the error envelope, before any view or link
+sees the forged Host header; takes a trusted proxy's word that the visitor came over https."""
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from burrow.core.clients import parse_address
 from burrow.core.exceptions import error_body
 
 
@@ -20,3 +22,25 @@ class KnownHostMiddleware:
             detail = "Unknown host. Add it to BURROW_ALLOWED_HOSTS to serve it."
             return JsonResponse(error_body("invalid_request", "unknown_host", detail), status=400)
         return self.get_response(request)
+
+
+class ForwardedProtoMiddleware:
+    """Behind a TLS-terminating proxy the request reaches Burrow as plain http; the proxy's `X-Forwarded-Proto:
+    https` makes it https (HSTS, secure redirects, CSRF's https checks) only when the connection's peer is in
+    BURROW_TRUSTED_PROXIES. Only the header's last value is read: the one the peer itself wrote, where a proxy
+    that appends puts it after whatever the visitor sent."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        forwarded = request.META.get("HTTP_X_FORWARDED_PROTO", "").rsplit(",", 1)[-1].strip().lower()
+        if forwarded in ("http", "https") and _peer_is_trusted(request):
+            # WSGIRequest.scheme (hence is_secure()) is the WSGI environ's url scheme; META is that environ.
+            request.META["wsgi.url_scheme"] = forwarded
+        return self.get_response(request)
+
+
+def _peer_is_trusted(request: HttpRequest) -> bool:
+    peer = parse_address(request.META.get("REMOTE_ADDR") or "")
+    return peer is not None and any(peer in network for network in settings.TRUSTED_PROXIES)
