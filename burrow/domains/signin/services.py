@@ -17,7 +17,7 @@ from django.contrib.auth import login, logout, password_validation
 from django.contrib.auth.hashers import make_password
 from django.http import HttpRequest
 
-from burrow.core.clients import client_address
+from burrow.core.clients import client_address, client_network
 from burrow.core.models import User
 from burrow.core.throttle import claim_attempt, release_attempt
 from burrow.domains.provisioning import email_domain, find_user, sso_enforcement_for_email
@@ -102,7 +102,7 @@ def _claim_attempts(email: str, ip: str) -> list[str]:
     """One attempt in the address's window and one in the client's; if either is spent, neither is taken."""
     limit, window = _attempt_window()
     claimed: list[str] = []
-    for bucket in (_bucket("email", email.strip().lower()), _bucket("ip", ip)):
+    for bucket in (_bucket("email", email.strip().lower()), _bucket("ip", client_network(ip))):
         retry_after = claim_attempt(LoginFailureWindow, bucket, limit, window)
         if retry_after is not None:
             for taken in claimed:
