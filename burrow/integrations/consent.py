@@ -1,6 +1,7 @@
 """The browser's round trip through a provider's consent page: the URL that starts it (with a fresh state),
-and the callback that spends the state and hands the code to `services.connect`. GitHub's App install
-comes back without a code, so it takes a second trip for the user's authorization."""
+and the callback that checks the browser started the flow, spends the state and hands the code to
+`services.connect`. GitHub's App install comes back without a code, so it takes a second trip for the user's
+authorization."""
 
 from dataclasses import dataclass
 
@@ -9,14 +10,33 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from burrow.core.models import OrganizationMembership, Team, User
 from burrow.integrations import services
 from burrow.integrations.models import Integration, OAuthState
-from burrow.integrations.oauth import clean_next, issue_state, spend_state
+from burrow.integrations.oauth import CallbackBrowser, check_browser, clean_next, issue_state, spend_state
 from burrow.integrations.providers.github import provider as github
 from burrow.integrations.providers.github import valid_installation_id
 from burrow.integrations.services import KIND_NOT_SUPPORTED, provider_for
 from burrow.links import integration_callback_url
 
+# A provider's `error` (RFC 6749 §4.1.2.1) in Burrow's words: the page never shows the provider's own text
+# (`error_description` is whatever the link's author wrote).
+PROVIDER_ERRORS = {
+    "access_denied": "{provider} did not connect: the request was declined on {provider}'s page.",
+    "invalid_scope": "{provider} did not connect: {provider} refused the permissions Burrow asks for.",
+    "invalid_request": "{provider} did not connect: {provider} found the request malformed.",
+    "unauthorized_client": "{provider} did not connect: {provider} does not accept Burrow's app for this.",
+    "unsupported_response_type": "{provider} did not connect: {provider} does not accept Burrow's app for this.",
+    "server_error": "{provider} did not connect: {provider} had a problem. Please try again.",
+    "temporarily_unavailable": "{provider} did not connect: {provider} is busy right now. Please try again.",
+}
+PROVIDER_ERROR_OTHER = "{provider} did not connect. Please try again."
 
-def authorize(user: User, team: Team, kind, next_value) -> str:
+
+@dataclass(frozen=True)
+class FlowStart:
+    url: str  # the provider page to send the browser to
+    state: str
+
+
+def authorize(user: User, team: Team, kind, next_value) -> FlowStart:
     """The provider URL that starts a connect flow for `user` in `team`, with a fresh state."""
     provider = provider_for(kind)
     if not provider.uses_state:
@@ -25,25 +45,27 @@ def authorize(user: User, team: Team, kind, next_value) -> str:
         raise ValidationError(provider.not_configured_message)
     next_path = clean_next(next_value)
     state = issue_state(user=user, team=team, kind=kind, flow=provider.authorize_flow, next_path=next_path)
-    return provider.authorize_url(state, integration_callback_url(kind))
+    return FlowStart(provider.authorize_url(state, integration_callback_url(kind)), state)
 
 
 @dataclass
 class CallbackResult:
     integration: Integration | None
     redirect: str  # where the browser goes next ("" → the page shows the result)
+    started: FlowStart | None = None  # a further flow the browser goes on to (GitHub's user authorization)
 
 
-def complete_callback(kind: str, params) -> CallbackResult:
-    """The provider sent the person back to /integrations/<kind>/callback: spend the state, then connect
-    for the state's user and project (the page has no login of its own: the state is the proof)."""
+def complete_callback(kind: str, params, browser: CallbackBrowser) -> CallbackResult:
+    """The provider sent the person back to /integrations/<kind>/callback: check `browser` started the flow
+    (or is its user signed in), spend the state, then connect for the state's user and project."""
     provider = provider_for(kind)
     if not provider.uses_state:
         raise ValidationError(KIND_NOT_SUPPORTED)
     error = params.get("error")
     if error:
-        description = params.get("error_description") or error
-        raise ValidationError(f"{provider.label} did not connect: {str(description)[:200]}.")
+        sentence = PROVIDER_ERRORS.get(str(error), PROVIDER_ERROR_OTHER)
+        raise ValidationError(sentence.format(provider=provider.label))
+    check_browser(params.get("state"), kind=kind, browser=browser)
     spent = spend_state(params.get("state"), kind=kind)
     if (
         not spent.user.is_active
@@ -56,14 +78,15 @@ def complete_callback(kind: str, params) -> CallbackResult:
     if kind == github.kind and not config.get("code"):
         # The App does not ask for user authorization on install: ask for it now, for this installation.
         installation_id = valid_installation_id(config.get("installation_id") or spent.installation_id)
-        return CallbackResult(
-            None, github_user_authorize(spent.user, spent.team, installation_id, spent.next)
-        )
+        started = github_user_authorize(spent.user, spent.team, installation_id, spent.next)
+        return CallbackResult(None, started.url, started)
     integration, _ = services.connect(spent.team, spent.user, kind, config, spent=spent)
     return CallbackResult(integration, spent.next)
 
 
-def github_user_authorize(user: User, team: Team, installation_id, next_value, connect_from=None) -> str:
+def github_user_authorize(
+    user: User, team: Team, installation_id, next_value, connect_from=None
+) -> FlowStart:
     """GitHub's user-authorization URL for an installation, when the install flow came back without a code."""
     if installation_id in (None, ""):
         raise ValidationError("installation_id is required")
@@ -78,4 +101,4 @@ def github_user_authorize(user: User, team: Team, installation_id, next_value, c
         next_path=next_path,
         installation_id=installation_id,
     )
-    return github.user_authorize_url(state, integration_callback_url(github.kind))
+    return FlowStart(github.user_authorize_url(state, integration_callback_url(github.kind)), state)

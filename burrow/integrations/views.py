@@ -23,6 +23,7 @@ from burrow.core.tenancy import TenantViewSetMixin
 from burrow.integrations import consent, domain_connect, email_domains, proxy_records, services, tokens
 from burrow.integrations.filters import IntegrationFilter
 from burrow.integrations.models import Integration, OrganizationIntegration, ProxyRecord
+from burrow.integrations.oauth import bind_browser
 from burrow.integrations.providers import lookups
 from burrow.integrations.providers.base import Lookup
 from burrow.integrations.serializers import (
@@ -105,10 +106,14 @@ class IntegrationViewSet(
         """Starts connecting a provider: redirects to its consent page with a signed, single-use state (10
         minutes) for this user and project; the provider sends the person back to
         `/integrations/<kind>/callback`, which connects and redirects to `next`."""
-        url = consent.authorize(
+        started = consent.authorize(
             request.user, self.team, request.query_params.get("kind"), request.query_params.get("next")
         )
-        return Response(status=status.HTTP_302_FOUND, headers={"Location": url, "Cache-Control": "no-store"})
+        response = Response(
+            status=status.HTTP_302_FOUND, headers={"Location": started.url, "Cache-Control": "no-store"}
+        )
+        bind_browser(response, started.state, request.query_params.get("kind"))
+        return response
 
     @extend_schema(request=GitHubOAuthAuthorizeSerializer, responses={200: GitHubOAuthURLSerializer})
     @action(methods=["post"], detail=False, url_path="github/oauth_authorize", required_scopes=WRITE)
@@ -116,14 +121,16 @@ class IntegrationViewSet(
         """Mint a User OAuth URL to bootstrap a fresh code when the install flow returns without one."""
         body = GitHubOAuthAuthorizeSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        url = consent.github_user_authorize(
+        started = consent.github_user_authorize(
             request.user,
             self.team,
             body.validated_data.get("installation_id"),
             body.validated_data.get("next"),
             body.validated_data.get("connect_from"),
         )
-        return Response({"oauth_url": url})
+        response = Response({"oauth_url": started.url})
+        bind_browser(response, started.state, Integration.Kind.GITHUB)  # a front end's fetch keeps it
+        return response
 
     @extend_schema(request=GitHubLinkExistingSerializer, responses={200: IntegrationSerializer})
     @action(methods=["post"], detail=False, url_path="github/link_existing", required_scopes=WRITE)

@@ -154,3 +154,36 @@ def test_the_browser_lands_on_next_after_connecting(
     wait.until(lambda d: d.find_elements(By.ID, "allow"))[0].click()
     wait.until(lambda d: d.current_url == f"http://{SITE}/api/schema/swagger-ui/")
     assert "code=" not in driver.current_url and "state=" not in driver.current_url
+
+
+def test_a_callback_replayed_in_another_browser_connects_nothing(
+    served, slack_consent_page, browser, fake_slack_workspace, tmp_path
+):
+    """The consent link of a flow started in one browser, followed in another (a victim sent an attacker's
+    link): the other browser has no flow cookie and nobody signed in, so it is sent to sign in; the code
+    is not exchanged and the first browser can still finish its own flow."""
+    _, info = served
+    driver, wait = browser.driver, WebDriverWait(browser.driver, 60)
+    start = f"http://{SITE}/api/projects/{info['project_id']}/integrations/authorize/?" + urlencode(
+        {"kind": "slack", "personal_api_key": info["personal_api_key"]}
+    )
+    driver.get(start)
+    allow = wait.until(lambda d: d.find_elements(By.ID, "allow"))[0]
+    callback_url = allow.get_attribute("href")
+    assert callback_url.startswith(f"http://{SITE}/integrations/slack/callback?code=")
+
+    other = Browser(tmp_path / "other-profile")
+    try:
+        other.driver.get(callback_url)
+        WebDriverWait(other.driver, 60).until(
+            lambda d: d.find_elements(By.ID, "password") or d.find_elements(By.ID, "result")
+        )
+        assert other.driver.find_elements(By.ID, "password"), other.driver.page_source
+        assert other.driver.current_url.startswith(f"http://{SITE}/login?next=%2Fintegrations%2Fslack")
+    finally:
+        other.quit()
+    assert fake_slack_workspace.calls_to("oauth.v2.access") == []  # the code never reached Slack
+
+    allow.click()
+    assert wait.until(lambda d: d.find_elements(By.ID, "result"))[0].text == "Slack connected"
+    assert len(fake_slack_workspace.calls_to("oauth.v2.access")) == 1

@@ -17,9 +17,9 @@ from tests.integrations.conftest import authorize
 pytestmark = pytest.mark.django_db
 
 
-def test_the_install_flow_connects_through_the_callback_page(tenant, fake_github, client):
+def test_the_install_flow_connects_through_the_callback_page(tenant, fake_github):
     state = authorize(tenant, "github", "/after-install")["state"]
-    response = client.get(
+    response = tenant.client.get(
         "/integrations/github/callback",
         {
             "installation_id": INSTALLATION_ID,
@@ -39,10 +39,10 @@ def test_the_install_flow_connects_through_the_callback_page(tenant, fake_github
 
 
 def test_an_install_without_a_code_asks_github_for_user_authorization_then_connects(
-    tenant, fake_github, client, settings
+    tenant, fake_github, settings
 ):
     state = authorize(tenant, "github", "/done")["state"]
-    first = client.get(
+    first = tenant.client.get(
         "/integrations/github/callback",
         {"installation_id": INSTALLATION_ID, "setup_action": "install", "state": state},
     )
@@ -57,7 +57,7 @@ def test_an_install_without_a_code_asks_github_for_user_authorization_then_conne
     assert query["client_id"] == "Iv1.github-client-id"
     assert query["redirect_uri"] == f"{settings.SITE_URL}/integrations/github/callback"
     # GitHub sends the person back with a code and the new state (bound to the installation).
-    second = client.get(
+    second = tenant.client.get(
         "/integrations/github/callback", {"code": fake_github.connect_code(), "state": query["state"]}
     )
     assert second.status_code == 302 and second["Location"] == "/done"

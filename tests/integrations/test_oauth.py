@@ -152,57 +152,68 @@ def connect_with_state(tenant, fake, state):
     return tenant.client.post(tenant.url("integrations/"), body, format="json")
 
 
-def test_the_callback_page_connects_for_the_states_user_and_redirects_to_next(
-    tenant, fake_slack_workspace, client
-):
+def test_the_callback_page_connects_for_the_states_user_and_redirects_to_next(tenant, fake_slack_workspace):
     query = authorize(tenant, "slack", "/project/settings?tab=integrations")
-    response = callback(client, "slack", code=fake_slack_workspace.connect_code(), state=query["state"])
+    response = callback(
+        tenant.client, "slack", code=fake_slack_workspace.connect_code(), state=query["state"]
+    )
     assert response.status_code == 302
     assert response["Location"] == "/project/settings?tab=integrations"
     assert response["Referrer-Policy"] == "no-referrer" and response["Cache-Control"] == "no-store"
     integration = Integration.objects.get(team=tenant.team, kind="slack")
     assert integration.created_by == tenant.user and integration.integration_id == "T0FAKE"
     # Opening the same callback URL again (a reload, a leaked link) does nothing.
-    again = callback(client, "slack", code="whatever", state=query["state"])
+    again = callback(tenant.client, "slack", code="whatever", state=query["state"])
     assert again.status_code == 400 and b"Invalid or expired state token" in again.content
     assert Integration.objects.filter(team=tenant.team).count() == 1
 
 
-def test_the_callback_page_without_next_says_what_was_connected(tenant, fake_linear, client):
+def test_the_callback_page_without_next_says_what_was_connected(tenant, fake_linear):
     query = authorize(tenant, "linear")
-    response = callback(client, "linear", code=fake_linear.connect_code(), state=query["state"])
+    response = callback(tenant.client, "linear", code=fake_linear.connect_code(), state=query["state"])
     assert response.status_code == 200
     assert b"Linear connected" in response.content and b"Acme Linear" in response.content
 
 
 def test_the_callback_page_explains_a_refusal_at_the_provider_and_a_refused_code(
-    tenant, fake_slack_workspace, client
+    tenant, fake_slack_workspace
 ):
     query = authorize(tenant, "slack")
-    denied = callback(client, "slack", error="access_denied", state=query["state"])
-    assert denied.status_code == 400 and b"Slack did not connect: access_denied." in denied.content
+    denied = callback(tenant.client, "slack", error="access_denied", state=query["state"])
+    assert (
+        denied.status_code == 400
+        and b"Slack did not connect: the request was declined on Slack&#x27;s page." in denied.content
+    )
     query = authorize(tenant, "slack")
-    bad_code = callback(client, "slack", code="code-never-issued", state=query["state"])
+    bad_code = callback(tenant.client, "slack", code="code-never-issued", state=query["state"])
     assert bad_code.status_code == 400 and b"slack OAuth failed: invalid_code" in bad_code.content
     assert not Integration.objects.exists()
 
 
 def test_the_callback_page_answers_get_only_so_link_scanners_cannot_spend_a_state(
-    tenant, fake_slack_workspace, client
+    tenant, fake_slack_workspace
 ):
     query = authorize(tenant, "slack")
-    assert client.head(f"/integrations/slack/callback?state={query['state']}&code=x").status_code == 405
-    assert client.post(f"/integrations/slack/callback?state={query['state']}&code=x").status_code == 405
-    response = callback(client, "slack", code=fake_slack_workspace.connect_code(), state=query["state"])
+    assert (
+        tenant.client.head(f"/integrations/slack/callback?state={query['state']}&code=x").status_code == 405
+    )
+    assert (
+        tenant.client.post(f"/integrations/slack/callback?state={query['state']}&code=x").status_code == 405
+    )
+    response = callback(
+        tenant.client, "slack", code=fake_slack_workspace.connect_code(), state=query["state"]
+    )
     assert response.status_code == 200
 
 
-def test_the_callback_page_refuses_a_user_who_left_the_organization(tenant, fake_slack_workspace, client):
+def test_the_callback_page_refuses_a_user_who_left_the_organization(tenant, fake_slack_workspace):
     from burrow.core.models import OrganizationMembership
 
     query = authorize(tenant, "slack")
     OrganizationMembership.objects.filter(user=tenant.user).delete()
-    response = callback(client, "slack", code=fake_slack_workspace.connect_code(), state=query["state"])
+    response = callback(
+        tenant.client, "slack", code=fake_slack_workspace.connect_code(), state=query["state"]
+    )
     assert response.status_code == 403 and not Integration.objects.exists()
 
 
