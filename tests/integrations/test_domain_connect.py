@@ -161,6 +161,20 @@ def test_a_proxy_apply_url_points_the_subdomain_at_the_target(
     assert params == [("domain", "example.com"), ("host", "e"), ("target", "burrow.example.net")]
 
 
+def test_a_template_value_with_a_space_is_signed_exactly_as_sent(
+    tenant, fake_domain_connect, domain_connect_key, settings
+):
+    """Two SPF mechanisms make `spfRules` hold a space: the signature must cover the query as it is sent
+    (`%20`), not another encoding of it (`+`), or the provider refuses the link."""
+    settings.EMAIL_SPF = "include:amazonses.com include:_spf.relay.example"
+    fake_domain_connect.host("example.com")
+    integration = create_sender_domain(tenant).json()
+    url = apply_url(tenant, context="email", integration_id=integration["id"]).json()["url"]
+    assert "spfRules=include%3Aamazonses.com%20include%3A_spf.relay.example&" in url
+    _, params = signed_parts(url, domain_connect_key)
+    assert dict(params)["spfRules"] == "include:amazonses.com include:_spf.relay.example"
+
+
 def test_a_changed_query_no_longer_matches_the_signature(tenant, fake_domain_connect, domain_connect_key):
     fake_domain_connect.host("example.com")
     integration = create_sender_domain(tenant).json()
@@ -230,6 +244,24 @@ def test_another_kind_or_another_projects_integration_is_no_email_context(
     assert error(apply_url(tenant, context="email", integration_id=twilio.id))["detail"] == message
     theirs = create_sender_domain(other_tenant).json()
     assert error(apply_url(tenant, context="email", integration_id=theirs["id"]))["detail"] == message
+
+
+def test_a_sibling_projects_sender_domain_is_no_email_context(
+    tenant, fake_domain_connect, domain_connect_key
+):
+    """Same organization, another project: the apply URL signs only for the project's own sender domains."""
+    from burrow.core.models import Project
+
+    fake_domain_connect.host("example.com")
+    sibling = Project.objects.create_with_environment(tenant.organization, "Second")
+    body = {"kind": "email", "config": {"domain": "mail.example.com"}}
+    theirs = tenant.client.post(f"/api/projects/{sibling.id}/integrations/", body, format="json")
+    assert theirs.status_code == 201, theirs.content
+    response = apply_url(tenant, context="email", integration_id=theirs.json()["id"])
+    assert error(response)["detail"] == (
+        "Validation error resolving email context. Please try again later or contact support."
+    )
+    assert not fake_domain_connect.calls
 
 
 def test_another_organizations_proxy_record_is_no_proxy_context(
