@@ -25,7 +25,7 @@ class Share:
 
     @cached_property
     def flags(self) -> dict[str, Any]:
-        """Settings that are on (DECISIONS §9: whitelabel needs no plan), and the theme when one is set."""
+        """Settings that are on (whitelabel needs no plan in Burrow), and the theme when one is set."""
         flags: dict[str, Any] = {name: True for name in BOOLEAN_SETTINGS if self.config.setting(name) is True}
         if self.config.setting("theme"):
             flags["theme"] = self.config.setting("theme")

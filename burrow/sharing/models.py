@@ -43,7 +43,7 @@ class SessionRecording(models.Model):
 
 class SharingConfiguration(models.Model):
     """Sharing of exactly one resource. Refreshing the link replaces `access_token` in place: the old link
-    and every session opened through it stop working at once (DECISIONS §10)."""
+    and every session opened through it stop working at once (no grace period)."""
 
     RESOURCES = ("dashboard", "insight", "recording")
 
@@ -137,9 +137,9 @@ class SharePassword(models.Model):
 
 
 class PasswordGuessWindow(models.Model):
-    """Wrong password guesses on one share token from one client address, in a fixed window that opens at
-    the first wrong guess (DECISIONS §15). Kept in the database so every web worker counts the same guesses;
-    `bucket` is a hash, so neither the token nor the address is stored."""
+    """Wrong password guesses on one share token, from one client or from all clients together, in a fixed
+    window that opens at the first wrong guess (`burrow/sharing/throttle.py`). Kept in the database so every
+    web worker counts the same guesses; `bucket` is a hash, so neither the token nor the address is stored."""
 
     bucket = models.CharField(max_length=64, unique=True)
     window_start = models.DateTimeField(db_index=True)

@@ -66,7 +66,7 @@ def update(team: Team, shared: SharedResource, user: User, changes: dict[str, An
 
 def refresh(team: Team, shared: SharedResource, user: User) -> SharingConfiguration:
     """A new access token. The old link, and every session opened through it, stop working at once
-    (DECISIONS §10); passwords stay with the configuration."""
+    (no grace period); passwords stay with the configuration."""
     with transaction.atomic():
         config = _locked_configuration(team, shared)
         config.access_token = generate_access_token()

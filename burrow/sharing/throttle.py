@@ -1,4 +1,4 @@
-"""Throttling wrong share-password guesses, always on, in windows of GUESS_WINDOW (DECISIONS §15):
+"""Throttling wrong share-password guesses, always on, in windows of GUESS_WINDOW:
 
 * at most GUESS_LIMIT wrong guesses on one share token from one client: its address as `burrow.core.clients`
   sees it through trusted proxies, an IPv6 client counted by its /64 (`client_network`);

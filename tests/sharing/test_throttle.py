@@ -1,6 +1,6 @@
-"""Wrong share passwords are throttled per share token and client address, always (DECISIONS §15): after 10
-wrong guesses in 15 minutes, guesses answer 429 with Retry-After; correct passwords are not counted. IPv6
-clients, the cap on each share and the activity log: test_throttle_clients.py."""
+"""Wrong share passwords are throttled per share token and client address, always: after 10 wrong guesses in
+15 minutes, guesses answer 429 with Retry-After; correct passwords are not counted. IPv6 clients, the cap on
+each share and the activity log: test_throttle_clients.py."""
 
 import threading
 from datetime import timedelta
