@@ -79,7 +79,7 @@ class GitHubOAuthURLSerializer(serializers.Serializer):
 
 
 class GitHubLinkExistingSerializer(serializers.Serializer):
-    source_team_id = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=40)
+    source_team_id = serializers.IntegerField(required=False, allow_null=True)  # the reference's field
     installation_id = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=40)
     discovery_id = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=100)
 

@@ -187,13 +187,26 @@ def test_link_existing_explains_what_is_missing(tenant, other_tenant, fake_provi
     orphan = error(tenant.client.post(url, {"installation_id": "123"}, format="json"))
     assert orphan["code"] == "github_link_existing_orphan_installation"
     fake_providers.connected(other_tenant, "github")  # another organization's installation is never a source
-    for source in (other_tenant.team.id, tenant.team.id, "nope"):
+    for source in (other_tenant.team.id, tenant.team.id, str(tenant.team.id + 1000), 2**70):
         body = error(tenant.client.post(url, {"source_team_id": source}, format="json"))
         assert body["detail"] == "Source team not found in your organization", source
     empty = Project.objects.create_with_environment(tenant.organization, "Empty").environments.get()
     assert error(tenant.client.post(url, {"source_team_id": empty.id}, format="json"))["detail"] == (
         "Source team does not have a GitHub integration"
     )
+
+
+@pytest.mark.parametrize("source", ["abc", "", "1.5", True, [1]])
+def test_link_existing_validates_source_team_id_as_an_integer(tenant, fake_providers, sibling, source):
+    url = tenant.url("integrations/github/link_existing/")
+    body = error(tenant.client.post(url, {"source_team_id": source}, format="json"))
+    assert body == {
+        "type": "validation_error",
+        "code": "invalid_input",
+        "detail": "A valid integer is required.",
+        "attr": "source_team_id",
+    }
+    assert Integration.objects.filter(team=tenant.team).count() == 0
 
 
 def test_link_existing_with_several_installations_asks_which(tenant, fake_providers, sibling):
