@@ -84,6 +84,27 @@ def other_tenant(make_tenant) -> Tenant:
 
 
 @pytest.fixture
+def make_sibling(db):
+    """A neighbour of a tenant inside its own organization, owned by the same person: another project
+    (`kind="project"`) or another environment of the same project (`kind="environment"`), with its own key."""
+    from burrow.core.keys import create_personal_api_key
+    from burrow.core.models import Project, Team
+
+    def make(tenant: Tenant, kind: str) -> Tenant:
+        n = next(_counter)
+        if kind == "project":
+            project = Project.objects.create_with_environment(tenant.organization, f"Sibling {n}")
+            team = project.environments.get()
+        else:
+            project = tenant.project
+            team = Team.objects.create(organization=tenant.organization, project=project, name=f"Env {n}")
+        _, key = create_personal_api_key(tenant.user, f"sibling {n}", ["*"])
+        return Tenant(tenant.user, tenant.organization, project, team, key, client_for(key))
+
+    return make
+
+
+@pytest.fixture
 def key_client(tenant):
     """A client for `tenant`'s user with a key of the given scopes."""
     from burrow.core.keys import create_personal_api_key

@@ -224,3 +224,20 @@ def make_organization_domain(tenant, **fields):
     defaults = {"domain": f"secret-{uuid.uuid4().hex[:12]}.example.com", "saml_entity_id": "Secret IdP"}
     defaults.update(fields)
     return OrganizationDomain.objects.create(organization=tenant.organization, **defaults)
+
+
+@factory(
+    "queries.DataSource",
+    marked=lambda m: {"name": m, "secret": {"url": f"postgresql://reader:{m}@db.example.com/warehouse"}},
+)
+def make_data_source(tenant, **fields):
+    from burrow.queries.models import DataSource
+
+    defaults = {
+        "name": "Secret warehouse",
+        "kind": "postgresql",
+        "secret": {"url": "postgresql://reader:secret@db.example.com/warehouse"},
+        "created_by": tenant.user,
+    }
+    defaults.update(fields)
+    return DataSource.objects.create(team=tenant.team, **defaults)
