@@ -64,7 +64,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from burrow.config import ConfigError
+    from burrow.config import PRIVATE_UMASK, ConfigError
+
+    # Before anything is written: the data dir, the SQLite file, the server's and scheduler's files (they
+    # inherit it) are for this user only.
+    os.umask(PRIVATE_UMASK)
 
     try:
         args = build_parser().parse_args(argv)

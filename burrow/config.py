@@ -2,17 +2,22 @@
 
 Reading settings writes nothing: the data directory and its secret key file are made by
 `prepare_data_dir`, which only the commands that set up an installation call (`burrow migrate`,
-`burrow serve`, `burrow bootstrap`)."""
+`burrow serve`, `burrow bootstrap`). Everything in the data dir is for Burrow's user alone (0700/0600): the
+`burrow` command starts with `PRIVATE_UMASK`, and files written there are opened with `private_opener`."""
 
 import ipaddress
 import os
 import re
 import secrets
+import stat
 from pathlib import Path
 
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off"})
 SECRET_KEY_FILE = "secret_key"
+# Whatever a Burrow process creates (the SQLite file and its journal, collected static files, sockets) is for
+# its own user only: the data dir holds the secret key, session keys, share tokens and mail.
+PRIVATE_UMASK = 0o077
 MISSING_SECRET_KEY = (
     "there is no secret key yet: run `burrow migrate` first (it creates $BURROW_DATA_DIR/secret_key) "
     "or set BURROW_SECRET_KEY"
@@ -103,13 +108,13 @@ def prepare_data_dir(directory: Path, *, create_key: bool) -> None:
     """Creates the data dir and, when `create_key`, a secret key file in it unless one exists. The key is
     written under another name and linked into place, so two commands starting at once agree on one key
     and neither reads a half-written file."""
-    directory.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    make_private(directory)
     key_file = directory / SECRET_KEY_FILE
     if not create_key or key_file.exists():
         return
     draft = directory / f".{SECRET_KEY_FILE}.{os.getpid()}"
-    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
+    with open(draft, "w", opener=private_opener) as handle:
         handle.write(secrets.token_urlsafe(50))
     try:
         os.link(draft, key_file)
@@ -117,3 +122,22 @@ def prepare_data_dir(directory: Path, *, create_key: bool) -> None:
         pass  # another command made it first: keep theirs
     finally:
         draft.unlink()
+
+
+def private_opener(path: str | os.PathLike, flags: int) -> int:
+    """For `open(..., opener=private_opener)`: a new file is 0600 whatever the process umask."""
+    return os.open(path, flags, 0o600)
+
+
+def make_private(directory: Path) -> None:
+    """Takes group and other users' access away from `directory` and everything in it that this user owns, as
+    a data dir made by an older Burrow (0755, files 0644) needs. Symbolic links and their targets are left
+    alone."""
+    uid = os.getuid()
+    paths = [str(directory)]
+    for root, dirs, files in os.walk(directory):  # symbolic links to directories are listed, not entered
+        paths += [os.path.join(root, name) for name in dirs + files]
+    for path in paths:
+        info = os.lstat(path)
+        if not stat.S_ISLNK(info.st_mode) and info.st_uid == uid and info.st_mode & 0o077:
+            os.chmod(path, stat.S_IMODE(info.st_mode) & ~0o077)

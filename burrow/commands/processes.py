@@ -82,13 +82,15 @@ def _collect_static() -> None:
     from django.contrib.staticfiles.finders import get_finders
     from django.core.management import call_command
 
+    from burrow.config import private_opener
+
     files = sorted(storage.path(path) for finder in get_finders() for path, storage in finder.list(None))
     sources = hashlib.sha256(f"{settings.STATIC_URL}{settings.STORAGES['staticfiles']}".encode())
     for file in files:
         stat = os.stat(file)
         sources.update(f"{file}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
     manifest = os.path.join(settings.STATIC_ROOT, "staticfiles.json")
-    with open(f"{settings.STATIC_ROOT}.collected", "a+") as record:
+    with open(f"{settings.STATIC_ROOT}.collected", "a+", opener=private_opener) as record:
         fcntl.flock(record, fcntl.LOCK_EX)
         record.seek(0)
         if record.read() != sources.hexdigest() or not os.path.exists(manifest):

@@ -18,6 +18,8 @@ from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
 
+from burrow.config import private_opener
+
 _local = threading.local()
 
 
@@ -128,6 +130,8 @@ def _drop_connection() -> None:
 
 def _write_outbox(data: bytes, message_id: str) -> None:
     outbox = Path(settings.DATA_DIR) / "outbox"
-    outbox.mkdir(parents=True, exist_ok=True)
+    outbox.mkdir(mode=0o700, parents=True, exist_ok=True)
     stem = (message_id or str(time.time_ns())).strip("<>").replace("/", "_").replace("@", "_at_")
-    (outbox / f"{time.strftime('%Y%m%dT%H%M%S')}-{stem}.eml").write_bytes(data)
+    # Mail carries sign-in and invitation links: for Burrow's user only.
+    with open(outbox / f"{time.strftime('%Y%m%dT%H%M%S')}-{stem}.eml", "wb", opener=private_opener) as handle:
+        handle.write(data)

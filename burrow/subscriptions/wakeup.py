@@ -8,6 +8,7 @@ tick. No socket answering (no scheduler on this machine, `burrow serve --no-sche
 take the delivery itself."""
 
 import logging
+import os
 import random
 import secrets
 import socket
@@ -58,6 +59,7 @@ class Listener:
         try:
             directory.mkdir(mode=0o700, parents=True, exist_ok=True)
             listener.bind(path)
+            os.chmod(path, 0o600)  # only Burrow's own processes may wake it
         except OSError as exc:
             listener.close()
             logger.warning("scheduler wake-up socket unavailable", extra={"path": path, "error": str(exc)})
