@@ -10,6 +10,7 @@ SCOPE_OBJECTS = (
     "dashboard",
     "export",
     "external_data_source",
+    "external_data_source",
     "feature_flag",
     "insight",
     "integration",

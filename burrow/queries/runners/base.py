@@ -57,12 +57,13 @@ class RowCollector:
         converted = [[json_value(v) for v in row] for row in batch]
         self.size += len(json.dumps(converted, separators=(",", ":")))
         if self.size > self.max_bytes:
-            raise QueryError(
-                f"The result is larger than {self.max_bytes // (1024 * 1024)} MB; select fewer rows or columns.",
-                "result_too_large",
-            )
+            raise QueryError(too_large_message(self.max_bytes), "result_too_large")
         self.rows.extend(converted)
 
 
 def timeout_message(seconds: float) -> str:
     return f"The query ran longer than {seconds:g} s (BURROW_QUERY_TIMEOUT) and was stopped."
+
+
+def too_large_message(max_bytes: int) -> str:
+    return f"The result is larger than {max_bytes // (1024 * 1024)} MB; select fewer rows or columns."
