@@ -10,7 +10,6 @@ SCOPE_OBJECTS = (
     "dashboard",
     "export",
     "external_data_source",
-    "external_data_source",
     "feature_flag",
     "insight",
     "integration",
