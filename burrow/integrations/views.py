@@ -20,7 +20,15 @@ from rest_framework.response import Response
 
 from burrow.core.permissions import OrganizationAdminWritePermission
 from burrow.core.tenancy import TenantViewSetMixin
-from burrow.integrations import consent, domain_connect, email_domains, proxy_records, services, tokens
+from burrow.integrations import (
+    consent,
+    domain_connect,
+    email_domains,
+    proxy_records,
+    services,
+    tokens,
+    unserved_lookups,
+)
 from burrow.integrations.filters import IntegrationFilter
 from burrow.integrations.models import Integration, OrganizationIntegration, ProxyRecord
 from burrow.integrations.oauth import bind_browser
@@ -39,6 +47,7 @@ from burrow.integrations.serializers import (
     ProxyRecordCreateSerializer,
     ProxyRecordSerializer,
 )
+from burrow.integrations.unserved_lookups import UNSERVED_LOOKUPS, UnservedLookup
 
 READ = ["integration:read"]
 WRITE = ["integration:write"]
@@ -203,6 +212,26 @@ def _lookup_route(name: str, lookup: Lookup):
 
 for _name, (_provider, _lookup) in sorted(lookups().items()):
     setattr(IntegrationViewSet, _name, _lookup_route(_name, _lookup))
+
+
+def _unserved_route(lookup: UnservedLookup):
+    """`GET …/integrations/:id/<name>/` for a reference look-up Burrow does not make: always a 400."""
+
+    def run(self, request: Request, *args, **kwargs) -> Response:
+        unserved_lookups.refuse(self.get_object(), lookup)
+
+    run.__name__ = lookup.name
+    run.__doc__ = (
+        f"PostHog's {lookup.label} look-up, which Burrow does not make: 400 naming {lookup.label} on another "
+        "provider's integration, else 400 saying Burrow does not offer it."
+    )
+    scopes = WRITE if lookup.write else READ
+    route = action(methods=["get"], detail=True, url_path=lookup.name, required_scopes=scopes)(run)
+    return extend_schema(request=None, responses={400: OpenApiResponse(description="Always.")})(route)
+
+
+for _unserved in UNSERVED_LOOKUPS:
+    setattr(IntegrationViewSet, _unserved.name, _unserved_route(_unserved))
 
 
 # PostHog's operation ids ("List all org organizations integrations"), apart from the project routes' ones.

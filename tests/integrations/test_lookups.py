@@ -169,6 +169,17 @@ def test_github_repos_with_search_and_paging(tenant, fake_providers):
         ("linkedin_ads_conversion_rules", "github", "LinkedIn Ads"),
         ("twilio_phone_numbers", "slack", "Twilio"),
         ("github_repos", "linear", "GitHub"),
+        # The reference's look-ups Burrow does not make answer the same way on another provider's integration.
+        ("jira_projects", "slack", "Jira"),
+        ("github_branches", "slack", "GitHub"),
+        ("github_teams", "linear", "GitHub"),
+        ("users", "github", "Slack"),
+        ("google_conversion_actions", "slack", "Google Ads"),
+        ("google_accessible_accounts", "slack", "Google Ads"),
+        ("google_search_console_sites", "slack", "Google Search Console"),
+        ("clickup_spaces", "slack", "ClickUp"),
+        ("clickup_lists", "slack", "ClickUp"),
+        ("clickup_workspaces", "slack", "ClickUp"),
     ],
 )
 def test_a_lookup_on_another_providers_integration_is_a_400_naming_the_provider(
@@ -177,3 +188,28 @@ def test_a_lookup_on_another_providers_integration_is_a_400_naming_the_provider(
     integration = fake_providers.connected(tenant, kind)
     body = error(lookup(tenant, integration, name, "?accountId=5001"))
     assert body["detail"] == f"{name} endpoint is only supported for {label} integrations"
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["anthropic_managed_agents", "anthropic_managed_agent_environments", "anthropic_managed_agent_vaults"],
+)
+def test_an_anthropic_lookup_on_another_providers_integration_names_anthropic(tenant, fake_providers, name):
+    slack = fake_providers.connected(tenant, "slack")
+    body = error(lookup(tenant, slack, name))
+    assert body["detail"] == f"Integration {slack.id} is not an Anthropic integration (kind='slack')"
+
+
+@pytest.mark.parametrize(
+    "name, kind", [("users", "slack"), ("github_branches", "github"), ("github_teams", "github")]
+)
+def test_a_reference_lookup_burrow_does_not_make_says_so_on_its_own_providers_integration(
+    tenant, fake_providers, name, kind
+):
+    integration = fake_providers.connected(tenant, kind)
+    assert error(lookup(tenant, integration, name))["detail"] == f"Burrow does not offer the {name} look-up."
+
+
+def test_unserved_lookups_stay_inside_the_project(tenant, other_tenant, fake_providers):
+    theirs = fake_providers.connected(other_tenant, "slack")
+    assert lookup(tenant, theirs, "jira_projects").status_code == 404
