@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 
 from burrow.core.models import User
-from burrow.domains.saml.services import NO_DESTINATION, UNSOLICITED
+from burrow.domains.saml.services import CROSS_SITE_START, NO_DESTINATION, UNSOLICITED
 from tests.domains.test_saml import (  # noqa: F401
     DOMAIN,
     answer,
@@ -99,3 +99,27 @@ def test_a_sign_in_started_here_still_signs_in(saml_domain, idp, attacker):
     response = post_answer(browser, domain, answer(idp, domain, email=ATTACKER, in_response_to=request.id))
 
     assert response.status_code == 302 and signed_in_as(browser) == attacker
+
+
+@pytest.mark.parametrize("fetch_site", ["cross-site", "same-site"])
+def test_another_site_cannot_start_a_sign_in_in_this_browser(saml_domain, fetch_site):
+    """Otherwise the attacker's page sends the victim to /login/saml/?email=<attacker's address>, the
+    attacker's identity provider receives the request and answers it at once, and the answer matches the
+    started sign-in."""
+    saml_domain()
+    victim = Client()
+
+    response = victim.get("/login/saml/", {"email": ATTACKER}, HTTP_SEC_FETCH_SITE=fetch_site)
+
+    assert response.status_code == 403 and CROSS_SITE_START in response.content.decode()
+    assert "burrow_saml_request" not in response.cookies
+
+
+@pytest.mark.parametrize("fetch_site", ["same-origin", "none"])
+def test_a_sign_in_started_from_burrows_pages_or_typed_in_goes_ahead(saml_domain, idp, fetch_site):
+    saml_domain()
+
+    response = Client().get("/login/saml/", {"email": ATTACKER}, HTTP_SEC_FETCH_SITE=fetch_site)
+
+    assert response.status_code == 302 and idp.read_request(response["Location"]).id
+    assert response.cookies["burrow_saml_request"].value

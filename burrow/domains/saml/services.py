@@ -78,6 +78,7 @@ UNSOLICITED = (
     "This sign-in was not started from this browser: Burrow accepts an answer from an identity provider only "
     "to a sign-in started on its own sign-in page. Start again from the sign-in page."
 )
+CROSS_SITE_START = "This sign-in was started by another site. Start it from the sign-in page."
 NO_DESTINATION = (
     "The response does not say where it was sent (no Destination). Set the identity provider to send "
     "the ACS URL of Burrow as the Destination."

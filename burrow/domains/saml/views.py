@@ -30,8 +30,18 @@ logger = logging.getLogger(__name__)
 PENDING_COOKIE = "burrow_saml_request"
 
 
+# Where a navigation to the start may come from, by the browser's Sec-Fetch-Site: Burrow's own pages, or the
+# person (typed in, a bookmark). Browsers that send no such header are let through.
+_OWN_NAVIGATION = frozenset({"same-origin", "none"})
+
+
 @require_GET
 def start(request: HttpRequest) -> HttpResponse:
+    # Login CSRF: another site could send this browser here with the attacker's address; the attacker's own
+    # identity provider would then answer the request at once, and the answer would match the started sign-in.
+    if request.headers.get("Sec-Fetch-Site", "none") not in _OWN_NAVIGATION:
+        refusal = services.SAMLError("saml_cross_site_start", services.CROSS_SITE_START, status=403)
+        return _refused(request, refusal)
     try:
         started = services.start(request.GET.get("email", ""), safe_next(request.GET.get("next")) or "/")
     except services.SAMLError as error:
