@@ -34,6 +34,7 @@ def _print_bootstrap(result, as_json: bool) -> None:
 
 
 def cmd_bootstrap(args: argparse.Namespace) -> int:
+    from burrow.core.addresses import InvalidAddress
     from burrow.core.bootstrap import bootstrap, join_organization
     from burrow.core.models import Organization, User
     from burrow.core.scopes import InvalidScopes
@@ -55,7 +56,7 @@ def cmd_bootstrap(args: argparse.Namespace) -> int:
             if not args.organization or not args.project:
                 return fail("--organization and --project are required unless --join-organization is given")
             result = bootstrap(args.email, args.organization, args.project, scopes, password=args.password)
-    except InvalidScopes as exc:
+    except (InvalidScopes, InvalidAddress) as exc:
         return fail(str(exc))
     _print_bootstrap(result, args.json)
     return 0

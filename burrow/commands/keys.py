@@ -21,12 +21,14 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
 
 
 def cmd_keys(args: argparse.Namespace) -> int:
+    from burrow.core.addresses import InvalidAddress, address_key
     from burrow.core.keys import create_personal_api_key
-    from burrow.core.models import PersonalAPIKey, User
+    from burrow.core.models import PersonalAPIKey
     from burrow.core.scopes import InvalidScopes
+    from burrow.domains.provisioning import find_user
 
     if args.keys_command == "create":
-        user = User.objects.filter(email__iexact=args.email).first()
+        user = find_user(args.email)
         if user is None:
             return fail(f"no user {args.email}; create one with `burrow bootstrap --email …`")
         try:
@@ -38,7 +40,10 @@ def cmd_keys(args: argparse.Namespace) -> int:
     if args.keys_command == "list":
         keys = PersonalAPIKey.objects.select_related("user").order_by("created_at")
         if args.email:
-            keys = keys.filter(user__email__iexact=args.email)
+            try:
+                keys = keys.filter(user__email_key=address_key(args.email))
+            except InvalidAddress as error:
+                return fail(str(error))
         for key in keys:
             last = key.last_used_at.isoformat() if key.last_used_at else "never"
             print(

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
+from burrow.core.addresses import address_key
 from burrow.core.keys import create_personal_api_key
 from burrow.core.models import Organization, OrganizationMembership, Project, User
 
@@ -34,7 +35,9 @@ class BootstrapResult:
 
 
 def _user(email: str, password: str | None) -> User:
-    user = User.objects.filter(email__iexact=email).first()
+    """The account of the address in any spelling, created when there is none (InvalidAddress when the
+    address is malformed)."""
+    user = User.objects.filter(email_key=address_key(email)).first()
     if user is None:
         user = User.objects.create_user(email=email, password=password, first_name=email.split("@")[0])
     elif password:

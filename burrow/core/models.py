@@ -7,6 +7,8 @@ from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models, transaction
 from django.utils import timezone
 
+from burrow.core.addresses import MAX_KEY_LENGTH, address_key
+
 
 def generate_distinct_id() -> str:
     return secrets.token_urlsafe(32)
@@ -85,6 +87,9 @@ class User(AbstractBaseUser):
     first_name = models.CharField(max_length=150, blank=True, default="")
     last_name = models.CharField(max_length=150, blank=True, default="")
     email = models.EmailField(unique=True)
+    # The address's one spelling (burrow.core.addresses.address_key), kept in step with `email` by save():
+    # every look-up by address uses it, so look-alike spellings are one account on every database.
+    email_key = models.CharField(max_length=MAX_KEY_LENGTH, unique=True, editable=False)
     is_email_verified = models.BooleanField(null=True, blank=True)
     hedgehog_config = models.JSONField(null=True, blank=True)
     role_at_organization = models.CharField(max_length=64, choices=ROLE_CHOICES, null=True, blank=True)
@@ -101,6 +106,13 @@ class User(AbstractBaseUser):
 
     def __str__(self) -> str:
         return self.email
+
+    def save(self, *args, **kwargs) -> None:
+        self.email_key = address_key(self.email)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "email" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "email_key"}
+        super().save(*args, **kwargs)
 
 
 class OrganizationMembership(models.Model):

@@ -3,14 +3,18 @@ organization through a domain (SAML just-in-time provisioning and SCIM both come
 
 from django.db import IntegrityError, transaction
 
+from burrow.core.addresses import InvalidAddress, address_domain, address_key
 from burrow.core.models import Organization, OrganizationMembership, User
 from burrow.domains.models import OrganizationDomain
 
 
 def email_domain(email: str) -> str:
-    """The part after the last `@`, lower-cased ("" when there is none)."""
-    _, at, domain = (email or "").strip().rpartition("@")
-    return domain.lower().rstrip(".") if at else ""
+    """The address's domain in its IDNA form, as organization domains are stored ("" for a malformed address):
+    `bob@tſinc.example` is at `tsinc.example`."""
+    try:
+        return address_domain(email)
+    except InvalidAddress:
+        return ""
 
 
 def verified_domain_for_email(email: str) -> OrganizationDomain | None:
@@ -33,7 +37,12 @@ def sso_enforcement_for_email(email: str) -> str | None:
 
 
 def find_user(email: str) -> User | None:
-    return User.objects.filter(email__iexact=(email or "").strip()).first()
+    """The account of the address in any spelling (see burrow.core.addresses), None for a malformed one."""
+    try:
+        key = address_key(email)
+    except InvalidAddress:
+        return None
+    return User.objects.filter(email_key=key).first()
 
 
 def create_user(email: str, first_name: str = "", last_name: str = "") -> User:

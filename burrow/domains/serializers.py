@@ -11,6 +11,7 @@ from django.core.validators import URLValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from burrow.core.addresses import InvalidAddress, domain_key
 from burrow.domains.models import OrganizationDomain, SSOEnforcement
 
 INVALID_DOMAIN = "Please enter a valid domain or subdomain name."
@@ -54,6 +55,15 @@ def valid_domain(value: str) -> bool:
     return len(labels) >= 2 and all(
         _valid_label(label, tld=index == len(labels) - 1) for index, label in enumerate(labels)
     )
+
+
+def _is_own_idna_form(value: str) -> bool:
+    """Stored domains are what an address's domain maps to (burrow.core.addresses.domain_key), so that the
+    address `bob@tſinc.example` is at the domain `tsinc.example`; a look-alike spelling is refused."""
+    try:
+        return domain_key(value) == value
+    except InvalidAddress:
+        return False
 
 
 def parse_certificate(value: str) -> x509.Certificate:
@@ -115,7 +125,7 @@ class OrganizationDomainSerializer(serializers.ModelSerializer):
             if value != self.instance.domain:
                 raise serializers.ValidationError(DOMAIN_IMMUTABLE, code="immutable")
             return value
-        if not valid_domain(value):
+        if not valid_domain(value) or not _is_own_idna_form(value):
             raise serializers.ValidationError(INVALID_DOMAIN, code="invalid_input")
         return value
 

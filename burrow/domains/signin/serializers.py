@@ -5,6 +5,7 @@ user belongs to."""
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from burrow.core.addresses import INVALID_ADDRESS, InvalidAddress, address_key
 from burrow.core.models import Organization, OrganizationMembership, Team, User
 
 
@@ -12,6 +13,14 @@ class LoginSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
     # Kept exactly as typed: a password may start or end with a space (`burrow users set-password` keeps it).
     password = serializers.CharField(trim_whitespace=False, max_length=4096)
+
+    def validate_email(self, value: str) -> str:
+        # Also what IDNA refuses in the domain (`bob@-x.example`), which has no key to look the account up by.
+        try:
+            address_key(value)
+        except InvalidAddress:
+            raise serializers.ValidationError(INVALID_ADDRESS, code="invalid") from None
+        return value
 
 
 class LoginResponseSerializer(serializers.Serializer):

@@ -17,6 +17,7 @@ from django.contrib.auth import login, logout, password_validation
 from django.contrib.auth.hashers import make_password
 from django.http import HttpRequest
 
+from burrow.core.addresses import InvalidAddress, address_key
 from burrow.core.clients import client_address, client_network
 from burrow.core.models import User
 from burrow.core.throttle import claim_attempt, release_attempt
@@ -98,11 +99,19 @@ def _bucket(kind: str, value: str) -> str:
     return hashlib.sha256(f"login|{kind}|{value}".encode()).hexdigest()
 
 
+def _address_key(email: str) -> str:
+    """Every spelling of an address shares one window (the callers' serializer has refused malformed ones)."""
+    try:
+        return address_key(email)
+    except InvalidAddress:
+        return email.strip().casefold()
+
+
 def _claim_attempts(email: str, ip: str) -> list[str]:
     """One attempt in the address's window and one in the client's; if either is spent, neither is taken."""
     limit, window = _attempt_window()
     claimed: list[str] = []
-    for bucket in (_bucket("email", email.strip().lower()), _bucket("ip", client_network(ip))):
+    for bucket in (_bucket("email", _address_key(email)), _bucket("ip", client_network(ip))):
         retry_after = claim_attempt(LoginFailureWindow, bucket, limit, window)
         if retry_after is not None:
             for taken in claimed:
