@@ -1,16 +1,18 @@
 """`/api/organizations/:organization_id/domains/`: list, create, retrieve, update (PATCH), delete, and the
-`verify` and `scim/token` actions. Members read; admins and owners write. Views parse and authorise;
-`services.py` does the work."""
+`verify` and `scim/token` actions. Members read; admins and owners write, except SCIM: turning it on or off
+and its token need owner level, because the token can change every membership the domain's people hold.
+Views parse and authorise; `services.py` does the work."""
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from burrow.core.exceptions import error_body
+from burrow.core.models import OrganizationMembership
 from burrow.core.permissions import OrganizationAdminWritePermission
 from burrow.core.tenancy import TenantViewSetMixin
 from burrow.domains import services
@@ -51,6 +53,9 @@ class OrganizationDomainViewSet(
             raise _refused(error, "domain") from None
 
     def perform_update(self, serializer) -> None:
+        wanted = serializer.validated_data.get("scim_enabled")
+        if wanted is not None and wanted != serializer.instance.scim_enabled:
+            self._require_owner()
         issued = services.update(serializer.instance, self.request.user, serializer.validated_data)
         serializer.instance = issued.domain
         serializer.context["scim_bearer_token"] = issued.scim_bearer_token
@@ -79,8 +84,10 @@ class OrganizationDomainViewSet(
     @action(detail=True, methods=["post"], url_path="scim/token", required_scopes=WRITE)
     def scim_token(self, request: Request, *args, **kwargs) -> Response:
         """Issues a new SCIM bearer token (shown in this answer only); the previous one stops working."""
+        domain = self.get_object()
+        self._require_owner()
         try:
-            issued = services.rotate_scim_token(self.get_object(), request.user)
+            issued = services.rotate_scim_token(domain, request.user)
         except services.ScimNotEnabled as error:
             raise _refused(error) from None
         return Response(
@@ -92,3 +99,8 @@ class OrganizationDomainViewSet(
                 }
             ).data
         )
+
+    def _require_owner(self) -> None:
+        """SCIM is the owners' (docs/scim.md): an admin holding the token could make themselves owner."""
+        if self.membership is None or self.membership.level < OrganizationMembership.Level.OWNER:
+            raise PermissionDenied(OrganizationAdminWritePermission.message)

@@ -3,6 +3,7 @@ at a fixed number of queries (docs/scim.md)."""
 
 import pytest
 
+from burrow.core.models import User
 from tests.domains.test_scim_support import *  # noqa: F403 (the make_scim and scim fixtures)
 from tests.domains.test_scim_support import USER, scim_error
 
@@ -115,3 +116,13 @@ def test_listing_costs_the_same_few_queries_whatever_the_page(scim, people, djan
     with django_assert_max_num_queries(3):  # the domain, the count, the page (levels joined in)
         body = scim.get("/Users", count=200).json()
     assert body["totalResults"] == people == len(body["Resources"])
+
+
+def test_people_whose_domain_only_ends_like_this_one_are_never_seen(scim):
+    """acme.example.org is not notacme.example.org, nor its own subdomain sub.acme.example.org."""
+    ada = scim.create("ada")
+    for address in ("bob@notacme.example.org", "cy@sub.acme.example.org"):
+        outsider = User.objects.create_user(email=address, password=None)  # in no organization
+        scim_error(scim.get(f"/Users/{outsider.pk}"), 404)
+    assert [person["id"] for person in scim.get("/Users").json()["Resources"]] == [ada["id"]]
+    assert scim.get("/Users", filter='userName ew "example.org"').json()["totalResults"] == 1

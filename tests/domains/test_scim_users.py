@@ -5,7 +5,7 @@ import pytest
 
 from burrow.core.models import ActivityLog, OrganizationMembership, User
 from tests.domains.test_scim_support import *  # noqa: F403 (the make_scim and scim fixtures)
-from tests.domains.test_scim_support import ADMIN, MEMBER, OWNER, USER, level, scim_error
+from tests.domains.test_scim_support import ADMIN, MEMBER, USER, level, scim_error
 
 pytestmark = pytest.mark.django_db
 
@@ -206,21 +206,6 @@ def test_patch_of_a_read_only_attribute_answers_400_mutability(scim):
         {"op": "replace", "path": 'emails[type eq "work"].value', "value": "x@acme.example.org"},
     )
     scim_error(response, 400, "mutability")
-
-
-def test_deactivating_the_organizations_last_owner_is_refused(scim, tenant):
-    person = scim.create("boss")
-    OrganizationMembership.objects.filter(organization=tenant.organization).exclude(
-        user_id=person["id"]
-    ).delete()
-    OrganizationMembership.objects.filter(user_id=person["id"]).update(level=OWNER)
-    scim_error(
-        scim.patch(f"/Users/{person['id']}", {"op": "replace", "path": "active", "value": False}),
-        400,
-        "mutability",
-    )
-    scim_error(scim.delete(f"/Users/{person['id']}"), 400, "mutability")
-    assert level(person["id"], tenant.organization) == OWNER
 
 
 # Delete

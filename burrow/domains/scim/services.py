@@ -17,12 +17,14 @@ What the writes do (DECISIONS §9, docs/scim.md):
 * DELETE — the same, and when the person then belongs to no organization the account is disabled (no
   sign-in), and the `ScimUser` record goes, so they are "gone" (404 afterwards). A later create with the
   same address enables the account again.
-* groups are the organization's roles: adding someone to a role sets their level (joining them if needed);
-  removing them from admin or owner makes them a member; removing them from member removes the membership.
-* the organization always keeps an owner: a write that would leave it without one is refused.
+* groups are the organization's roles: adding someone to member or admin sets their level (joining them if
+  needed); removing them from admin makes them a member; removing them from member removes the membership.
+* owners are managed only by owners, in Burrow: the token belongs to no one, so whoever holds it must not be
+  able to make, unmake or change an owner. The owner group cannot be written, and a write that would change
+  an owner (their address, names, `active`, role, or DELETE) is refused with 403; re-sending what Burrow
+  already holds, or an externalId (the provider's own record), is answered as usual.
 """
 
-import logging
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -31,19 +33,18 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
-from burrow.core.models import ActivityLog, Organization, OrganizationMembership, User
+from burrow.core.models import Organization, OrganizationMembership, User
 from burrow.domains import provisioning
 from burrow.domains.models import OrganizationDomain, ScimUser
-from burrow.domains.scim import resources
+from burrow.domains.scim import audit, resources
 from burrow.domains.scim.filters import user_filter
-
-logger = logging.getLogger(__name__)
 
 MEMBER = OrganizationMembership.Level.MEMBER
 OWNER = OrganizationMembership.Level.OWNER
 USER_NOT_FOUND = "User not found"
 NAME_LENGTH = 150  # User.first_name / last_name
 EXTERNAL_ID_LENGTH = 255  # ScimUser.external_id
+OWNERS_ARE_BURROWS = "owners are managed only by owners, in Burrow, never through SCIM."
 
 
 class ScimProblem(Exception):
@@ -65,7 +66,7 @@ def visible_users(domain: OrganizationDomain) -> QuerySet[User]:
     anywhere = OrganizationMembership.objects.filter(user=OuterRef("pk"))
     record = ScimUser.objects.filter(domain_id=domain.id, user=OuterRef("pk"))
     return (
-        User.objects.filter(email_key__endswith=f"@{domain.domain}")
+        User.objects.filter(email__iendswith=f"@{domain.domain}")
         .annotate(
             scim_level=Subquery(here.values("level")[:1]),
             scim_record=Exists(record),
@@ -134,7 +135,13 @@ def create_user(domain: OrganizationDomain, resource: resources.User) -> User:
         if resource.active is not False:
             user.scim_level = provisioning.join_organization(user, domain.organization, MEMBER).level
         _remember(domain, user, resource.external_id, changed=True)
-        _record(domain, user, "created" if created else "joined", active=resource.active is not False)
+        audit.record(
+            domain,
+            user,
+            "created" if created else "joined",
+            [audit.level_change(None, user.scim_level)] if user.scim_level is not None else [],
+            active=resource.active is not False,
+        )
     return user
 
 
@@ -147,11 +154,16 @@ def replace_user(domain: OrganizationDomain, user_id: str, wanted: resources.Use
         given, family = _names(wanted)
         changed = {}
         if email != user.email:
-            if provisioning.find_user(email) not in (None, user):
+            if User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
                 raise ScimProblem(409, f"Another user already has the address {email}.", "uniqueness")
             changed["email"] = email
         if (given, family) != (user.first_name, user.last_name):
             changed.update(first_name=given, last_name=family)
+        member = user.scim_level is not None
+        active_changed = wanted.active is not None and wanted.active != member
+        if changed or active_changed:
+            _refuse_owner(domain.organization, user)
+        before = {field: getattr(user, field) for field in changed}
         if changed:
             for field, value in changed.items():
                 setattr(user, field, value)
@@ -162,19 +174,24 @@ def replace_user(domain: OrganizationDomain, user_id: str, wanted: resources.Use
                 raise ScimProblem(
                     409, f"Another user already has the address {email}.", "uniqueness"
                 ) from None
-        member = user.scim_level is not None
+        level_before = user.scim_level
         if wanted.active is True and not member:
             user.scim_level = provisioning.join_organization(user, domain.organization, MEMBER).level
         elif wanted.active is False and member:
             _leave(domain.organization, user)
             user.scim_level = None
-        active_changed = wanted.active is not None and wanted.active != member
         external_id = _external_id(wanted.external_id)
         if external_id != user.scim_external_id:
+            before["external_id"] = user.scim_external_id
             changed["external_id"] = external_id
         _remember(domain, user, external_id, changed=bool(changed) or active_changed)
         if changed or active_changed:
-            _record(domain, user, "updated", fields=sorted(changed), active=wanted.active)
+            changes = [
+                audit.change(f, before[f], value) for f, value in changed.items() if before[f] != value
+            ]
+            if active_changed:
+                changes.append(audit.level_change(level_before, user.scim_level))
+            audit.record(domain, user, "updated", changes, fields=sorted(changed), active=wanted.active)
     return user
 
 
@@ -185,7 +202,7 @@ def delete_user(domain: OrganizationDomain, user_id: str) -> None:
         if not OrganizationMembership.objects.filter(user=user).exists():
             User.objects.filter(pk=user.pk).update(is_active=False)
         ScimUser.objects.filter(domain=domain, user=user).delete()
-        _record(domain, user, "deleted")
+        audit.record(domain, user, "deleted", [audit.level_change(user.scim_level, None)])
 
 
 def role_members(domain: OrganizationDomain) -> dict[str, list[User]]:
@@ -199,10 +216,12 @@ def role_members(domain: OrganizationDomain) -> dict[str, list[User]]:
 
 
 def set_role_members(domain: OrganizationDomain, role: str, wanted_ids: set[str]) -> None:
-    """Makes the role's members (among the domain's people) exactly `wanted_ids`."""
+    """Makes the role's members (among the domain's people) exactly `wanted_ids`; the owner role is never
+    written, and no owner is moved to another."""
     level = resources.ROLES[role]
+    if level == OWNER:
+        raise ScimProblem(403, f'The "owner" group cannot be changed through SCIM: {OWNERS_ARE_BURROWS}')
     with transaction.atomic():
-        _lock_owners(domain.organization)
         current = {str(u.pk): u for u in visible_users(domain).filter(scim_level=level)}
         added_ids = wanted_ids - set(current)
         removed = [user for pk, user in current.items() if pk not in wanted_ids]
@@ -217,15 +236,16 @@ def set_role_members(domain: OrganizationDomain, role: str, wanted_ids: set[str]
                 _leave(domain.organization, user)
             else:
                 _set_level(domain.organization, user, MEMBER)
-        _check_owner_remains(domain.organization)
         # Their groups (and maybe `active`) changed: lastModified moves, and whoever the provider joined
         # stays its to see after a later deactivation.
         for user in added + removed:
             _remember(domain, user, user.scim_external_id, changed=True)
         for user in added:
-            _record(domain, user, "updated", role=role)
+            audit.record(domain, user, "updated", [audit.level_change(user.scim_level, level)], role=role)
         for user in removed:
-            _record(domain, user, "updated", role=None if level == MEMBER else "member")
+            after = None if level == MEMBER else MEMBER
+            role_after = resources.ROLE_OF_LEVEL.get(after)
+            audit.record(domain, user, "updated", [audit.level_change(level, after)], role=role_after)
 
 
 def _users_by_id(domain: OrganizationDomain, ids: set[str]) -> list[User]:
@@ -293,54 +313,22 @@ def _names(resource: resources.User) -> tuple[str, str]:
 
 
 def _leave(organization: Organization, user: User) -> None:
-    _lock_owners(organization)
+    _refuse_owner(organization, user)
     provisioning.leave_organization(user, organization)
-    _check_owner_remains(organization)
 
 
 def _set_level(organization: Organization, user: User, level: int) -> None:
+    _refuse_owner(organization, user)
     OrganizationMembership.objects.filter(organization=organization, user=user).update(level=level)
 
 
-def _lock_owners(organization: Organization) -> None:
-    # Two requests removing two different owners must not both see the other one remaining.
-    list(OrganizationMembership.objects.select_for_update().filter(organization=organization, level=OWNER))
-
-
-def _check_owner_remains(organization: Organization) -> None:
-    if not OrganizationMembership.objects.filter(organization=organization, level=OWNER).exists():
-        raise ScimProblem(
-            400,
-            "This would leave the organization without an owner; make someone else owner first.",
-            "mutability",
-        )
-
-
-def _record(domain: OrganizationDomain, user: User, action: str, **detail: Any) -> None:
-    """A log line and an organization activity entry for each provisioning change (never the token)."""
-    logger.info(
-        f"scim user {action}",
-        extra={
-            "domain_id": str(domain.id),
-            "organization_id": str(domain.organization_id),
-            "user_id": user.pk,
-            **detail,
-        },
+def _refuse_owner(organization: Organization, user: User) -> None:
+    """403 when `user` is an owner of the organization. The membership row is locked until the change commits,
+    so someone made owner in Burrow meanwhile is seen rather than overwritten."""
+    membership = (
+        OrganizationMembership.objects.select_for_update()
+        .filter(organization=organization, user=user)
+        .first()
     )
-    ActivityLog.objects.create(
-        organization_id=domain.organization_id,
-        is_system=True,
-        activity=action,
-        scope="OrganizationMembership",
-        item_id=str(user.pk),
-        detail={
-            "id": str(user.pk),
-            "changes": [],
-            "merge": None,
-            "trigger": {"job_type": "scim", "job_id": str(domain.id), "payload": detail},
-            "name": user.email,
-            "short_id": None,
-            "type": None,
-            "context": {"organization_id": str(domain.organization_id), "domain": domain.domain},
-        },
-    )
+    if membership is not None and membership.level == OWNER:
+        raise ScimProblem(403, f"{user.email} is an owner of the organization: {OWNERS_ARE_BURROWS}")

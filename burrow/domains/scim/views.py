@@ -25,7 +25,7 @@ from scim2_models import (
     SearchRequest,
 )
 
-from burrow.domains.scim import resources, services
+from burrow.domains.scim import inputs, resources, services
 from burrow.domains.scim.auth import authenticate
 from burrow.domains.scim.resources import POLICY, Group, User
 from burrow.domains.scim.services import ScimProblem
@@ -103,6 +103,7 @@ class ScimView(View):
             raise ScimProblem(400, "The request body is not JSON.", "invalidSyntax") from None
         if not isinstance(payload, dict):
             raise ScimProblem(400, "The request body must be a JSON object.", "invalidSyntax")
+        inputs.check_body(payload)
         return payload
 
     def response_parameters(self, request: HttpRequest) -> ResponseParameters | None:
@@ -113,7 +114,11 @@ class ScimView(View):
 
     @staticmethod
     def search_request(model: type, payload: dict[str, Any]) -> SearchRequest:
-        return SearchRequest[model].model_validate(payload, scim_ctx=Context.SEARCH_REQUEST)
+        inputs.check_filter_text(payload.get("filter"))
+        search = SearchRequest[model].model_validate(payload, scim_ctx=Context.SEARCH_REQUEST)
+        if search.filter:
+            inputs.check_filter(search.filter.ast)
+        return search
 
     def list_response(
         self, model: type, search: SearchRequest, total: int, page: list[Any], start: int
