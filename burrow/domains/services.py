@@ -134,7 +134,7 @@ def _changes(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, An
 
 def create(organization: Organization, user: User | None, fields: dict[str, Any]) -> OrganizationDomain:
     """A new claim: never verified, without JIT, enforcement or SCIM, whatever the request said.
-    Refused when another organization already holds the domain verified (DECISIONS §11)."""
+    Refused when another organization already holds the domain verified."""
     allowed = {
         k: v for k, v in fields.items() if k in ("domain", "saml_entity_id", "saml_acs_url", "saml_x509_cert")
     }

@@ -2,7 +2,8 @@
 and has SCIM on.
 
 Every failure — no header, another scheme, a wrong or rotated token, SCIM off, an unverified, unknown or
-malformed domain id — is the same 401 (DECISIONS §13), so the answer never tells whether a domain exists."""
+malformed domain id — is the same 401 (docs/deviations.md), so the answer never tells whether a domain
+exists."""
 
 import logging
 import uuid

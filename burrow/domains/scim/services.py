@@ -10,7 +10,7 @@ organization's business: 404.
 What SCIM keeps beyond the account is the `ScimUser` record of (domain, user): the provider's `externalId`,
 and `updated_at` (meta.lastModified). Every SCIM write to a person makes or refreshes it; DELETE removes it.
 
-What the writes do (DECISIONS §9, docs/scim.md):
+What the writes do (docs/scim.md):
 * create — a new person (passwordless, address verified) or the existing account with that address, joined
   as a member unless `active: false`; already a member → 409 `uniqueness`.
 * `active: false` — removes this organization's membership only.
