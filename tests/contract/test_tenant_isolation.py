@@ -23,7 +23,6 @@ pytestmark = pytest.mark.django_db
 TENANT_KWARGS = {"project_id", "environment_id", "organization_id"}
 _GROUP = re.compile(r"\(\?P<(\w+)>[^)]*\)")
 
-NEIGHBOURS = ["another organization", "sibling project", "sibling environment"]
 CREDENTIALS = ["key", "scoped key", "session"]
 
 # Organization routes belong to no project: a sibling project or environment is the same organization and
@@ -161,14 +160,6 @@ def _takes_sessions(callback) -> bool:
     from burrow.core.auth import SessionAuthentication
 
     return any(issubclass(c, SessionAuthentication) for c in callback.cls.authentication_classes)
-
-
-@pytest.fixture(params=NEIGHBOURS)
-def neighbours(request, tenant, other_tenant, make_sibling):
-    """(kind, caller, victim): the caller tries to reach the victim's objects."""
-    if request.param == "another organization":
-        return request.param, other_tenant, tenant
-    return request.param, tenant, make_sibling(tenant, request.param.split()[1])
 
 
 def _refusal_on_victims_url(kind: str, credential: str) -> int | None:
