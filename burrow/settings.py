@@ -45,6 +45,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "burrow.core.middleware.KnownHostMiddleware",
+    "burrow.core.middleware.UnstorableTextMiddleware",
     "burrow.core.middleware.ForwardedProtoMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

@@ -5,10 +5,11 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.core.exceptions import DisallowedHost
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 
 from burrow.core.clients import parse_address
 from burrow.core.exceptions import error_body
+from burrow.core.textsafety import find_unstorable_field, form_fields
 
 
 class KnownHostMiddleware:
@@ -44,3 +45,33 @@ class ForwardedProtoMiddleware:
 def _peer_is_trusted(request: HttpRequest) -> bool:
     peer = parse_address(request.META.get("REMOTE_ADDR") or "")
     return peer is not None and any(peer in network for network in settings.TRUSTED_PROXIES)
+
+
+class UnstorableTextMiddleware:
+    """Path segments, query parameters and form fields with text no database can store (a NUL, a lone
+    surrogate): 400 in the error envelope naming the segment, parameter or field, before the view runs. JSON
+    bodies are checked by their parser (burrow/core/parsers.py)."""
+
+    # SCIM answers in its own error schema and checks its own input (burrow/domains/scim/).
+    OWN_CHECKS_PREFIXES = ("/scim/",)
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view_func: Callable, view_args: tuple, view_kwargs: dict
+    ) -> HttpResponse | None:
+        if request.path_info.startswith(self.OWN_CHECKS_PREFIXES):
+            return None
+        found = (
+            find_unstorable_field({k: v for k, v in view_kwargs.items() if isinstance(v, str)})
+            or find_unstorable_field(request.GET)
+            or find_unstorable_field(form_fields(request) or QueryDict())
+        )
+        if found is None:
+            return None
+        attr, detail = found
+        return JsonResponse(error_body("validation_error", "invalid_input", detail, attr), status=400)

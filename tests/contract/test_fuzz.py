@@ -6,7 +6,9 @@ authentication, routing and the object look-up into the code that does the work.
 Each operation first gets one valid request (real ids, a valid body), then fuzzed ones whose path
 parameters name the tenant's real objects most of the time and whose bodies are often mixed with the valid
 one. Bounded examples keep CI fast; for a deeper local run raise BURROW_FUZZ_EXAMPLES (fuzzed requests per
-operation, default 12) and set BURROW_FUZZ_COVERAGE=1 (schemathesis's boundary-value phase as well)."""
+operation, default 12) and set BURROW_FUZZ_COVERAGE=1 (schemathesis's boundary-value phase as well).
+
+Text no database can store (a lone surrogate, a NUL) is sent to every operation by test_fuzz_unstorable.py."""
 
 import os
 import re

@@ -1,0 +1,127 @@
+"""Text no database can store is a 400 naming where it sits, never a 500: a lone UTF-16 surrogate (`\\ud800`,
+which has no UTF-8 form) or a NUL character (PostgreSQL refuses it in text and jsonb) in any JSON string or
+key, however deep, in a form field, a query parameter or a path segment."""
+
+import json
+
+import pytest
+from django.test import Client
+
+from tests.conftest import client_for
+from tests.factories import make_dashboard, make_insight, make_share_password, make_sharing_configuration
+from tests.helpers import error
+
+pytestmark = pytest.mark.django_db
+
+SURROGATE, NUL = "\ud800", "\x00"
+BAD = [(SURROGATE, "surrogate"), (NUL, "NUL")]
+
+
+def send_json(client, url: str, document, method: str = "post"):
+    """`document` as JSON text: `json.dumps` spells both as escapes (`\\ud800`, `\\u0000`), as clients do."""
+    return getattr(client, method)(url, json.dumps(document), content_type="application/json")
+
+
+def expect_refused(response, attr: str, what: str) -> None:
+    body = error(response)
+    assert body == {
+        "type": "validation_error",
+        "code": "invalid_input",
+        "detail": body["detail"],
+        "attr": attr,
+    }
+    assert what in body["detail"], body
+
+
+@pytest.mark.parametrize(("bad", "what"), BAD)
+def test_an_insight_query_with_unstorable_text_is_400_naming_its_path(tenant, bad, what):
+    query = {"kind": "TrendsQuery", "series": [{"event": f"a{bad}b"}]}
+    response = send_json(tenant.client, tenant.url("insights/"), {"name": "n", "query": query})
+    expect_refused(response, "query__series__0__event", what)
+
+
+@pytest.mark.parametrize(("bad", "what"), BAD)
+def test_a_json_key_with_unstorable_text_is_400_naming_it_printably(tenant, bad, what):
+    insight = make_insight(tenant)
+    result = {"ok": 1, f"k{bad}": 2}
+    response = send_json(tenant.client, tenant.url(f"insights/{insight.id}/"), {"result": result}, "patch")
+    expect_refused(response, f"result__k\\u{ord(bad):04x}", what)
+
+
+@pytest.mark.parametrize(("bad", "what"), BAD)
+def test_a_plain_field_with_unstorable_text_is_400_naming_it(tenant, bad, what):
+    body = {"name": "board", "description": f"x{bad}"}
+    expect_refused(send_json(tenant.client, tenant.url("dashboards/"), body), "description", what)
+
+
+def test_unstorable_text_is_refused_before_authentication_looks_into_the_body(tenant):
+    """The body is where a key may hide; a body that cannot be read is a 400 for anyone."""
+    body = {"personal_api_key": tenant.key, "name": f"x{NUL}"}
+    expect_refused(send_json(client_for(None), tenant.url("dashboards/"), body), "name", "NUL")
+
+
+@pytest.fixture
+def locked_share(tenant):
+    config = make_sharing_configuration(tenant, dashboard=make_dashboard(tenant), password_required=True)
+    make_share_password(tenant, sharing_configuration=config)
+    return config
+
+
+@pytest.mark.parametrize(("bad", "what"), BAD)
+def test_share_unlock_with_unstorable_password_json_is_400(locked_share, bad, what):
+    response = send_json(Client(), f"/shared/{locked_share.access_token}", {"password": f"pw{bad}"})
+    expect_refused(response, "password", what)
+
+
+def test_share_unlock_form_with_a_nul_is_400_naming_the_field(locked_share):
+    response = Client().post(
+        f"/shared/{locked_share.access_token}",
+        "password=pw%00",
+        content_type="application/x-www-form-urlencoded",
+    )
+    expect_refused(response, "password", "NUL")
+
+
+def test_share_unlock_form_with_surrogate_bytes_is_just_a_wrong_password(locked_share):
+    """Form bodies are bytes: a surrogate's would-be UTF-8 bytes decode as replacement characters."""
+    response = Client().post(
+        f"/shared/{locked_share.access_token}",
+        "password=pw%ED%A0%80",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 401
+
+
+def test_sign_in_form_with_a_nul_in_the_email_is_400_naming_it(tenant):
+    response = Client().post(
+        "/login", "email=a%00%40example.com&password=x", content_type="application/x-www-form-urlencoded"
+    )
+    expect_refused(response, "email", "NUL")
+
+
+@pytest.mark.parametrize(("bad", "what"), BAD)
+def test_api_login_with_unstorable_text_is_400_naming_the_field(tenant, bad, what):
+    body = {"email": tenant.user.email, "password": f"p{bad}"}
+    expect_refused(send_json(Client(), "/api/login/", body), "password", what)
+
+
+@pytest.mark.parametrize("query", ["item_id=%00", "scope=a%00b", "a%00=1"])
+def test_a_query_parameter_with_a_nul_is_400_naming_it(tenant, query):
+    response = tenant.client.get(tenant.url(f"activity_log/?{query}"))
+    expect_refused(response, query.split("=")[0].replace("%00", "\\u0000"), "NUL")
+
+
+def test_a_path_segment_with_a_nul_is_400_naming_it(tenant):
+    response = tenant.client.get(tenant.url("session_recordings/a%00b/sharing/"))
+    expect_refused(response, "recording_id", "NUL")
+
+
+def test_a_share_link_with_a_nul_is_400(tenant):
+    expect_refused(Client().get("/shared/abc%00def"), "access_token", "NUL")
+
+
+def test_ordinary_text_still_passes(tenant):
+    body = {"name": "ünïcødé 😀", "query": {"kind": "TrendsQuery", "k😀": ["\t\n"]}}
+    response = send_json(tenant.client, tenant.url("insights/"), body)
+    assert response.status_code == 201, response.content
+    assert response.json()["query"]["k😀"] == ["\t\n"]
