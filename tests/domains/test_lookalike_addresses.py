@@ -12,6 +12,7 @@ from django.test import Client
 from burrow import cli
 from burrow.core.models import User
 from tests.domains.conftest import PASSWORD
+from tests.domains.test_saml import idp, saml_domain, sign_in, signed_in_as  # noqa: F401 (fixtures)
 from tests.domains.test_scim_support import *  # noqa: F403 (the make_scim and scim fixtures)
 from tests.domains.test_scim_support import USER, scim_error
 from tests.helpers import error
@@ -101,6 +102,15 @@ def test_malformed_domains_are_refused_where_the_address_is_typed(person):
     for email in ["kiss@-inkstone.example", "kiss@ab--cd.example", "ｋｉｓｓ@inkstone.example"]:
         body = error(login(email), 400)
         assert body["attr"] == "email" and body["detail"] == "Enter a valid email address.", body
+
+
+@pytest.mark.parametrize("email", LOOKALIKES.values(), ids=LOOKALIKES.keys())
+def test_saml_signs_a_lookalike_assertion_in_to_the_one_account(kiss, saml_domain, idp, email):  # noqa: F811
+    domain = saml_domain("inkstone.example", jit_provisioning_enabled=True)
+    client = Client()
+    response = sign_in(client, idp, domain, email=email)
+    assert response.status_code == 302, response.content
+    assert signed_in_as(client) == kiss and User.objects.count() == 1
 
 
 @pytest.mark.parametrize("spelling", ["ſam", "\u212aate", "SAM"])
