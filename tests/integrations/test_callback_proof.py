@@ -2,7 +2,7 @@
 limited to the callback's path) or for the state's own user signed in; anyone else opening a callback URL
 (a victim sent an attacker's state) connects nothing. A provider's error shows Burrow's own sentence."""
 
-from urllib.parse import quote, urlencode
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 import pytest
 
@@ -95,3 +95,19 @@ def test_a_provider_error_shows_a_fixed_sentence_never_the_providers_text(
     text = response.content.decode()
     assert sentence.replace("'", "&#x27;") in text
     assert "evil.example" not in text and "made-up" not in text
+
+
+def test_github_user_authorization_binds_the_browser_that_asked_for_it(tenant, fake_github, client):
+    from tests.fakes.github import INSTALLATION_ID
+
+    response = tenant.client.post(
+        tenant.url("integrations/github/oauth_authorize/"),
+        {"installation_id": INSTALLATION_ID},
+        format="json",
+    )
+    assert tenant.client.cookies["burrow_oauth_flow"]["path"] == "/integrations/github/callback"
+    state = parse_qs(urlsplit(response.json()["oauth_url"]).query)["state"][0]
+    params = {"code": fake_github.connect_code(), "state": state}
+    assert client.get("/integrations/github/callback", params)["Location"].startswith("/login?next=")
+    assert tenant.client.get("/integrations/github/callback", params).status_code == 200
+    assert Integration.objects.get().integration_id == INSTALLATION_ID
