@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 
 from burrow.core.clients import parse_address
 from burrow.core.exceptions import error_body
-from burrow.core.textsafety import find_unstorable_field, form_fields
+from burrow.core.textsafety import find_unstorable_field, form_fields, unstorable_reason
 
 
 class KnownHostMiddleware:
@@ -50,7 +50,8 @@ def _peer_is_trusted(request: HttpRequest) -> bool:
 class UnstorableTextMiddleware:
     """Path segments, query parameters and form fields with text no database can store (a NUL, a lone
     surrogate): 400 in the error envelope naming the segment, parameter or field, before the view runs. JSON
-    bodies are checked by their parser (burrow/core/parsers.py)."""
+    bodies are checked by their parser (burrow/core/parsers.py). Such cookies are dropped before the session
+    looks its key up: a browser holding one could not fix it, so it is treated as never sent."""
 
     # SCIM answers in its own error schema and checks its own input (burrow/domains/scim/).
     OWN_CHECKS_PREFIXES = ("/scim/",)
@@ -59,6 +60,11 @@ class UnstorableTextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.COOKIES = {
+            name: value
+            for name, value in request.COOKIES.items()
+            if unstorable_reason(name) is None and unstorable_reason(value) is None
+        }
         return self.get_response(request)
 
     def process_view(

@@ -125,3 +125,11 @@ def test_ordinary_text_still_passes(tenant):
     response = send_json(tenant.client, tenant.url("insights/"), body)
     assert response.status_code == 201, response.content
     assert response.json()["query"]["k😀"] == ["\t\n"]
+
+
+def test_a_session_cookie_with_a_nul_is_ignored_as_if_never_sent(tenant):
+    """A cookie is no field a person can correct: one no database can store is dropped, not refused."""
+    client = Client()
+    client.cookies["sessionid"] = "abcdefgh\x00ijklmnop"
+    assert error(client.get(tenant.url("dashboards/")), 401)["code"] == "not_authenticated"
+    assert client.get("/login").status_code == 200
