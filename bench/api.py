@@ -14,25 +14,28 @@ else a built-in one (threads + http.client; it needs more CPU, so ratios are mor
 
     .venv/bin/python bench/api.py                  # both servers, 10 s per run (about 2 minutes)
     .venv/bin/python bench/api.py --servers gunicorn --duration 5
+    .venv/bin/python bench/api.py --servers gunicorn --load python --requests 100 --warmup 0 \
+        --connections 4 --workers 1 --threads 2 --dashboards 12 --page-size 10      # smoke run (the test suite's)
 
 Needs PostgreSQL (default postgres://postgres@127.0.0.1:5432, trust auth); the database named by
---database-url (default burrow_bench) is dropped and recreated. Only 127.0.0.1 is ever contacted."""
+--database-url (default $BENCH_DATABASE_URL, else burrow_bench) is dropped and recreated. Only 127.0.0.1 is
+ever contacted."""
 
 import argparse
 import json
 import os
-import re
 import shutil
 import sys
 import tempfile
-from urllib.parse import urlsplit, urlunsplit
 
 from harness import (
     BENCH_DIR,
     ROOT,
     RSSSampler,
+    default_database_url,
     free_port,
     python_load,
+    recreate_database,
     start_server,
     stop_server,
     wait_ready,
@@ -42,22 +45,12 @@ from harness import (
 SECRET_KEY = "burrow-bench-secret-key-not-for-production"
 APPS = {"burrow": "burrow.wsgi:application", "baseline": "baseline:application"}
 GOALS = {"retrieve": 0.5, "list": 0.3}
+# The Host the equivalence check sends: one Burrow serves without configuration (it refuses unknown hosts),
+# and the one the load generators send too, so the list's `next` link is the same in the check and under load.
+HOST = "127.0.0.1"
 
 
 # --- database and data ---------------------------------------------------------------------------------
-
-
-def recreate_database(url: str) -> None:
-    import psycopg
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
-        raise SystemExit(f"bench: refusing database name {name!r}")
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def setup_django(database_url: str, data_dir: str) -> None:
@@ -74,7 +67,7 @@ def setup_django(database_url: str, data_dir: str) -> None:
     django.setup()
 
 
-def seed(dashboards: int, tiles: int, insights: int) -> dict:
+def seed(dashboards: int, tiles: int, insights: int, page_size: int) -> dict:
     """One tenant; dashboards of `tiles` tiles each over a pool of insights that carry a query and a
     cached result (~2 kB, what a small trends insight stores)."""
     from django.core.management import call_command
@@ -126,7 +119,7 @@ def seed(dashboards: int, tiles: int, insights: int) -> dict:
     return {
         "key": boot["personal_api_key"],
         "retrieve": f"/api/projects/{boot['project_id']}/dashboards/{boards[len(boards) // 2].id}/",
-        "list": f"/api/projects/{boot['project_id']}/dashboards/?limit=100",
+        "list": f"/api/projects/{boot['project_id']}/dashboards/?limit={page_size}",
     }
 
 
@@ -143,7 +136,7 @@ def check_equivalence(paths: dict, key: str) -> None:
     sys.path.insert(0, str(BENCH_DIR))
     import baseline
 
-    client = Client()
+    client = Client(HTTP_HOST=HOST)
     auth = f"Bearer {key}"
     executed: list[str] = []
 
@@ -166,7 +159,7 @@ def check_equivalence(paths: dict, key: str) -> None:
                 f"bench: Burrow answered {response.status_code} on {name}: {response.content[:300]}"
             )
         executed.clear()
-        body = baseline.render(baseline.handle(conn, path, query_string, auth, "testserver"))
+        body = baseline.render(baseline.handle(conn, path, query_string, auth, HOST))
         django_sql = [q["sql"] for q in ctx.captured_queries]
         if django_sql != executed:
             raise SystemExit(
@@ -189,32 +182,39 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--servers", default="gunicorn,granian", help="comma-separated: gunicorn,granian")
     parser.add_argument("--duration", type=float, default=10.0, help="seconds of load per run")
-    parser.add_argument("--warmup", type=float, default=2.0, help="seconds of load before each app's runs")
+    parser.add_argument(
+        "--requests", type=int, help="requests per run instead of --duration (the built-in load generator)"
+    )
+    parser.add_argument("--warmup", type=float, default=2.0, help="seconds of load before each run (0: none)")
     parser.add_argument("--connections", type=int, default=16, help="concurrent keep-alive clients")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--dashboards", type=int, default=120)
     parser.add_argument("--tiles", type=int, default=4, help="tiles per dashboard")
+    parser.add_argument("--page-size", type=int, default=100, help="the list request's limit")
     parser.add_argument("--load", choices=["auto", "wrk", "python"], default="auto")
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/burrow_bench"),
-    )
+    parser.add_argument("--database-url", default=default_database_url("burrow_bench"))
     args = parser.parse_args(argv)
     servers = [s.strip() for s in args.servers.split(",") if s.strip()]
-    if (host := urlsplit(args.database_url).hostname) not in ("127.0.0.1", "localhost"):
-        raise SystemExit(f"bench: only a local PostgreSQL is used, not {host}")
-    use_wrk = args.load == "wrk" or (args.load == "auto" and shutil.which("wrk"))
-    load = wrk_load if use_wrk else python_load
+    if args.requests and args.load == "wrk":
+        parser.error("--requests needs the built-in load generator (wrk runs for a duration)")
+    use_wrk = not args.requests and (args.load == "wrk" or (args.load == "auto" and shutil.which("wrk")))
+
+    def load(port: int, path: str, key: str, duration: float, requests: int | None = None) -> dict:
+        if use_wrk:
+            return wrk_load(port, path, key, args.connections, duration)
+        return python_load(port, path, key, args.connections, duration, requests)
+
+    size = f"{args.requests} requests" if args.requests else f"{args.duration:g} s"
 
     data_dir = tempfile.mkdtemp(prefix="burrow-bench-")
     recreate_database(args.database_url)
     setup_django(args.database_url, data_dir)
-    target = seed(args.dashboards, args.tiles, insights=20)
+    target = seed(args.dashboards, args.tiles, insights=20, page_size=args.page_size)
     check_equivalence(target, target["key"])
     print(
         f"bench: {args.workers} workers x {args.threads} threads, {args.connections} clients, "
-        f"{args.duration:g} s per run, load by {'wrk' if use_wrk else 'python'}, {os.cpu_count()} CPUs"
+        f"{size} per run, load by {'wrk' if use_wrk else 'python'}, {os.cpu_count()} CPUs"
     )
 
     results: dict = {}
@@ -226,10 +226,11 @@ def main(argv: list[str] | None = None) -> int:
                 try:
                     wait_ready(proc, port, target["retrieve"], target["key"])
                     for endpoint in ("retrieve", "list"):
-                        load(port, target[endpoint], target["key"], args.connections, args.warmup)
+                        if args.warmup:
+                            load(port, target[endpoint], target["key"], args.warmup)
                         sampler = RSSSampler(proc.pid)
                         sampler.start()
-                        result = load(port, target[endpoint], target["key"], args.connections, args.duration)
+                        result = load(port, target[endpoint], target["key"], args.duration, args.requests)
                         result["rss"] = sampler.stop()
                         results[server, app, endpoint] = result
                         print(

@@ -26,7 +26,8 @@ _KEY_SQL = (
     '"core_personalapikey"."scoped_teams", "core_personalapikey"."scoped_organizations", '
     '"core_personalapikey"."created_at", "core_personalapikey"."last_used_at", "core_user"."id", '
     '"core_user"."password", "core_user"."last_login", "core_user"."uuid", "core_user"."distinct_id", '
-    '"core_user"."first_name", "core_user"."last_name", "core_user"."email", "core_user"."is_email_verified", '
+    '"core_user"."first_name", "core_user"."last_name", "core_user"."email", "core_user"."email_key", '
+    '"core_user"."is_email_verified", '
     '"core_user"."hedgehog_config", "core_user"."role_at_organization", "core_user"."is_active", '
     '"core_user"."date_joined", "core_user"."current_team_id", "core_user"."current_organization_id" '
     'FROM "core_personalapikey" INNER JOIN "core_user" ON ("core_personalapikey"."user_id" = "core_user"."id") '
@@ -54,7 +55,7 @@ _DASHBOARD_COLUMNS = (
     '"analytics_dashboard"."description", "analytics_dashboard"."deleted", "analytics_dashboard"."created_at", '
     '"analytics_dashboard"."created_by_id", "core_user"."id", "core_user"."password", "core_user"."last_login", '
     '"core_user"."uuid", "core_user"."distinct_id", "core_user"."first_name", "core_user"."last_name", '
-    '"core_user"."email", "core_user"."is_email_verified", "core_user"."hedgehog_config", '
+    '"core_user"."email", "core_user"."email_key", "core_user"."is_email_verified", "core_user"."hedgehog_config", '
     '"core_user"."role_at_organization", "core_user"."is_active", "core_user"."date_joined", '
     '"core_user"."current_team_id", "core_user"."current_organization_id" FROM "analytics_dashboard" '
     'LEFT OUTER JOIN "core_user" ON ("analytics_dashboard"."created_by_id" = "core_user"."id") '
@@ -129,7 +130,7 @@ def _authenticate(cur, auth_header: str) -> tuple:
     )
     cur.execute(_KEY_SQL, (secure_value,))
     key = cur.fetchone()
-    if key is None or not key[21] or not hmac.compare_digest(key[3], secure_value):
+    if key is None or not key[22] or not hmac.compare_digest(key[3], secure_value):
         raise HTTPError(
             "401 Unauthorized", "Personal API key found in request Authorization header is invalid."
         )
@@ -199,7 +200,7 @@ def _layout_position(row: tuple) -> tuple[int, int]:
 def _dashboard(row: tuple, tiles: list[dict]) -> dict:
     created_by = None
     if row[7] is not None:
-        hedgehog = row[16]
+        hedgehog = row[17]
         created_by = {
             "id": row[7],
             "uuid": str(row[10]),
@@ -207,9 +208,9 @@ def _dashboard(row: tuple, tiles: list[dict]) -> dict:
             "first_name": row[12],
             "last_name": row[13],
             "email": row[14],
-            "is_email_verified": row[15],
+            "is_email_verified": row[16],
             "hedgehog_config": {k: hedgehog.get(k) for k in _HEDGEHOG_KEYS} if hedgehog else None,
-            "role_at_organization": row[17],
+            "role_at_organization": row[18],
         }
     return {
         "id": row[0],

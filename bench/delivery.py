@@ -1,22 +1,25 @@
 """Delivery throughput: due email subscriptions (each mail carries an inline PNG) into a local SMTP sink.
 
     .venv/bin/python bench/delivery.py [--count 3000] [--insights 20] [--processes 2] [--celery]
+    .venv/bin/python bench/delivery.py --count 40 --insights 2 --processes 1     # smoke run (the test suite's)
 
-PostgreSQL database burrow_bench_delivery (recreated). Without --celery, `--processes` scheduler
-processes (`burrow scheduler --once`, each with its thread pool) claim and deliver; with --celery,
-one scheduler tick hands the deliveries to `burrow worker --concurrency N` over Redis (db 14).
-The SMTP sink (aiosmtpd) runs in its own process. Pictures are drawn once per insight and shared
-(ExportedAsset by content hash); the first-render cost is printed separately."""
+PostgreSQL database named by --database-url (default $BENCH_DATABASE_URL, else burrow_bench_delivery on
+127.0.0.1; recreated). Without --celery, `--processes` scheduler processes (`burrow scheduler --once`,
+each with its thread pool) claim and deliver; with --celery, one scheduler tick hands the deliveries to
+`burrow worker --concurrency N` over Redis (db 14). The SMTP sink (aiosmtpd) runs in its own process (on a
+free port). Pictures are drawn once per insight and shared (ExportedAsset by content hash); the first-render
+cost is printed separately."""
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DB = "burrow_bench_delivery"
+from harness import ROOT, default_database_url, free_port, recreate_database
+
 # Settings write nothing: the bench brings its own key and a data dir it throws away.
 BENCH_SECRET_KEY = "burrow-bench-only"
 BENCH_DATA_DIR = tempfile.mkdtemp(prefix="burrow-bench-")
@@ -35,10 +38,10 @@ while True:
 """
 
 
-def env(pg: str, port: int, broker: str | None = None) -> dict:
+def env(database_url: str, port: int, broker: str | None = None) -> dict:
     values = dict(
         os.environ,
-        DATABASE_URL=f"{pg}/{DB}",
+        DATABASE_URL=database_url,
         BURROW_EMAIL_URL=f"smtp://127.0.0.1:{port}",
         BURROW_LOG_LEVEL="WARNING",
         BURROW_DELIVERY_THREADS=os.environ.get("BURROW_DELIVERY_THREADS", "16"),
@@ -52,20 +55,16 @@ def env(pg: str, port: int, broker: str | None = None) -> dict:
     return values
 
 
-def prepare(pg: str, count: int, insights: int) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{pg}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB}")
-        conn.execute(f"CREATE DATABASE {DB}")
+def prepare(database_url: str, count: int, insights: int) -> None:
+    recreate_database(database_url)
     os.environ.update(
-        DATABASE_URL=f"{pg}/{DB}",
+        DATABASE_URL=database_url,
         DJANGO_SETTINGS_MODULE="burrow.settings",
         BURROW_LOG_LEVEL="WARNING",
         BURROW_SECRET_KEY=BENCH_SECRET_KEY,
         BURROW_DATA_DIR=BENCH_DATA_DIR,
     )
-    sys.path.insert(0, ROOT)
+    sys.path.insert(0, str(ROOT))
     import django
 
     django.setup()
@@ -100,13 +99,23 @@ def prepare(pg: str, count: int, insights: int) -> None:
     )
 
 
-def wait_done(count: int) -> float:
+def wait_done(count: int, children: list[subprocess.Popen], timeout: float) -> float:
+    """When the last delivery completed; exits the bench when one failed, or when the deliveries stopped
+    short (every scheduler process gone) or took longer than `timeout` seconds."""
+    from django.db.models import Count
+
     from burrow.subscriptions.models import SubscriptionDelivery
 
+    deadline = time.monotonic() + timeout
     while True:
-        done = SubscriptionDelivery.objects.filter(status="completed").count()
-        if done >= count:
+        # Read before the poll: a process that exits after it still had its deliveries counted.
+        exited = all(child.poll() is not None for child in children)
+        statuses = dict(SubscriptionDelivery.objects.values_list("status").annotate(n=Count("id")).order_by())
+        if statuses.get("completed", 0) >= count:
             return time.perf_counter()
+        if statuses.get("failed") or exited or time.monotonic() > deadline:
+            codes = [child.poll() for child in children]
+            raise SystemExit(f"bench: deliveries stopped short: {statuses} (process exit codes {codes})")
         time.sleep(0.05)
 
 
@@ -116,10 +125,11 @@ def main() -> None:
     parser.add_argument("--insights", type=int, default=20)
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--celery", action="store_true")
-    parser.add_argument("--pg", default="postgres://postgres@127.0.0.1:5432")
+    parser.add_argument("--timeout", type=float, default=600, help="seconds before the bench gives up")
+    parser.add_argument("--database-url", default=default_database_url("burrow_bench_delivery"))
     args = parser.parse_args()
-    prepare(args.pg, args.count, args.insights)
-    port = 2600 + os.getpid() % 1000
+    prepare(args.database_url, args.count, args.insights)
+    port = free_port()
     sink = subprocess.Popen([sys.executable, "-c", SINK, str(port)], stdout=subprocess.PIPE, text=True)
     sink.stdout.readline()
     cli = [sys.executable, "-m", "burrow.cli"]
@@ -131,7 +141,7 @@ def main() -> None:
                 subprocess.Popen(
                     [*cli, "worker", "--concurrency", str(args.processes)],
                     cwd=ROOT,
-                    env=env(args.pg, port, broker),
+                    env=env(args.database_url, port, broker),
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL,
                 )
@@ -139,20 +149,22 @@ def main() -> None:
             time.sleep(4)  # worker start-up is not part of the measurement
             started = time.perf_counter()
             subprocess.run(
-                [*cli, "scheduler", "--once"], cwd=ROOT, env=env(args.pg, port, broker), check=True
+                [*cli, "scheduler", "--once"], cwd=ROOT, env=env(args.database_url, port, broker), check=True
             )
         else:
             started = time.perf_counter()
             children += [
-                subprocess.Popen([*cli, "scheduler", "--once"], cwd=ROOT, env=env(args.pg, port))
+                subprocess.Popen([*cli, "scheduler", "--once"], cwd=ROOT, env=env(args.database_url, port))
                 for _ in range(args.processes)
             ]
-        finished = wait_done(args.count)
+        finished = wait_done(args.count, children, args.timeout)
     finally:
         for child in children:
             child.terminate()
             child.wait(timeout=30)
         sink.terminate()
+        sink.wait(timeout=30)
+        shutil.rmtree(BENCH_DATA_DIR, ignore_errors=True)
     elapsed = finished - started
     mode = (
         f"celery worker --concurrency {args.processes}"

@@ -1,5 +1,6 @@
-"""Process and load helpers for the HTTP benchmarks: start and stop a WSGI server under gunicorn or
-granian, sample worker memory, and load an endpoint with wrk (or a built-in Python load generator)."""
+"""Helpers for the benchmarks: recreate a bench's PostgreSQL database, start and stop a WSGI server under
+gunicorn or granian, sample worker memory, and load an endpoint with wrk (or a built-in Python load
+generator, for a duration or a number of requests)."""
 
 import http.client
 import os
@@ -12,9 +13,36 @@ import sys
 import threading
 import time
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
+# The database a bench recreates: --database-url, else this variable, else the bench's own default name.
+DATABASE_URL_VARIABLE = "BENCH_DATABASE_URL"
+LOCAL_POSTGRES = "postgres://postgres@127.0.0.1:5432"
+
+
+# --- database ------------------------------------------------------------------------------------------
+
+
+def default_database_url(name: str) -> str:
+    return os.environ.get(DATABASE_URL_VARIABLE, f"{LOCAL_POSTGRES}/{name}")
+
+
+def recreate_database(url: str) -> None:
+    """Drops and creates the database `url` names, on a local PostgreSQL only (a bench never goes further)."""
+    import psycopg
+
+    parts = urlsplit(url)
+    if parts.hostname not in ("127.0.0.1", "localhost"):
+        raise SystemExit(f"bench: only a local PostgreSQL is used, not {parts.hostname}")
+    name = parts.path.lstrip("/")
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        raise SystemExit(f"bench: refusing database name {name!r}")
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 # --- servers -------------------------------------------------------------------------------------------
@@ -187,6 +215,27 @@ def wrk_load(port: int, path: str, key: str, connections: int, duration: float) 
     }
 
 
+class Budget:
+    """When load stops: after `duration` seconds, or after `requests` requests in all (whichever is given)."""
+
+    def __init__(self, duration: float | None, requests: int | None = None) -> None:
+        if not duration and not requests:
+            raise ValueError("a load needs a duration or a number of requests")
+        self.deadline = time.monotonic() + duration if duration else None
+        self.left = requests
+        self.lock = threading.Lock()
+
+    def take(self) -> bool:
+        """True when one more request may be sent."""
+        if self.deadline is not None and time.monotonic() >= self.deadline:
+            return False
+        if self.left is None:
+            return True
+        with self.lock:
+            self.left -= 1
+            return self.left >= 0
+
+
 def run_clients(threads: list[threading.Thread], failures: list[str]) -> float:
     """Runs the load threads together; the seconds they took. Exits the bench when any request failed."""
     started = time.monotonic()
@@ -200,15 +249,17 @@ def run_clients(threads: list[threading.Thread], failures: list[str]) -> float:
     return elapsed
 
 
-def python_load(port: int, path: str, key: str, connections: int, duration: float) -> dict:
+def python_load(
+    port: int, path: str, key: str, connections: int, duration: float | None, requests: int | None = None
+) -> dict:
     latencies: list[list[float]] = [[] for _ in range(connections)]
     failures: list[str] = []
-    deadline = time.monotonic() + duration
+    budget = Budget(duration, requests)
     headers = {"Authorization": f"Bearer {key}"}
 
     def client(samples: list[float]) -> None:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        while time.monotonic() < deadline:
+        while budget.take():
             start = time.perf_counter()
             conn.request("GET", path, headers=headers)
             response = conn.getresponse()
@@ -220,6 +271,14 @@ def python_load(port: int, path: str, key: str, connections: int, duration: floa
         conn.close()
 
     elapsed = run_clients([threading.Thread(target=client, args=(s,)) for s in latencies], failures)
-    merged = sorted(x for samples in latencies for x in samples)
-    cuts = statistics.quantiles(merged, n=100, method="inclusive")
-    return {"rps": len(merged) / elapsed, "p50": cuts[49], "p99": cuts[98]}
+    merged = [x for samples in latencies for x in samples]
+    p50, p99 = percentiles(merged)
+    return {"rps": len(merged) / elapsed, "p50": p50, "p99": p99}
+
+
+def percentiles(samples: list[float]) -> tuple[float, float]:
+    """(p50, p99); exits the bench when too few requests completed to tell."""
+    if len(samples) < 2:
+        raise SystemExit(f"bench: only {len(samples)} request(s) completed: run longer")
+    cuts = statistics.quantiles(samples, n=100, method="inclusive")
+    return cuts[49], cuts[98]

@@ -13,26 +13,31 @@ thread's, also reported) does not. Client-side latency is printed beside them. G
 
     .venv/bin/python bench/sharing.py                     # 10 s per endpoint, 8 clients, 10,000 views
     .venv/bin/python bench/sharing.py --duration 5 --views 2000
+    .venv/bin/python bench/sharing.py --requests 60 --warmup 0 --clients 3 --workers 1 --threads 2 \
+        --tiles 4 --views 60                                # smoke run (the test suite's)
 
 Needs PostgreSQL (default postgres://postgres@127.0.0.1:5432, trust auth); the database named by
---database-url (default burrow_bench_sharing) is dropped and recreated. Only 127.0.0.1 is contacted."""
+--database-url (default $BENCH_DATABASE_URL, else burrow_bench_sharing) is dropped and recreated. Only
+127.0.0.1 is contacted."""
 
 import argparse
 import http.client
 import os
 import shutil
-import statistics
 import sys
 import tempfile
 import threading
 import time
-from urllib.parse import urlsplit
 
-from api import recreate_database, setup_django
+from api import setup_django
 from harness import (
+    Budget,
     RSSSampler,
+    default_database_url,
     descendants,
     free_port,
+    percentiles,
+    recreate_database,
     rss_mb,
     run_clients,
     start_server,
@@ -126,19 +131,12 @@ def load(port: int, path: str, cookie: str, clients: int, duration: float | None
     client_ms: list[float] = []
     failures: list[str] = []
     lock = threading.Lock()
-    counter = iter(range(views)) if views else None
-    deadline = time.monotonic() + duration if duration else None
+    budget = Budget(duration, views)
     headers = {"Cookie": cookie} if cookie else {}
 
     def client() -> None:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        while True:
-            if deadline and time.monotonic() >= deadline:
-                break
-            if counter is not None:
-                with lock:
-                    if next(counter, None) is None:
-                        break
+        while budget.take():
             started = time.perf_counter()
             conn.request("GET", path, headers=headers)
             response = conn.getresponse()
@@ -157,14 +155,9 @@ def load(port: int, path: str, cookie: str, clients: int, duration: float | None
         conn.close()
 
     elapsed = run_clients([threading.Thread(target=client) for _ in range(clients)], failures)
-
-    def cut(samples: list[float]) -> tuple[float, float]:
-        quantiles = statistics.quantiles(samples, n=100, method="inclusive")
-        return quantiles[49], quantiles[98]
-
-    server_p50, server_p99 = cut(server_ms)
-    cpu_p50, cpu_p99 = cut(cpu_ms)
-    client_p50, client_p99 = cut(client_ms)
+    server_p50, server_p99 = percentiles(server_ms)
+    cpu_p50, cpu_p99 = percentiles(cpu_ms)
+    client_p50, client_p99 = percentiles(client_ms)
     return {
         "requests": len(server_ms),
         "rps": len(server_ms) / elapsed,
@@ -180,21 +173,18 @@ def load(port: int, path: str, cookie: str, clients: int, duration: float | None
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=10.0, help="seconds of load per endpoint")
-    parser.add_argument("--warmup", type=float, default=2.0)
+    parser.add_argument("--requests", type=int, help="requests per endpoint instead of --duration")
+    parser.add_argument(
+        "--warmup", type=float, default=2.0, help="seconds of load before each endpoint (0: none)"
+    )
     parser.add_argument("--clients", type=int, default=8, help="concurrent keep-alive clients")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--tiles", type=int, default=20)
     parser.add_argument("--views", type=int, default=10_000, help="page views before reading worker RSS")
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get(
-            "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/burrow_bench_sharing"
-        ),
-    )
+    parser.add_argument("--database-url", default=default_database_url("burrow_bench_sharing"))
     args = parser.parse_args(argv)
-    if (host := urlsplit(args.database_url).hostname) not in ("127.0.0.1", "localhost"):
-        raise SystemExit(f"bench: only a local PostgreSQL is used, not {host}")
+    duration, requests = (None, args.requests) if args.requests else (args.duration, None)
 
     data_dir = tempfile.mkdtemp(prefix="burrow-bench-sharing-")
     recreate_database(args.database_url)
@@ -205,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     connections.close_all()
     print(
         f"bench: {args.tiles}-tile dashboard, {args.workers} workers x {args.threads} threads (gunicorn), "
-        f"{args.clients} clients, {args.duration:g} s per endpoint, {os.cpu_count()} CPUs"
+        f"{args.clients} clients, {f'{requests} requests' if requests else f'{duration:g} s'} per endpoint, {os.cpu_count()} CPUs"
     )
     port = free_port()
     proc = start_server("gunicorn", "sharing:timed_application", port, args.workers, args.threads)
@@ -214,10 +204,11 @@ def main(argv: list[str] | None = None) -> int:
         wait_ready(proc, port, paths["page"], timeout=60)
         for name in ("page", "json", "session"):
             cookie = paths["cookie"] if name == "session" else ""
-            load(port, paths[name], cookie, args.clients, args.warmup, None)
+            if args.warmup:
+                load(port, paths[name], cookie, args.clients, args.warmup, None)
             sampler = RSSSampler(proc.pid)
             sampler.start()
-            result = load(port, paths[name], cookie, args.clients, args.duration, None)
+            result = load(port, paths[name], cookie, args.clients, duration, requests)
             result["rss"] = sampler.stop()
             results[name] = result
             print(
