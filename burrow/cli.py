@@ -1,5 +1,5 @@
 """The `burrow` command: serve, scheduler, worker, bootstrap, migrate, keys, users (list, set-password),
-org-integration."""
+org-integration, sources, warehouse."""
 
 # The docstring is `burrow --help`'s description; each group of subcommands is a module of burrow/commands/.
 
@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from burrow.commands import bootstrap, fail, keys, org_integrations, processes, users
+from burrow.commands import bootstrap, fail, keys, org_integrations, processes, sources, users, warehouse
 
 # The commands that set an installation up: on first use they create the data dir and the secret key.
 PREPARING_COMMANDS = frozenset({"migrate", "serve", "bootstrap"})
@@ -58,7 +58,8 @@ def _missing_sqlite_file(database: dict) -> str | None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="burrow", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    for group in (processes, bootstrap, keys, users, org_integrations):  # in the order `burrow --help` lists
+    # in the order `burrow --help` lists
+    for group in (processes, bootstrap, keys, users, org_integrations, sources, warehouse):
         group.add_parsers(commands)
     return parser
 
