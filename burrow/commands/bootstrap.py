@@ -64,16 +64,21 @@ def cmd_bootstrap(args: argparse.Namespace) -> int:
 
 def _bootstrap_demo(bootstrap, User) -> int:
     from burrow.links import project_api_url, site_url
+    from burrow.queries.demo import fill_environment
 
     if User.objects.exists():
         print("burrow: demo already set up (keys and the password are shown only once).")
         print(f"burrow: make a new key with: .venv/bin/burrow keys create --email {DEMO_EMAIL} --scope '*'")
         print(f"burrow: set a new password with: .venv/bin/burrow users set-password --email {DEMO_EMAIL}")
+        demo = User.objects.filter(email=DEMO_EMAIL).first()
+        if demo is not None and demo.current_team_id:
+            print(f"burrow: {fill_environment(demo.current_team_id)} (dates up to today)")
         return 0
     # A password of its own per installation, so the pages report mails link to can be opened at once.
     password = secrets.token_urlsafe(12)
     result = bootstrap(DEMO_EMAIL, "Demo organization", "Demo project", ["*"], password=password)
     data = result.as_json()
+    print(f"burrow: {fill_environment(data['environment_id'])}")
     print("burrow: created a demo user, organization, project and API key:")
     _print_bootstrap(result, as_json=False)
     print(f"{'password':18} {password}")
@@ -81,6 +86,11 @@ def _bootstrap_demo(bootstrap, User) -> int:
     print(
         f'  curl -H "Authorization: Bearer {data["personal_api_key"]}" '
         + project_api_url(data["project_id"], "subscriptions/")
+    )
+    print(
+        f'  curl -H "Authorization: Bearer {data["personal_api_key"]}" -H "Content-Type: application/json" '
+        + project_api_url(data["project_id"], "query/")
+        + """ -d '{"query": {"kind": "HogQLQuery", "query": "SELECT browser, count(*) FROM pageviews GROUP BY 1"}}'"""
     )
     print(f"  sign in at {site_url('/login')} as {DEMO_EMAIL} with the password above")
     return 0
