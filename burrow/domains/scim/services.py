@@ -66,7 +66,7 @@ def visible_users(domain: OrganizationDomain) -> QuerySet[User]:
     anywhere = OrganizationMembership.objects.filter(user=OuterRef("pk"))
     record = ScimUser.objects.filter(domain_id=domain.id, user=OuterRef("pk"))
     return (
-        User.objects.filter(email__iendswith=f"@{domain.domain}")
+        User.objects.filter(email_key__endswith=f"@{domain.domain}")
         .annotate(
             scim_level=Subquery(here.values("level")[:1]),
             scim_record=Exists(record),
@@ -154,7 +154,7 @@ def replace_user(domain: OrganizationDomain, user_id: str, wanted: resources.Use
         given, family = _names(wanted)
         changed = {}
         if email != user.email:
-            if User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
+            if provisioning.find_user(email) not in (None, user):
                 raise ScimProblem(409, f"Another user already has the address {email}.", "uniqueness")
             changed["email"] = email
         if (given, family) != (user.first_name, user.last_name):
