@@ -15,7 +15,7 @@ SECRET_KEY = secret_key(DATA_DIR)  # "" until `burrow migrate` made one; command
 DEBUG = env_bool("BURROW_DEBUG")
 SITE_URL = os.environ.get("BURROW_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 # The site's own host and loopback names; BURROW_ALLOWED_HOSTS adds more (`*`: any). A forged Host header is
-# refused before any link is built from it (DECISIONS §17).
+# refused before any link is built from it (docs/deviations.md).
 ALLOWED_HOSTS = [
     urlsplit(SITE_URL).hostname or "127.0.0.1",
     "localhost",
@@ -141,7 +141,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
 THROTTLE_BURST = env_rate("BURROW_THROTTLE_BURST")
 THROTTLE_SUSTAINED = env_rate("BURROW_THROTTLE_SUSTAINED")
 
-# The largest page a list answers (DECISIONS §16); a larger `limit` gets this many rows and a `next` link.
+# The largest page a list answers (PostHog has no ceiling); a larger `limit` gets this many rows and a
+# `next` link.
 PAGE_SIZE_MAX = env_number("BURROW_PAGE_SIZE_MAX", 1000, minimum=1, whole=True)
 
 REST_FRAMEWORK = {
@@ -205,7 +206,9 @@ ENCRYPTION_KEYS = [k for k in os.environ.get("BURROW_ENCRYPTION_KEYS", "").split
 
 # Data sources and the query API (burrow/queries): which hosts a source may point at (host names or CIDRs;
 # unset: public addresses and loopback), how long one query may run and how long `blocking` reuses a result.
-DATA_SOURCE_HOSTS = [h.strip() for h in os.environ.get("BURROW_DATA_SOURCE_HOSTS", "").split(",") if h.strip()]
+DATA_SOURCE_HOSTS = [
+    h.strip() for h in os.environ.get("BURROW_DATA_SOURCE_HOSTS", "").split(",") if h.strip()
+]
 QUERY_TIMEOUT = env_number("BURROW_QUERY_TIMEOUT", 30, minimum=0.1)
 QUERY_CACHE_SECONDS = env_number("BURROW_QUERY_CACHE_SECONDS", 600, minimum=0, whole=True)
 

@@ -1,4 +1,5 @@
-"""PostHog's limit/offset pagination, with a ceiling on the page size (DECISIONS §16)."""
+"""PostHog's limit/offset pagination, with a ceiling on the page size that PostHog lacks: one request
+cannot build a page of hundreds of megabytes."""
 
 from django.conf import settings
 from rest_framework import pagination

@@ -34,7 +34,7 @@ class APIScopePermission(BasePermission):
             # membership checks that follow (TenantMemberPermission, admin writes) still apply to it.
             return True
         if getattr(view, "action", "") is None:
-            return True  # a method the route does not map: answer 405, not a scope error (DECISIONS §2)
+            return True  # a method the route does not map: answer 405, not a scope error (PostHog: 403)
         scopes = required_scopes(request, view)
         if not scopes:
             raise PermissionDenied(NO_KEY_ACCESS)

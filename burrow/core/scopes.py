@@ -34,7 +34,7 @@ class InvalidScopes(ValueError):
 
 
 def validate_scopes(scopes: list[str]) -> list[str]:
-    """Burrow keys always carry at least one scope (DECISIONS.md §1)."""
+    """Burrow keys always carry at least one scope (PostHog's legacy keys had none)."""
     if not scopes:
         raise InvalidScopes("A personal API key needs at least one scope ('*' grants every scope).")
     for scope in scopes:

@@ -18,7 +18,7 @@ def str_to_bool(value: str) -> bool:
 
 
 class SoftDeleteViewSetMixin:
-    """DELETE answers 405 with the error envelope (DECISIONS §2) without looking the object up.
+    """DELETE answers 405 with the error envelope (PostHog: an empty body) without looking the object up.
 
     Lists show live rows only, unless `?deleted=true|false` asks for one side explicitly."""
 

@@ -130,7 +130,7 @@ class TenantViewSetMixin:
         lookup = self.lookup_url_kwarg or self.lookup_field
         pk_field = self.queryset.model._meta.pk
         if isinstance(pk_field, IntegerField) and parse_id(self.kwargs.get(lookup)) is None:
-            raise NotFound()  # a malformed or out-of-range id is simply not found (DECISIONS §14)
+            raise NotFound()  # a malformed or out-of-range id is simply not found, never a crash
         try:
             return super().get_object()
         except (ValueError, TypeError, DjangoValidationError):

@@ -1,7 +1,8 @@
 """`OrganizationDomain`: an organization's claim on an e-mail domain and the identity settings attached to it.
 
-Several organizations may claim the same domain; only one can hold it verified (DECISIONS §11) — a partial
-unique index makes the first verification win even when two race."""
+Several organizations may claim the same domain; only one can hold it verified, and an unverified claim
+blocks no one (PostHog lets it block everyone) — a partial unique index makes the first verification win even
+when two race."""
 
 import secrets
 import uuid

@@ -30,8 +30,8 @@ def verified_domain_for_email(email: str) -> OrganizationDomain | None:
 
 
 def sso_enforcement_for_email(email: str) -> str | None:
-    """The provider a password login must use instead, or None when passwords are allowed (DECISIONS §9: no
-    licence check)."""
+    """The provider a password login must use instead, or None when passwords are allowed (self-hosted
+    Burrow has no plan gates: no licence check)."""
     domain = verified_domain_for_email(email)
     return domain.sso_enforcement if domain is not None and domain.sso_enforcement else None
 

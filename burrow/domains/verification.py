@@ -3,7 +3,7 @@
 Burrow looks it up through `burrow.core.dns` (`BURROW_DNS_NAMESERVERS` when set).
 
 Any DNS failure — no such name, no TXT record, SERVFAIL, a timeout — means "not verified", never an error
-(DECISIONS §14): the organization fixes its record and tries again."""
+(PostHog answers 500): the organization fixes its record and tries again."""
 
 import logging
 

@@ -1,4 +1,4 @@
-"""Who may talk to a domain's SCIM server (DECISIONS §13: every failure is a SCIM 401), what its discovery
+"""Who may talk to a domain's SCIM server (every failure is a SCIM 401; PostHog answers 403), what its discovery
 endpoints publish, and how it answers input that is not SCIM: an error in the SCIM schema, never a crash."""
 
 import pytest

@@ -93,7 +93,7 @@ def test_a_failed_attempt_throttles_retries_until_the_interval_passed(tenant, fa
     assert verify(tenant, domain["id"]).json()["is_verified"] is True
 
 
-# Competing claims (DECISIONS §11)
+# Competing claims: the first to verify wins; an unverified claim blocks no one
 
 
 def test_several_organizations_may_claim_and_the_first_to_verify_wins(tenant, other_tenant, fake_dns):

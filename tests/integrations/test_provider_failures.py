@@ -1,4 +1,4 @@
-"""Provider failures are clear errors, never 500s (DECISIONS §5): unreachable, slow, 5xx, oversized or garbled
+"""Provider failures are clear errors, never 500s (docs/deviations.md): unreachable, slow, 5xx, oversized or garbled
 answers → 502 naming the provider; the provider's 401 marks the integration and asks to reconnect (later
 calls answer without asking the provider); 403 → 400 about permissions. Tokens refresh at half their
 lifetime; a refused refresh marks the integration."""

@@ -1,6 +1,6 @@
 """Personal API key scopes on integrations: `integration:read` for reads and look-ups, `integration:write` for
 connecting, disconnecting, linking and `authorize` — including the routes where PostHog refuses every key
-(DECISIONS §4) — and the key's project/organization scoping."""
+(docs/deviations.md) — and the key's project/organization scoping."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""`?sharing_access_token=` on API reads (reference notes §1.4 item 6): GET of exactly the shared dashboard or
+"""`?sharing_access_token=` on API reads: GET of exactly the shared dashboard or
 insight works without an API key; anything else is refused."""
 
 import pytest

@@ -1,5 +1,5 @@
 """The sharing API of recordings, dashboards and insights: configuration, passwords and link refresh, with
-PostHog's shapes and messages (shared/spec/sharing.md §1)."""
+PostHog's shapes and messages."""
 
 import pytest
 from django.contrib.auth.hashers import check_password
