@@ -8,14 +8,14 @@
 
 A guess claims a slot in both windows before any password is hashed, so a refused guess costs no hash; a
 correct password gives both slots back. The counting (database windows, compare-and-set claims) is
-`burrow.core.throttle`, shared with sign-in."""
+`burrow.core.attempts`, shared with sign-in."""
 
 import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
 
+from burrow.core.attempts import claim, release_attempt
 from burrow.core.clients import client_network
-from burrow.core.throttle import claim, release_attempt
 from burrow.sharing.models import PasswordGuessWindow
 
 GUESS_LIMIT = 10

@@ -18,9 +18,9 @@ from django.contrib.auth.hashers import make_password
 from django.http import HttpRequest
 
 from burrow.core.addresses import InvalidAddress, address_key
+from burrow.core.attempts import claim_attempt, release_attempt
 from burrow.core.clients import client_address, client_network
 from burrow.core.models import User
-from burrow.core.throttle import claim_attempt, release_attempt
 from burrow.domains.provisioning import email_domain, find_user, sso_enforcement_for_email
 from burrow.domains.signin.attempts.models import LoginFailureWindow
 

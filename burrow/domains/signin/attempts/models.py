@@ -1,5 +1,5 @@
 """Failed password sign-ins in a fixed window per bucket (one bucket per e-mail address, one per client
-address), counted by `burrow.core.throttle`. `bucket` is a hash: neither the address nor the IP is stored."""
+address), counted by `burrow.core.attempts`. `bucket` is a hash: neither the address nor the IP is stored."""
 
 from django.db import models
 

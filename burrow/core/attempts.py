@@ -8,7 +8,8 @@ limit; a correct secret gives its slot back, and a window left without failures 
 opens a new one). Windows that have closed are deleted whenever a new one opens.
 
 The model of a throttle needs three fields: `bucket` (unique, a hash: neither the secret's owner nor the
-client address is stored), `window_start` and `failures`."""
+client address is stored), `window_start` and `failures`. (Rate limits of API traffic are
+`burrow.core.throttling`.)"""
 
 import math
 from dataclasses import dataclass
