@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import connection
 from django.utils import timezone
 
 from burrow.core.models import Team
@@ -85,34 +85,50 @@ def run_query(team: Team, sql: str, *, source_id=None, refresh="blocking") -> di
 
 
 def _store(key: str, team: Team, response: dict, now) -> None:
-    try:
-        with transaction.atomic():
-            QueryResult.objects.update_or_create(
-                cache_key=key, defaults={"team": team, "response": response, "last_refresh": now}
-            )
-    except IntegrityError:
-        pass  # another process stored the same answer at the same moment
+    # One statement (an upsert), so concurrent processes storing the same key never collide.
+    QueryResult.objects.bulk_create(
+        [QueryResult(cache_key=key, team=team, response=response, last_refresh=now)],
+        update_conflicts=True,
+        unique_fields=["cache_key"],
+        update_fields=["response", "last_refresh", "team"],
+    )
     QueryResult.objects.filter(team=team, last_refresh__lt=now - STALE_RESULTS_KEPT).delete()
+
+
+_TAKE_SLOT = """
+    INSERT INTO queries_runningquery (team_id, slot, expires_at)
+    SELECT %s, slots.slot, %s FROM ({slots}) AS slots
+    WHERE slots.slot NOT IN (SELECT slot FROM queries_runningquery WHERE team_id = %s)
+    ORDER BY slots.slot LIMIT 1
+    ON CONFLICT DO NOTHING
+    RETURNING id
+"""
+
+
+def _take_slot(team: Team, expires) -> int | None:
+    """The id of a free slot just taken, in one statement; None when all are taken (or a concurrent query
+    took the one chosen)."""
+    slots = " UNION ALL ".join(f"SELECT {n} AS slot" for n in range(MAX_RUNNING_PER_ENVIRONMENT))
+    with connection.cursor() as cursor:
+        cursor.execute(_TAKE_SLOT.format(slots=slots), [team.id, expires, team.id])
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 @contextmanager
 def running_slot(team: Team):
     """Holds one of the environment's slots while a query runs; TooManyQueries when all are taken. A slot
-    is a row (unique per environment and number), so every process sees the same count."""
+    is a row (unique per environment and number), so every process sees the same count; a slot whose
+    process died frees itself when it expires."""
     now = timezone.now()
-    RunningQuery.objects.filter(team=team, expires_at__lt=now).delete()
     expires = now + timedelta(seconds=settings.QUERY_TIMEOUT + 60)
-    taken = None
-    for slot in range(MAX_RUNNING_PER_ENVIRONMENT):
-        try:
-            with transaction.atomic():
-                taken = RunningQuery.objects.create(team=team, slot=slot, expires_at=expires)
-            break
-        except IntegrityError:
-            continue
+    taken = _take_slot(team, expires)
+    if taken is None:
+        RunningQuery.objects.filter(team=team, expires_at__lt=now).delete()
+        taken = _take_slot(team, expires)
     if taken is None:
         raise TooManyQueries(RETRY_AFTER_SECONDS)
     try:
         yield
     finally:
-        RunningQuery.objects.filter(id=taken.id).delete()
+        RunningQuery.objects.filter(id=taken).delete()

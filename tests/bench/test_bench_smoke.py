@@ -55,6 +55,15 @@ BENCHES = {
         ("--count", "40", "--insights", "2", "--processes", "1"),
         ((rf"^40 deliveries \(1 scheduler processes\) in [\d.]+ s = {RATE} deliveries/min$", 1),),
     ),
+    "queries": Bench(
+        "queries.py",
+        ("--rows", "100000", "--runs", "5"),
+        (
+            (r"^\s+(engine|computed|cached)\s+p50\s+[\d.]+ ms\s+p99", 3),
+            (rf"= {RATE} cache hits/s$", 1),
+            (r"^overhead: computed p50 - engine p50 = ", 1),
+        ),
+    ),
     "scheduler": Bench(
         "scheduler.py",
         ("--sizes", "200,2000", "--runs", "1"),
