@@ -206,12 +206,6 @@ ENCRYPTION_KEYS = [k for k in os.environ.get("BURROW_ENCRYPTION_KEYS", "").split
 
 # Data sources and the query API (burrow/queries): which hosts a source may point at (host names or CIDRs;
 # unset: public addresses and loopback), how long one query may run and how long `blocking` reuses a result.
-DATA_SOURCE_HOSTS = [h.strip() for h in os.environ.get("BURROW_DATA_SOURCE_HOSTS", "").split(",") if h.strip()]
-QUERY_TIMEOUT = env_number("BURROW_QUERY_TIMEOUT", 30, minimum=0.1)
-QUERY_CACHE_SECONDS = env_number("BURROW_QUERY_CACHE_SECONDS", 600, minimum=0, whole=True)
-
-# Data sources and the query API (burrow/queries): which hosts a source may point at (host names or CIDRs;
-# unset: public addresses and loopback), how long one query may run and how long `blocking` reuses a result.
 DATA_SOURCE_HOSTS = [
     h.strip() for h in os.environ.get("BURROW_DATA_SOURCE_HOSTS", "").split(",") if h.strip()
 ]
