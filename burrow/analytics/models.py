@@ -7,6 +7,8 @@ from django.conf import settings
 from django.db import models
 
 _SHORT_ID_ALPHABET = string.ascii_letters + string.digits
+# What an insight shows of itself wherever it is shown: the API, a dashboard tile, a share's JSON export.
+INSIGHT_CONTENT_FIELDS = ("id", "short_id", "name", "derived_name", "description", "query", "result")
 
 
 def generate_short_id() -> str:

@@ -1,8 +1,10 @@
-from django.db import transaction
+"""Validation and representation of dashboards and insights. Serializers validate; every write happens in
+services.py."""
+
 from rest_framework import serializers
 
-from burrow.analytics.models import Dashboard, DashboardTile, Insight
-from burrow.core.serializers import ChangedFieldsSerializer, IdField, UserBasicSerializer
+from burrow.analytics.models import INSIGHT_CONTENT_FIELDS, Dashboard, DashboardTile, Insight
+from burrow.core.serializers import IdField, UserBasicSerializer
 
 TILE_INSIGHT_FIELDS = ("id", "short_id", "name", "derived_name", "deleted")
 PREFETCHED_TILES = "prefetched_tiles"  # where DashboardViewSet's queryset puts a dashboard's tiles
@@ -22,7 +24,7 @@ def tile_representation(tile: DashboardTile) -> dict:
     }
 
 
-class DashboardSerializer(ChangedFieldsSerializer):
+class DashboardSerializer(serializers.ModelSerializer):
     created_by = UserBasicSerializer(read_only=True, allow_null=True)
     tiles = serializers.SerializerMethodField()
 
@@ -42,11 +44,6 @@ class DashboardSerializer(ChangedFieldsSerializer):
         )
         return [tile_representation(tile) for tile in tiles]
 
-    def create(self, validated_data):
-        return Dashboard.objects.create(
-            team=self.context["team"], created_by=self.context["request"].user, **validated_data
-        )
-
 
 class DashboardIdsField(serializers.ListField):
     """Written as a list of dashboard ids; read from the (prefetched) live tiles."""
@@ -57,7 +54,7 @@ class DashboardIdsField(serializers.ListField):
         return sorted(t.dashboard_id for t in insight.dashboard_tiles.all() if not t.deleted)
 
 
-class InsightSerializer(ChangedFieldsSerializer):
+class InsightSerializer(serializers.ModelSerializer):
     created_by = UserBasicSerializer(read_only=True, allow_null=True)
     dashboards = DashboardIdsField(required=False)
     result = serializers.JSONField(required=False, allow_null=True)
@@ -66,13 +63,7 @@ class InsightSerializer(ChangedFieldsSerializer):
     class Meta:
         model = Insight
         fields = [
-            "id",
-            "short_id",
-            "name",
-            "derived_name",
-            "description",
-            "query",
-            "result",
+            *INSIGHT_CONTENT_FIELDS,
             "dashboards",
             "deleted",
             "created_at",
@@ -90,31 +81,3 @@ class InsightSerializer(ChangedFieldsSerializer):
         if missing:
             raise serializers.ValidationError(f"Dashboard {missing[0]} does not exist in this project.")
         return ids
-
-    @transaction.atomic
-    def create(self, validated_data):
-        dashboard_ids = validated_data.pop("dashboards", [])
-        insight = Insight.objects.create(
-            team=self.context["team"], created_by=self.context["request"].user, **validated_data
-        )
-        self._place_on_dashboards(insight, dashboard_ids)
-        return insight
-
-    @transaction.atomic
-    def update(self, insight, validated_data):
-        dashboard_ids = validated_data.pop("dashboards", None)
-        insight = super().update(insight, validated_data)
-        if dashboard_ids is not None:
-            DashboardTile.objects.filter(insight=insight).exclude(dashboard_id__in=dashboard_ids).delete()
-            self._place_on_dashboards(insight, dashboard_ids)
-        return insight
-
-    @staticmethod
-    def _place_on_dashboards(insight: Insight, dashboard_ids: list[int]) -> None:
-        existing = set(DashboardTile.objects.filter(insight=insight).values_list("dashboard_id", flat=True))
-        DashboardTile.objects.bulk_create(
-            [DashboardTile(dashboard_id=d, insight=insight) for d in dashboard_ids if d not in existing]
-        )
-        DashboardTile.objects.filter(insight=insight, dashboard_id__in=dashboard_ids, deleted=True).update(
-            deleted=False
-        )

@@ -20,7 +20,7 @@ from typing import Any
 from django.template.loader import render_to_string
 
 from burrow.analytics.charts import chart_kind, display_of, table_rows
-from burrow.analytics.models import DashboardTile, Insight
+from burrow.analytics.models import INSIGHT_CONTENT_FIELDS, DashboardTile, Insight
 
 # A page stays a page: beyond these a chart or table is cut (the JSON export keeps everything).
 MAX_SERIES = 50
@@ -30,17 +30,8 @@ MAX_CELL_LENGTH = 200
 TILE_TEMPLATE = "analytics/includes/tile.html"
 CACHE_SIZE = 512  # tiles; a few MB at most, as larger tiles than MAX_CACHED_LENGTH are not kept
 MAX_CACHED_LENGTH = 64 * 1024
-# What a tile shows of its insight.
-INSIGHT_FIELDS = (
-    "id",
-    "short_id",
-    "name",
-    "derived_name",
-    "description",
-    "query",
-    "result",
-    "last_modified_at",
-)
+# What a tile shows of its insight, and the version its rendered HTML is kept under.
+INSIGHT_FIELDS = (*INSIGHT_CONTENT_FIELDS, "last_modified_at")
 
 
 @dataclass(frozen=True)

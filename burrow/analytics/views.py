@@ -1,9 +1,11 @@
 """Dashboards and insights over the API (a read credential such as a share link's `?sharing_access_token=`
-reads its own object: burrow/core/readcredentials.py), and the signed picture links reports show."""
+reads its own object: burrow/core/readcredentials.py), and the signed picture links reports show. Views
+parse and authorise; services.py writes."""
 
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 
+from burrow.analytics import services
 from burrow.analytics.assets import asset_id_from_token
 from burrow.analytics.models import Dashboard, DashboardTile, ExportedAsset, Insight
 from burrow.analytics.serializers import (
@@ -37,6 +39,14 @@ class DashboardViewSet(ObjectGrantReadMixin, SoftDeleteModelViewSet):
         .order_by("-id")
     )
 
+    def perform_create(self, serializer: DashboardSerializer) -> None:
+        serializer.instance = services.create_dashboard(
+            self.team, self.request.user, serializer.validated_data
+        )
+
+    def perform_update(self, serializer: DashboardSerializer) -> None:
+        serializer.instance = services.update_dashboard(serializer.instance, serializer.validated_data)
+
 
 class InsightViewSet(ObjectGrantReadMixin, SoftDeleteModelViewSet):
     scope_object = "insight"
@@ -44,6 +54,12 @@ class InsightViewSet(ObjectGrantReadMixin, SoftDeleteModelViewSet):
     queryset = (
         Insight.objects.select_related("created_by").prefetch_related("dashboard_tiles").order_by("-id")
     )
+
+    def perform_create(self, serializer: InsightSerializer) -> None:
+        serializer.instance = services.create_insight(self.team, self.request.user, serializer.validated_data)
+
+    def perform_update(self, serializer: InsightSerializer) -> None:
+        serializer.instance = services.update_insight(serializer.instance, serializer.validated_data)
 
 
 def exported_asset(request: HttpRequest, token: str) -> HttpResponse:

@@ -64,3 +64,14 @@ def test_removing_an_insight_from_a_dashboard(tenant):
 def test_tile_layout_position_tolerates_any_client_json(layouts, position):
     """Clients store free-form layout JSON; ordering tiles must never fail on it (it would break delivery)."""
     assert DashboardTile(layouts=layouts).layout_position == position
+
+
+def test_patching_an_insight_without_dashboards_keeps_its_tiles(tenant):
+    dashboard = tenant.client.post(tenant.url("dashboards/"), {"name": "D"}).json()
+    insight = tenant.client.post(
+        tenant.url("insights/"), {"name": "I", "dashboards": [dashboard["id"]]}, format="json"
+    ).json()
+    answer = tenant.client.patch(tenant.url(f"insights/{insight['id']}/"), {"name": "Renamed"}, format="json")
+    assert answer.json()["dashboards"] == [dashboard["id"]]
+    tiles = tenant.client.get(tenant.url(f"dashboards/{dashboard['id']}/")).json()["tiles"]
+    assert [(t["insight"]["id"], t["insight"]["name"]) for t in tiles] == [(insight["id"], "Renamed")]
