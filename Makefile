@@ -57,8 +57,9 @@ MUTATE_CODE := burrow/core/tenancy.py burrow/core/permissions.py burrow/subscrip
 MUTATE_TESTS := tests/core/test_tenancy.py tests/contract/test_tenant_isolation.py \
 	tests/contract/test_tenant_isolation_bodies.py tests/contract/test_conventions.py \
 	tests/contract/test_bad_input.py tests/contract/test_schema.py tests/subscriptions/test_api.py \
-	tests/analytics/test_api.py tests/subscriptions/test_scheduler.py tests/subscriptions/test_delivery_api.py \
-	tests/subscriptions/test_delivery_email.py tests/subscriptions/test_delivery_channels.py \
+	tests/analytics/test_api.py tests/subscriptions/test_scheduler.py tests/subscriptions/delivery/test_api.py \
+	tests/subscriptions/delivery/test_email.py tests/subscriptions/delivery/test_slack.py \
+	tests/subscriptions/delivery/test_webhook.py \
 	tests/subscriptions/test_races.py tests/subscriptions/test_targets.py tests/core/test_permissions.py \
 	$(filter-out %/test_browser.py,$(wildcard tests/sharing/test_*.py tests/domains/test_*.py \
 		tests/integrations/test_*.py tests/queries/test_*.py))

@@ -9,7 +9,7 @@ import logging
 import uuid
 from collections.abc import Iterable
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from types import SimpleNamespace
 
 from django.conf import settings
@@ -18,6 +18,7 @@ from django.db.models import QuerySet, TextField
 from django.db.models.functions import Cast
 
 from burrow.subscriptions.models import Subscription, SubscriptionDelivery
+from burrow.subscriptions.rules import lease_deadline
 from burrow.subscriptions.schedule import RRULE_FIELDS, Schedule
 
 # The scheduler's logger: these lines are part of its tick.
@@ -141,7 +142,7 @@ def _insert_deliveries(rows: list[dict], now: datetime) -> list[str]:
     new_id = "gen_random_uuid()" if postgres else "lower(hex(randomblob(16)))"
     names = ("id", *(c for c, _ in _DELIVERY_ROW_COLUMNS), *(c for c, _ in _DELIVERY_SHARED_COLUMNS))
     columns = ", ".join(quote(c) for c in names)
-    lease = adapt(now + timedelta(seconds=settings.DELIVERY_LEASE_SECONDS))
+    lease = adapt(lease_deadline(now))
     shared = [
         SubscriptionDelivery.Trigger.SCHEDULED.value,
         "{}",
@@ -238,7 +239,7 @@ def _take(waiting: QuerySet, column: str, now: datetime, size: int, due: bool) -
             return []
         table = connection.ops.quote_name(SubscriptionDelivery._meta.db_table)
         adapt = connection.ops.adapt_datetimefield_value
-        lease = adapt(now + timedelta(seconds=settings.DELIVERY_LEASE_SECONDS))
+        lease = adapt(lease_deadline(now))
         sql = (
             f"UPDATE {table} SET {column} = NULL, claimable = %s, lease_expires_at = %s "
             f"WHERE id IN ({', '.join(['%s'] * len(candidates))}) "
@@ -270,7 +271,7 @@ def take_expired(expired: list[tuple], now: datetime) -> list[str]:
     """Takes over what `expired_leases` saw, each row with a compare-and-set on the lease it saw: of two
     schedulers holding the same snapshot, one takes each delivery."""
     Status = SubscriptionDelivery.Status
-    lease = now + timedelta(seconds=settings.DELIVERY_LEASE_SECONDS)
+    lease = lease_deadline(now)
     taken = []
     for delivery_id, old, attempts in expired:
         rows = SubscriptionDelivery.objects.filter(

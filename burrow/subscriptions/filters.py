@@ -5,6 +5,7 @@ import django_filters
 from django.db.models import QuerySet
 
 from burrow.core.filters import IdFilter, StrictChoiceFilter, UUIDFilter
+from burrow.subscriptions.delivery.registry import all_channels
 from burrow.subscriptions.models import Subscription, SubscriptionDelivery
 
 RESOURCE_FILTERS = {"insight": {"insight__isnull": False}, "dashboard": {"dashboard__isnull": False}}
@@ -19,9 +20,7 @@ class SubscriptionFilter(django_filters.FilterSet):
     resource_type = django_filters.CharFilter(
         method="filter_resource_type", help_text="Insight or dashboard."
     )
-    target_type = StrictChoiceFilter(
-        choices=[choice.value for choice in Subscription.TargetType], help_text="Delivery channel."
-    )
+    target_type = StrictChoiceFilter(choices=list(all_channels()), help_text="Delivery channel.")
 
     class Meta:
         model = Subscription

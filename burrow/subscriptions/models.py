@@ -7,15 +7,13 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from burrow.core.crypto import decrypt_text
 from burrow.links import dashboard_url, insight_url, subscription_url
 from burrow.subscriptions.schedule import Schedule, summary
 
 # PostHog's limit: a report shows at most six insights (a dashboard subscription selects at most six).
 MAX_REPORT_INSIGHTS = 6
-# Burrow's own limit (PostHog has none): one report mail per address, so a subscription stays a report and
-# never becomes a mailing list that holds a delivery worker for long.
-MAX_EMAIL_RECIPIENTS = 100
+# Room for any channel's target type: the types are the modules of delivery/channels/, not a list here.
+TARGET_TYPE_MAX_LENGTH = 32
 
 
 def split_addresses(value: str | None) -> list[str]:
@@ -24,11 +22,6 @@ def split_addresses(value: str | None) -> list[str]:
 
 
 class Subscription(models.Model):
-    class TargetType(models.TextChoices):
-        EMAIL = "email"
-        SLACK = "slack"
-        WEBHOOK = "webhook"
-
     class Frequency(models.TextChoices):
         DAILY = "daily"
         WEEKLY = "weekly"
@@ -62,7 +55,8 @@ class Subscription(models.Model):
         related_name="subscriptions",
     )
     title = models.CharField(max_length=100, null=True, blank=True)
-    target_type = models.CharField(max_length=10, choices=TargetType.choices)
+    # One of the registered delivery channels (delivery/registry.py), checked by the serializer.
+    target_type = models.CharField(max_length=TARGET_TYPE_MAX_LENGTH)
     target_value = models.TextField()
     frequency = models.CharField(max_length=10, choices=Frequency.choices)
     interval = models.IntegerField(default=1)
@@ -76,7 +70,7 @@ class Subscription(models.Model):
     deleted = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
-    # Standard Webhooks signing secret (encrypted at rest); only webhook targets use it.
+    # Standard Webhooks signing secret, encrypted at rest: the webhook channel's `secret_field`.
     webhook_secret = models.TextField(blank=True, default="")
     consecutive_failures = models.IntegerField(default=0)
     # Set when the subscription is auto-disabled; cleared once its creator has been told (the scheduler
@@ -124,10 +118,6 @@ class Subscription(models.Model):
         """First occurrence strictly after max(after, now): on time, never in the past (DECISIONS §3)."""
         now = timezone.now()
         return self.schedule.next_after(max(after, now) if after else now)
-
-    @property
-    def webhook_signing_secret(self) -> str | None:
-        return decrypt_text(self.webhook_secret) if self.webhook_secret else None
 
     @property
     def resource_kind(self) -> str:
@@ -180,7 +170,7 @@ class SubscriptionDelivery(models.Model):
     idempotency_key = models.CharField(max_length=255)  # unique: see Meta (no extra LIKE index)
     trigger_type = models.CharField(max_length=20, choices=Trigger.choices)
     scheduled_at = models.DateTimeField(null=True, blank=True)
-    target_type = models.CharField(max_length=10)
+    target_type = models.CharField(max_length=TARGET_TYPE_MAX_LENGTH)
     target_value = models.TextField()
     # For target changes: only these recipients are invited (the new addresses).
     previous_value = models.TextField(null=True, blank=True)

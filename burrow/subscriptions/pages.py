@@ -22,6 +22,7 @@ from burrow.analytics.pages import MemberPage
 from burrow.core.ids import parse_id
 from burrow.links import dashboard_path, insight_path, project_subscriptions_path, subscription_path
 from burrow.subscriptions import services
+from burrow.subscriptions.delivery.registry import channel_for
 from burrow.subscriptions.models import Subscription, SubscriptionDelivery, split_addresses
 from burrow.subscriptions.serializers import SubscriptionSerializer
 from burrow.subscriptions.triggers import (
@@ -114,7 +115,7 @@ class SubscriptionPage(MemberPage):
             "bysetpos": form.get("bysetpos") or None,
             "start_date": form.get("start_date"),
         }
-        if subscription.target_type == Subscription.TargetType.EMAIL:
+        if channel_for(subscription.target_type).lists_addresses:
             data["target_value"] = ",".join(_ADDRESS_SEPARATORS.split(form.get("target_value", "").strip()))
         serializer = SubscriptionSerializer(
             subscription, data=data, partial=True, context={"team": self.team, "request": self.request}
@@ -144,11 +145,8 @@ class SubscriptionPage(MemberPage):
         form: dict | None = None,
         status: int = 200,
     ) -> HttpResponse:
-        recipients = (
-            split_addresses(subscription.target_value)
-            if subscription.target_type == Subscription.TargetType.EMAIL
-            else []
-        )
+        channel = channel_for(subscription.target_type)
+        recipients = channel.addresses(subscription.target_value)
         email = (self.request.user.email or "").lower()
         form = form or {
             "frequency": subscription.frequency,
@@ -162,6 +160,7 @@ class SubscriptionPage(MemberPage):
             subscription=subscription,
             resource_path=resource_path(subscription),
             summary=subscription.summary,
+            channel=channel,
             recipients=recipients,
             is_recipient=email in {address.lower() for address in recipients},
             upcoming=_upcoming(subscription),
@@ -187,7 +186,12 @@ class ProjectSubscriptionsPage(MemberPage):
     def get(self, request: Request, **kwargs: str) -> HttpResponse:
         subscriptions = list(self.get_queryset().order_by("-created_at", "-id")[: LIST_ROWS + 1])
         rows = [
-            {"subscription": s, "path": page_path(s), "resource_path": resource_path(s)}
+            {
+                "subscription": s,
+                "path": page_path(s),
+                "resource_path": resource_path(s),
+                "channel": channel_for(s.target_type),
+            }
             for s in subscriptions[:LIST_ROWS]
         ]
         context = self.page_context(

@@ -33,7 +33,7 @@ from django.utils import timezone
 
 from burrow.subscriptions.claims import claim_batch, claim_queued, recover_expired, take_retries
 from burrow.subscriptions.delivery.dispatch import dispatch, local_pool
-from burrow.subscriptions.delivery.engine import Notice, send_due_disabled_notice
+from burrow.subscriptions.delivery.notices import Notice, send_due_disabled_notice
 from burrow.subscriptions.models import Subscription, SubscriptionDelivery
 from burrow.subscriptions.wakeup import Listener
 

@@ -16,21 +16,20 @@ from burrow.core.serializers import (
     TeamScopedSerializer,
     UserBasicSerializer,
 )
+from burrow.integrations.models import Integration
 from burrow.subscriptions import services
+from burrow.subscriptions.delivery.base import INTEGRATION_NOT_FOUND, Channel, TargetEdit
+from burrow.subscriptions.delivery.registry import channel_for, target_type_choices
 from burrow.subscriptions.models import MAX_REPORT_INSIGHTS, Subscription, SubscriptionDelivery
 from burrow.subscriptions.schedule import RRULE_FIELDS, Schedule, impossible_position
-from burrow.subscriptions.targets import (
-    check_integration,
-    check_slack_integration,
-    check_webhook_url,
-    normalised_emails,
-)
 
 INT32_MIN, INT32_MAX = -2147483648, 2147483647
 DEFAULT_PREVIEW = 5
 # dateutil walks every occurrence from DTSTART; an ancient start makes each save scan centuries.
 EARLIEST_START = datetime(2000, 1, 1, tzinfo=UTC)
 SCHEDULE_EXHAUSTED = "Subscription schedule has reached its end date. Extend until_date or remove count."
+# A write that sets any of these has its target checked by the channel.
+TARGET_FIELDS = frozenset({"target_type", "target_value", "integration_id"})
 _datetime_field = serializers.DateTimeField()
 
 
@@ -71,6 +70,7 @@ class SubscriptionSerializer(TeamScopedSerializer):
         queryset=Insight.objects.all(), required=False, allow_null=True
     )
     dashboard_export_insights = InsightIdsField(required=False)
+    target_type = serializers.ChoiceField(choices=target_type_choices())
     interval = int32_field(required=False)
     byweekday = serializers.ListField(
         child=serializers.ChoiceField(choices=Subscription.Weekday.choices), required=False, allow_null=True
@@ -221,43 +221,40 @@ class SubscriptionSerializer(TeamScopedSerializer):
     def _re_enabling(self, attrs: dict) -> bool:
         return self.instance is not None and attrs.get("enabled") is True and not self.instance.enabled
 
+    def _channel(self, attrs: dict) -> Channel:
+        return channel_for(self._merged(attrs, "target_type"))
+
     def _validate_target(self, attrs: dict) -> None:
-        target_type = self._merged(attrs, "target_type")
+        """The channel checks where reports go (and may normalise the value) on creation, on re-enabling,
+        and on any write that sets the type, the value or the integration."""
         re_enabling = self._re_enabling(attrs)
-        if not (
-            self.instance is None
-            or re_enabling
-            or {"target_type", "target_value", "integration_id"} & set(attrs)
-        ):
+        fields = TARGET_FIELDS & set(attrs)
+        if not (self.instance is None or re_enabling or fields):
             return
-        if target_type == Subscription.TargetType.SLACK:
-            try:
-                check_slack_integration(self.team, self._merged(attrs, "integration_id"))
-            except serializers.ValidationError:
-                if re_enabling and not {"target_type", "integration_id"} & set(attrs):
-                    raise serializers.ValidationError(
-                        {
-                            "enabled": "Cannot re-enable Slack subscription: no integration configured. Reconnect Slack first."
-                        }
-                    ) from None
-                raise
-        elif re_enabling or "target_type" in attrs or "target_value" in attrs or self.instance is None:
-            target_value = self._merged(attrs, "target_value") or ""
-            if target_type == Subscription.TargetType.WEBHOOK:
-                check_webhook_url(target_value)
-            elif target_type == Subscription.TargetType.EMAIL:
-                attrs["target_value"] = normalised_emails(target_value)
+        target = TargetEdit(
+            team=self.team,
+            value=self._merged(attrs, "target_value") or "",
+            integration_id=self._merged(attrs, "integration_id"),
+            fields=fields,
+            creating=self.instance is None,
+            re_enabling=re_enabling,
+        )
+        normalised = self._channel(attrs).check_target(target)
+        if normalised is not None:
+            attrs["target_value"] = normalised
 
     def _validate_integration(self, attrs: dict) -> None:
+        """A named integration is one of the team's, and one its channel can use."""
         integration_id = attrs.get("integration_id")
         if integration_id is None:
             return
-        check_integration(
-            self.team,
-            integration_id,
-            sends_email=self._merged(attrs, "target_type") == Subscription.TargetType.EMAIL,
-            unchanged=self.instance is not None and self.instance.integration_id == integration_id,
+        integration = (
+            Integration.objects.filter(team=self.team, id=integration_id).only("kind", "config").first()
         )
+        if integration is None:
+            raise serializers.ValidationError({"integration_id": INTEGRATION_NOT_FOUND})
+        unchanged = self.instance is not None and self.instance.integration_id == integration_id
+        self._channel(attrs).check_integration(integration, unchanged)
 
     # Writes go through the services module; the serializer only validates.
 

@@ -4,8 +4,6 @@ lost to a concurrent write), with its activity log entry and the deliveries it t
 
 Serializers validate; they never save."""
 
-import base64
-import secrets
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -13,9 +11,9 @@ from typing import Any
 from django.db import transaction
 
 from burrow.core.activity import field_changes, log_activity
-from burrow.core.crypto import encrypt_text
 from burrow.core.models import Team, User
 from burrow.subscriptions.activity import activity_state
+from burrow.subscriptions.delivery.registry import channel_for
 from burrow.subscriptions.models import Subscription, split_addresses
 from burrow.subscriptions.schedule import RRULE_FIELDS
 from burrow.subscriptions.triggers import request_target_change_delivery
@@ -30,13 +28,11 @@ def create(
     export_insight_ids: Iterable[int] = (),
     invite_message: str | None = None,
 ) -> tuple[Subscription, str | None]:
-    """A new subscription, and its webhook signing secret when it has one (shown once, never again)."""
+    """A new subscription, and its signing secret when its channel signs (shown once, never again)."""
     with transaction.atomic():
         subscription = Subscription(team=team, created_by=user, **fields)
         _note_added_recipients(subscription, "")
-        secret = None
-        if subscription.target_type == Subscription.TargetType.WEBHOOK:
-            secret = _set_new_webhook_secret(subscription)
+        secret = _new_secret_if_missing(subscription)
         subscription.reschedule()
         subscription.save()
         subscription.dashboard_export_insights.set(list(export_insight_ids))
@@ -54,7 +50,7 @@ def update(
     invite_message: str | None = None,
 ) -> tuple[Subscription, str | None]:
     """Applies `changes` to the current row (locked) and saves only those fields; returns the saved
-    subscription and a webhook signing secret when this change created one."""
+    subscription and a signing secret when this change created one (a change to a channel that signs)."""
     with transaction.atomic():
         current = _locked(subscription.pk)
         before = activity_state(current)
@@ -67,10 +63,9 @@ def update(
         if current.target_value != previous_value:
             _note_added_recipients(current, previous_value)
             changed.add("recipients_added_at")
-        secret = None
-        if current.target_type == Subscription.TargetType.WEBHOOK and not current.webhook_secret:
-            secret = _set_new_webhook_secret(current)
-            changed.add("webhook_secret")
+        secret = _new_secret_if_missing(current)
+        if secret:
+            changed.add(channel_for(current.target_type).secret_field)
         if re_enabling:
             changed |= re_enable(current)
         elif any(getattr(current, name) != value for name, value in schedule_before.items()):
@@ -121,37 +116,33 @@ def remove_recipient(subscription_id: int, email: str, issued_at: float) -> bool
     return True
 
 
-def rotate_webhook_secret(subscription: Subscription) -> str:
-    """A new signing secret, stored encrypted and returned once; the old one stops verifying at once."""
+def rotate_secret(subscription: Subscription) -> str:
+    """A new signing secret (its channel must sign), stored encrypted and returned once; the old one stops
+    verifying at once."""
     with transaction.atomic():
         current = _locked(subscription.pk)
-        secret = _set_new_webhook_secret(current)
-        current.save(update_fields=["webhook_secret"])
+        channel = channel_for(current.target_type)
+        secret = channel.new_secret(current)
+        current.save(update_fields=[channel.secret_field])
     return secret
 
 
-def webhook_signing_secret(subscription: Subscription) -> str:
-    """The subscription's signing secret; one created before secrets existed gets one now (compare-and-set,
-    so racing workers agree on it)."""
-    secret = subscription.webhook_signing_secret
-    if secret:
-        return secret
-    new = _set_new_webhook_secret(subscription)
-    if Subscription.objects.filter(id=subscription.id, webhook_secret="").update(
-        webhook_secret=subscription.webhook_secret
-    ):
-        return new
-    subscription.refresh_from_db(fields=["webhook_secret"])
-    return subscription.webhook_signing_secret or new
+def _new_secret_if_missing(subscription: Subscription) -> str | None:
+    """A signing secret set on the instance (the caller saves it) when its channel signs and it has none."""
+    channel = channel_for(subscription.target_type)
+    if channel.secret_field is None or getattr(subscription, channel.secret_field):
+        return None
+    return channel.new_secret(subscription)
 
 
 def _note_added_recipients(subscription: Subscription, previous_value: str) -> None:
-    """Records when each new email address was added; forgets the removed ones."""
-    if subscription.target_type != Subscription.TargetType.EMAIL:
+    """Records when each new email address was added (for unsubscribe links); forgets the removed ones."""
+    channel = channel_for(subscription.target_type)
+    if not channel.lists_addresses:
         subscription.recipients_added_at = {}
         return
-    known = {a.lower() for a in split_addresses(previous_value)}
-    current = {a.lower() for a in split_addresses(subscription.target_value)}
+    known = {a.lower() for a in channel.addresses(previous_value)}
+    current = {a.lower() for a in channel.addresses(subscription.target_value)}
     added_at = {a: t for a, t in subscription.recipients_added_at.items() if a in current}
     now = time.time()
     added_at.update({address: now for address in current - known})
@@ -160,13 +151,6 @@ def _note_added_recipients(subscription: Subscription, previous_value: str) -> N
 
 def _locked(subscription_id: int) -> Subscription:
     return Subscription.objects.select_for_update().get(pk=subscription_id)
-
-
-def _set_new_webhook_secret(subscription: Subscription) -> str:
-    """Stores a new Standard Webhooks secret (encrypted) on the instance and returns it."""
-    secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
-    subscription.webhook_secret = encrypt_text(secret)
-    return secret
 
 
 def _log(subscription: Subscription, user: User | None, activity: str, changes: list | None = None) -> None:

@@ -1,9 +1,13 @@
 """Celery: deliveries as tasks on the BURROW_BROKER_URL broker (Redis), run by `burrow worker`."""
 
 import logging
+from datetime import datetime
 
 from celery import Celery
 from django.conf import settings
+
+from burrow.subscriptions.delivery.engine import run_delivery
+from burrow.subscriptions.wakeup import wake_scheduler
 
 logger = logging.getLogger(__name__)
 
@@ -25,9 +29,13 @@ app.conf.update(
 
 @app.task(name="burrow.subscriptions.deliver")
 def deliver(delivery_id: str) -> str | None:
-    from burrow.subscriptions.delivery.engine import run_delivery
+    return run_delivery(delivery_id, on_retry=_wake_for_retry)
 
-    return run_delivery(delivery_id)
+
+def _wake_for_retry(delivery_id: str, when: datetime) -> None:
+    """A worker cannot wait for a retry: it wakes a scheduler on this machine, which then waits no longer
+    than `when` (without one, the next tick of any scheduler takes it)."""
+    wake_scheduler()
 
 
 def run_worker(concurrency: int) -> int:

@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from burrow.subscriptions.claims import claim_queued
 from burrow.subscriptions.delivery.dispatch import dispatch
-from burrow.subscriptions.delivery.engine import lease_deadline
 from burrow.subscriptions.models import Subscription, SubscriptionDelivery, split_addresses
+from burrow.subscriptions.rules import lease_deadline
 from burrow.subscriptions.wakeup import wake_scheduler
 
 DISABLED_MESSAGE = "Subscription is disabled. Re-enable it before sending a test delivery."

@@ -29,6 +29,7 @@ from burrow.core.filters import StableOrderingFilter
 from burrow.core.softdelete import SoftDeleteModelViewSet
 from burrow.core.tenancy import TenantViewSetMixin
 from burrow.subscriptions import services
+from burrow.subscriptions.delivery.registry import all_channels, channel_for
 from burrow.subscriptions.filters import SubscriptionDeliveryFilter, SubscriptionFilter
 from burrow.subscriptions.models import Subscription, SubscriptionDelivery
 from burrow.subscriptions.serializers import (
@@ -120,9 +121,10 @@ class SubscriptionViewSet(SoftDeleteModelViewSet):
         subscription = self.get_object()
         if subscription.deleted:
             raise NotFound()
-        if subscription.target_type != Subscription.TargetType.WEBHOOK:
-            raise ValidationError({"target_type": "Only webhook subscriptions have a signing secret."})
-        return Response({"webhook_secret": services.rotate_webhook_secret(subscription)})
+        if channel_for(subscription.target_type).secret_field is None:
+            signing = " or ".join(c.label.lower() for c in all_channels().values() if c.secret_field)
+            raise ValidationError({"target_type": f"Only {signing} subscriptions have a signing secret."})
+        return Response({"webhook_secret": services.rotate_secret(subscription)})
 
 
 class SubscriptionDeliveryViewSet(

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from burrow.subscriptions.delivery.channels.webhook import stored_secret
 from burrow.subscriptions.models import Subscription, SubscriptionDelivery
 from tests.factories import make_dashboard, make_insight, make_subscription
 from tests.helpers import error
@@ -251,7 +252,7 @@ def test_webhook_secret_is_shown_once(tenant, create, route, settings):
     assert created.status_code == 201, created.content
     secret = created.json()["webhook_secret"]
     assert secret.startswith("whsec_")
-    assert Subscription.objects.get(id=created.json()["id"]).webhook_signing_secret == secret
+    assert stored_secret(Subscription.objects.get(id=created.json()["id"])) == secret
     url = tenant.url(f"subscriptions/{created.json()['id']}/", route)
     assert "webhook_secret" not in tenant.client.get(url).json()
     assert "webhook_secret" not in tenant.client.patch(url, {"title": "x"}).json()

@@ -1,1 +1,2 @@
-"""The delivery engine: channels (email, Slack, webhook), report content, and how deliveries are run."""
+"""The delivery engine: channels (one module each in `channels/`, found by `registry.py`), report content,
+and how deliveries are run (`engine.py`) and handed out (`dispatch.py`)."""

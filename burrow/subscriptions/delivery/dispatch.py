@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import close_old_connections, connection
 from django.utils import timezone
 
-from burrow.subscriptions.wakeup import wake_scheduler
+from burrow.subscriptions.delivery.engine import run_delivery
 
 logger = logging.getLogger(__name__)
 
@@ -111,11 +111,9 @@ class LocalPool:
 
 
 def _run_in_thread(delivery_id: str, keep_connection: Callable[[], bool]) -> None:
-    from burrow.subscriptions.delivery.engine import run_delivery
-
     close_old_connections()
     try:
-        run_delivery(delivery_id)
+        run_delivery(delivery_id, on_retry=retry_later)
     except Exception:
         logger.exception("delivery thread failed", extra={"delivery_id": delivery_id})
     finally:
@@ -143,6 +141,7 @@ def dispatch(delivery_ids: Iterable[str], block: bool = False) -> int:
     """Hands deliveries to Celery or to the local pool; returns how many were handed over."""
     ids = [str(i) for i in delivery_ids]
     if settings.BROKER_URL:
+        # Imported here: it loads Celery (a heavy library), which only processes with a broker need.
         from burrow.subscriptions.tasks import deliver
 
         handed = 0
@@ -161,12 +160,8 @@ def dispatch(delivery_ids: Iterable[str], block: bool = False) -> int:
 
 
 def retry_later(delivery_id: str, when: datetime) -> None:
-    """A delivery was put back to retry some recipients at `when`. The local pool hands it out again then;
-    a Celery worker cannot wait for it, so it wakes a scheduler on this machine, which then waits no longer
-    than `when` (without one, the next tick of any scheduler takes it)."""
-    if settings.BROKER_URL:
-        wake_scheduler()
-        return
+    """A delivery this pool ran was put back to retry some recipients at `when`: the pool hands it out
+    again then. (A Celery worker cannot wait for it: see tasks.py.)"""
     # A little late rather than early: the claim compares `when` with the clock, not with the timer.
     delay = (when - timezone.now()).total_seconds() + 0.01
     local_pool().retry_later(delivery_id, max(0.0, delay))

@@ -13,8 +13,9 @@ Steps:
 
 import logging
 import smtplib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import httpx
 from django.conf import settings
@@ -22,18 +23,17 @@ from django.db import connection
 from django.db.models import F, Q
 from django.utils import timezone
 
-from burrow.core.mail import MailError
 from burrow.subscriptions.delivery.base import Channel, DeliveryError, Report
 from burrow.subscriptions.delivery.content import build_report, snapshot
-from burrow.subscriptions.delivery.dispatch import retry_later
-from burrow.subscriptions.delivery.email import EmailChannel, send_disabled_notice
-from burrow.subscriptions.delivery.slack import SlackChannel
-from burrow.subscriptions.delivery.webhook import WebhookChannel
+from burrow.subscriptions.delivery.notices import send_due_disabled_notice
+from burrow.subscriptions.delivery.registry import channel_for
 from burrow.subscriptions.models import Subscription, SubscriptionDelivery
+from burrow.subscriptions.rules import lease_deadline, retry_at, retryable
 
 logger = logging.getLogger(__name__)
 
-CHANNELS: dict[str, type[Channel]] = {"email": EmailChannel, "slack": SlackChannel, "webhook": WebhookChannel}
+# Told when a delivery was put back to retry some recipients: (delivery id, when the retry is due).
+RetryHook = Callable[[str, datetime], None]
 Status = SubscriptionDelivery.Status
 # Causes no retry can fix, even behind an error a channel reports as transient: text that cannot be
 # encoded, a URL that cannot be requested, a mail server that lacks a required extension.
@@ -59,13 +59,10 @@ class Outcome:
     retry_at: datetime | None = None
 
 
-def lease_deadline():
-    return timezone.now() + timedelta(seconds=settings.DELIVERY_LEASE_SECONDS)
-
-
-def run_delivery(delivery_id: str) -> str | None:
+def run_delivery(delivery_id: str, on_retry: RetryHook | None = None) -> str | None:
     """Delivers and returns the final status (`starting` when put back for a retry); None when the delivery
-    is not ours to run."""
+    is not ours to run. A delivery put back is handed out again by a scheduler tick once its retry is due,
+    or sooner by `on_retry`: the caller (the local pool, a Celery task) knows how it runs deliveries."""
     delivery = _claim(delivery_id)
     if delivery is None:
         return None
@@ -81,7 +78,7 @@ def run_delivery(delivery_id: str) -> str | None:
             Status.FAILED, {"message": str(exc), "type": type(exc).__name__}, delivery.recipient_results
         )
     if outcome.status == Status.STARTING:
-        return _put_back(delivery, outcome)
+        return _put_back(delivery, outcome, on_retry)
     mine = SubscriptionDelivery.objects.filter(
         id=delivery.id, attempts=delivery.attempts, status=Status.STARTING
     )
@@ -102,7 +99,7 @@ def run_delivery(delivery_id: str) -> str | None:
     return outcome.status
 
 
-def _put_back(delivery: SubscriptionDelivery, outcome: Outcome) -> str | None:
+def _put_back(delivery: SubscriptionDelivery, outcome: Outcome, on_retry: RetryHook | None) -> str | None:
     """Leaves the delivery `starting`, holding no lease and open to no claim until `retry_at`."""
     mine = SubscriptionDelivery.objects.filter(
         id=delivery.id, attempts=delivery.attempts, status=Status.STARTING
@@ -119,7 +116,8 @@ def _put_back(delivery: SubscriptionDelivery, outcome: Outcome) -> str | None:
         "delivery will retry",
         extra={"delivery_id": str(delivery.id), "retry_at": outcome.retry_at.isoformat()},
     )
-    retry_later(str(delivery.id), outcome.retry_at)
+    if on_retry is not None:
+        on_retry(str(delivery.id), outcome.retry_at)
     return Status.STARTING
 
 
@@ -159,31 +157,23 @@ def _skip_reason(delivery: SubscriptionDelivery) -> str | None:
     resource = subscription.insight if subscription.insight_id else subscription.dashboard
     if resource is None or resource.deleted:
         return "The subscribed insight or dashboard was deleted."
-    if delivery.target_type not in CHANNELS:
+    if channel_for(delivery.target_type) is None:
         return f"Unsupported delivery channel {delivery.target_type!r}."
     return None
-
-
-def _retryable(result: dict) -> bool:
-    return (
-        result["status"] != "success"
-        and not result.get("permanent")
-        and result["attempts"] < settings.DELIVERY_MAX_ATTEMPTS
-    )
 
 
 def _deliver(delivery: SubscriptionDelivery) -> Outcome:
     reason = _skip_reason(delivery)
     if reason:
         return Outcome(Status.SKIPPED, {"message": reason, "type": "skipped"})
-    channel = CHANNELS[delivery.target_type]()
+    channel = channel_for(delivery.target_type)
     recipients = channel.recipients(delivery)
     if not recipients:
         return Outcome(Status.SKIPPED, {"message": "No new recipients.", "type": "skipped"})
     # Earlier runs' outcomes, in recipient order: served and given-up recipients are never sent again.
     known = set(recipients)
     results = {r["recipient"]: r for r in delivery.recipient_results if r["recipient"] in known}
-    pending = [r for r in recipients if r not in results or _retryable(results[r])]
+    pending = [r for r in recipients if r not in results or retryable(results[r])]
     unsaved: dict = {}
     if pending:
         report = build_report(delivery)
@@ -202,11 +192,10 @@ def _deliver(delivery: SubscriptionDelivery) -> Outcome:
         # fewer per delivery, and a crash in between re-sends that recipient either way).
         unsaved = progress
     final = list(results.values())
-    waiting = [r for r in final if _retryable(r)]
+    waiting = [r for r in final if retryable(r)]
     if waiting:
         attempt = min(r["attempts"] for r in waiting)
-        delay = settings.DELIVERY_RETRY_DELAY * 2 ** (attempt - 1)
-        return Outcome(Status.STARTING, None, final, unsaved, timezone.now() + timedelta(seconds=delay))
+        return Outcome(Status.STARTING, None, final, unsaved, retry_at(attempt))
     failures = [r for r in final if r["status"] != "success"]
     if not failures:
         return Outcome(Status.COMPLETED, None, final, unsaved)
@@ -295,35 +284,3 @@ def _count_failure(subscription_id: int) -> int | None:
         )
         row = cursor.fetchone()
     return row[0] if row else None
-
-
-class Notice:
-    SENT = "sent"
-    NOT_DUE = "not_due"
-    MAIL_DOWN = "mail_down"  # the mail server is unreachable: later notices would fail too
-    FAILED = "failed"  # this notice failed (refused, could not be built); it stays due
-
-
-def send_due_disabled_notice(subscription_id: int) -> str:
-    """Mails the creator of an auto-disabled subscription, once. Clearing the flag claims the notice (two
-    senders never both mail); unless the mail went out, whatever happened, the flag is set again and the
-    scheduler tries again on a later tick. Returns one of Notice's values."""
-    rows = Subscription.objects.filter(id=subscription_id, disabled_notice_due=True)
-    if not rows.update(disabled_notice_due=False):
-        return Notice.NOT_DUE
-    outcome = Notice.FAILED
-    log = {"subscription_id": subscription_id}
-    try:
-        subscription = Subscription.objects.select_related("created_by", "insight").get(id=subscription_id)
-        send_disabled_notice(subscription, settings.DELIVERY_AUTO_DISABLE_AFTER)
-        outcome = Notice.SENT
-    except MailError as exc:
-        outcome = Notice.FAILED if exc.permanent else Notice.MAIL_DOWN
-        logger.warning("disabled notice not sent; will retry", extra={**log, "error": str(exc)})
-    except Exception:
-        logger.exception("disabled notice could not be built; will retry", extra=log)
-    finally:
-        if outcome != Notice.SENT:
-            # Not for a subscription re-enabled meanwhile: whoever re-enabled it knows.
-            Subscription.objects.filter(id=subscription_id, enabled=False).update(disabled_notice_due=True)
-    return outcome

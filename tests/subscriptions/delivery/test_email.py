@@ -13,14 +13,9 @@ from burrow.subscriptions.scheduler import tick
 from tests.factories import make_subscription
 from tests.fakes.smtp import free_port
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("quick_retries")]
 
 SERIES = [{"label": "Pageviews", "data": [3, 5, 8, 13], "labels": ["Mon", "Tue", "Wed", "Thu"]}]
-
-
-@pytest.fixture(autouse=True)
-def quick_retries(settings):
-    settings.DELIVERY_RETRY_DELAY = 0.01
 
 
 def due(subscription: Subscription, ago: timedelta = timedelta(minutes=1)) -> Subscription:

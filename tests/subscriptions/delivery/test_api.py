@@ -7,6 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from standardwebhooks.webhooks import Webhook
 
+from burrow.subscriptions.delivery.channels.webhook import stored_secret
 from burrow.subscriptions.models import Subscription, SubscriptionDelivery
 from burrow.subscriptions.triggers import request_target_change_delivery
 from tests.factories import make_delivery, make_subscription
@@ -110,7 +111,7 @@ def test_rotate_webhook_secret_returns_a_new_secret_once(tenant, key_client):
     first = tenant.client.post(url).json()["webhook_secret"]
     second = tenant.client.post(url).json()["webhook_secret"]
     assert first.startswith("whsec_") and first != second
-    stored = Subscription.objects.get(id=sub.id).webhook_signing_secret
+    stored = stored_secret(Subscription.objects.get(id=sub.id))
     assert stored == second
     Webhook(stored)  # a valid Standard Webhooks secret
     assert second not in tenant.client.get(tenant.url(f"subscriptions/{sub.id}/")).content.decode()

@@ -1,11 +1,27 @@
 """Slack channel: a report posted through the subscription's Slack integration (client in
 `burrow/integrations/providers/slack.py`); the first picture in the message, the others in its thread.
-Pictures are shown from their signed public URLs."""
+Pictures are shown from their signed public URLs. A target is a channel, `id|#name`; a subscription names
+one of its team's Slack integrations."""
 
+from rest_framework import serializers
+
+from burrow.integrations.models import Integration
 from burrow.integrations.providers.slack import SlackError, post_message, slack_token
-from burrow.subscriptions.delivery.base import Channel, PermanentError, Report, ReportInsight, TransientError
-from burrow.subscriptions.delivery.email import with_utm
+from burrow.subscriptions.delivery.base import (
+    INTEGRATION_NOT_FOUND,
+    Channel,
+    PermanentError,
+    Report,
+    ReportInsight,
+    TargetEdit,
+    TransientError,
+    with_utm,
+)
 from burrow.subscriptions.models import SubscriptionDelivery
+
+NO_INTEGRATION_TO_RE_ENABLE = (
+    "Cannot re-enable Slack subscription: no integration configured. Reconnect Slack first."
+)
 
 
 def _headline(report: Report) -> str:
@@ -58,7 +74,34 @@ def main_blocks(report: Report) -> list[dict]:
     return blocks
 
 
+def check_slack_integration(target: TargetEdit) -> None:
+    if not target.integration_id:
+        raise serializers.ValidationError(
+            {"integration_id": "A Slack integration is required for Slack subscriptions."}
+        )
+    integration = Integration.objects.filter(team=target.team, id=target.integration_id).only("kind").first()
+    if integration is None:
+        raise serializers.ValidationError({"integration_id": INTEGRATION_NOT_FOUND})
+    if integration.kind != Integration.Kind.SLACK:
+        raise serializers.ValidationError(
+            {"integration_id": "Slack subscriptions require a Slack integration."}
+        )
+
+
 class SlackChannel(Channel):
+    target_type = "slack"
+    label = "Slack"
+
+    def check_target(self, target: TargetEdit) -> None:
+        """The integration it posts with, whatever the write changes: a re-enabled subscription whose
+        integration is gone is refused until Slack is reconnected."""
+        try:
+            check_slack_integration(target)
+        except serializers.ValidationError:
+            if target.re_enabling and not {"target_type", "integration_id"} & target.fields:
+                raise serializers.ValidationError({"enabled": NO_INTEGRATION_TO_RE_ENABLE}) from None
+            raise
+
     def recipients(self, delivery: SubscriptionDelivery) -> list[str]:
         if delivery.trigger_type == SubscriptionDelivery.Trigger.TARGET_CHANGE and (
             delivery.previous_value == delivery.target_value
@@ -110,3 +153,6 @@ def _messages(channel: str, report: Report) -> list[dict]:
             }
         )
     return messages
+
+
+CHANNEL = SlackChannel()

@@ -1,29 +1,88 @@
 """Email channel: one message per address, HTML with inline (CID) pictures plus a plain-text part. A
 subscription that names a verified sender domain (an `email` integration) sends from it, DKIM-signed;
-any other sends from BURROW_EMAIL_FROM."""
+any other sends from BURROW_EMAIL_FROM. A target is a comma-separated list of addresses, checked and stored
+as they will be sent."""
 
 import hashlib
 import logging
-from urllib.parse import urlencode
+from email.utils import formataddr, getaddresses
 
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
 from django.template.loader import render_to_string
+from rest_framework import serializers
 
 from burrow.core.mail import MailError, send_bytes
-from burrow.core.mime import InlineImage, report_message, text_message
+from burrow.core.mime import InlineImage, report_message
 from burrow.integrations.email_domains import sender_for, sign
+from burrow.integrations.models import Integration
 from burrow.links import unsubscribe_url
-from burrow.subscriptions.delivery.base import Channel, PermanentError, Report, TransientError
-from burrow.subscriptions.models import Subscription, SubscriptionDelivery, split_addresses
+from burrow.subscriptions.delivery.base import (
+    Channel,
+    PermanentError,
+    Report,
+    TargetEdit,
+    TransientError,
+    with_utm,
+)
+from burrow.subscriptions.models import SubscriptionDelivery, split_addresses
 from burrow.subscriptions.unsubscribe import make_unsubscribe_token
 
 logger = logging.getLogger(__name__)
 
-UTM = {"utm_source": "posthog", "utm_campaign": "subscription_report", "utm_medium": "email"}
+# Burrow's own limit (PostHog has none): one report mail per address, so a subscription stays a report and
+# never becomes a mailing list that holds a delivery worker for long.
+MAX_EMAIL_RECIPIENTS = 100
+EMAIL_INTEGRATION_KIND = (
+    "Email subscriptions send from a sender domain: integration_id must be an email integration."
+)
+SENDER_NOT_VERIFIED = (
+    "This sender domain is not verified yet: publish its DNS records, then verify it "
+    "(POST …/integrations/:id/email/verify/)."
+)
 
 
-def with_utm(url: str, medium: str) -> str:
-    return f"{url}{'&' if '?' in url else '?'}{urlencode(dict(UTM, utm_medium=medium))}"
+def sendable_address(address: str) -> str:
+    """The address as it will be sent: a non-ASCII domain in its IDNA (punycode) form, so SMTP servers
+    without SMTPUTF8 take it. ValueError (with the message to show) for what cannot be sent."""
+    invalid = f"Enter a valid email address: {address}"
+    local, _, domain = address.rpartition("@")
+    if not local or not domain:
+        raise ValueError(invalid)
+    try:
+        domain = domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise ValueError(invalid) from None
+    candidate = f"{local}@{domain}"
+    try:
+        validate_email(candidate)
+    except DjangoValidationError:
+        raise ValueError(invalid) from None
+    # A quoted local part that a mail header would rewrite would reach someone else (or no one).
+    if getaddresses([formataddr(("", candidate))]) != [("", candidate)]:
+        raise ValueError(invalid)
+    return candidate
+
+
+def normalised_emails(target_value: str) -> str:
+    """`target_value`'s addresses as they will be sent, each once, comma-separated."""
+    addresses = split_addresses(target_value)
+    if not addresses:
+        raise serializers.ValidationError({"target_value": "Enter at least one email address."})
+    unique: dict[str, str] = {}
+    for address in addresses:
+        try:
+            sendable = sendable_address(address)
+        except ValueError as reason:
+            raise serializers.ValidationError({"target_value": str(reason)}) from None
+        # Mailbox providers treat addresses case-insensitively: the first spelling is kept.
+        unique.setdefault(sendable.lower(), sendable)
+    if len(unique) > MAX_EMAIL_RECIPIENTS:
+        raise serializers.ValidationError(
+            {"target_value": f"A subscription can have at most {MAX_EMAIL_RECIPIENTS} email addresses."}
+        )
+    return ",".join(unique.values())
 
 
 def subject_for(report: Report, recipient: str) -> str:
@@ -43,6 +102,26 @@ def message_id(delivery: SubscriptionDelivery, recipient: str) -> str:
 
 
 class EmailChannel(Channel):
+    target_type = "email"
+    label = "Email"
+    lists_addresses = True
+
+    def check_target(self, target: TargetEdit) -> str | None:
+        return normalised_emails(target.value) if target.value_changed else None
+
+    def check_integration(self, integration: Integration, unchanged: bool) -> None:
+        # An email subscription names a sender domain (an `email` integration) to send from; none → the
+        # instance's BURROW_EMAIL_FROM. Only a verified one: mail from an unverified domain fails DMARC.
+        if integration.kind != Integration.Kind.EMAIL:
+            raise serializers.ValidationError({"integration_id": EMAIL_INTEGRATION_KIND})
+        # A domain that later failed a check is kept (deliveries fall back to the default sender), so
+        # a PUT repeating it still saves; choosing it anew needs it verified.
+        if not unchanged and not (integration.config or {}).get("verified"):
+            raise serializers.ValidationError({"integration_id": SENDER_NOT_VERIFIED})
+
+    def addresses(self, target_value: str | None) -> list[str]:
+        return split_addresses(target_value)
+
     def recipients(self, delivery: SubscriptionDelivery) -> list[str]:
         addresses = split_addresses(delivery.target_value)
         if delivery.trigger_type == SubscriptionDelivery.Trigger.TARGET_CHANGE:
@@ -107,25 +186,4 @@ class EmailChannel(Channel):
         )
 
 
-def send_disabled_notice(subscription: Subscription, failures: int) -> None:
-    """Tells the creator their subscription stopped; raises MailError when the mail cannot be sent."""
-    creator = subscription.created_by
-    if creator is None or not creator.email:
-        return
-    title = subscription.title or subscription.resource_name
-    context = {
-        "title": title,
-        "failures": failures,
-        "subscription_url": with_utm(subscription.url, "email"),
-    }
-    headers = [
-        ("Subject", f'PostHog subscription "{title}" has been automatically disabled'),
-        ("From", settings.EMAIL_FROM),
-        ("To", creator.email),
-        (
-            "Message-ID",
-            f"<disabled.{subscription.id}.{subscription.consecutive_failures}.{creator.id}@burrow>",
-        ),
-    ]
-    message = text_message(headers, render_to_string("subscriptions/disabled.txt", context))
-    send_bytes([creator.email], message, headers[-1][1])
+CHANNEL = EmailChannel()

@@ -11,9 +11,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from burrow.devtools import port_open
 from burrow.subscriptions.models import Subscription, SubscriptionDelivery
 from burrow.subscriptions.scheduler import tick
+from tests.devtools import port_open
 from tests.factories import make_subscription
 from tests.fakes.smtp import start_sink
 from tests.subscriptions.processes import burrow_process, wait_for

@@ -1,15 +1,20 @@
 """Webhook channel: a JSON document POSTed to the subscription's URL, signed per Standard Webhooks
-(webhook-id, webhook-timestamp, webhook-signature) with the subscription's own secret."""
+(webhook-id, webhook-timestamp, webhook-signature) with the subscription's own secret, stored encrypted and
+shown once, when it is made."""
 
+import base64
 import json
+import secrets
 from datetime import UTC, datetime
 
 import httpx
+from rest_framework import serializers
 from standardwebhooks.webhooks import Webhook
 
-from burrow.core.urlsafety import pinned_target
-from burrow.subscriptions.delivery.base import Channel, PermanentError, Report, TransientError
-from burrow.subscriptions.models import SubscriptionDelivery
+from burrow.core.crypto import decrypt_text, encrypt_text
+from burrow.core.urlsafety import check_url_allowed, pinned_target
+from burrow.subscriptions.delivery.base import Channel, PermanentError, Report, TargetEdit, TransientError
+from burrow.subscriptions.models import Subscription, SubscriptionDelivery
 
 TIMEOUT = 10.0
 EVENT_TYPE = "subscription.report"
@@ -50,7 +55,41 @@ def payload(report: Report) -> dict:
     }
 
 
+def stored_secret(subscription: Subscription) -> str | None:
+    return decrypt_text(subscription.webhook_secret) if subscription.webhook_secret else None
+
+
+def signing_secret(subscription: Subscription) -> str:
+    """The subscription's signing secret; one created before secrets existed gets one now (compare-and-set,
+    so racing workers agree on it)."""
+    secret = stored_secret(subscription)
+    if secret:
+        return secret
+    new = CHANNEL.new_secret(subscription)
+    if Subscription.objects.filter(id=subscription.id, webhook_secret="").update(
+        webhook_secret=subscription.webhook_secret
+    ):
+        return new
+    subscription.refresh_from_db(fields=["webhook_secret"])
+    return stored_secret(subscription) or new
+
+
 class WebhookChannel(Channel):
+    target_type = "webhook"
+    label = "Webhook"
+    secret_field = "webhook_secret"
+
+    def check_target(self, target: TargetEdit) -> None:
+        reason = check_url_allowed(target.value) if target.value_changed else None
+        if reason:
+            raise serializers.ValidationError({"target_value": f"Invalid webhook URL: {reason}"})
+
+    def new_secret(self, subscription: Subscription) -> str:
+        """A new Standard Webhooks secret, stored encrypted on the instance."""
+        secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+        subscription.webhook_secret = encrypt_text(secret)
+        return secret
+
     def recipients(self, delivery: SubscriptionDelivery) -> list[str]:
         if delivery.trigger_type == SubscriptionDelivery.Trigger.TARGET_CHANGE:
             return []  # nobody to invite: the endpoint gets the next report
@@ -63,10 +102,7 @@ class WebhookChannel(Channel):
         body = json.dumps(payload(report), default=str)
         message_id = f"msg_{report.delivery.id.hex}"
         timestamp = datetime.now(UTC)
-        # Imported here: services sits above the delivery engine (it requests deliveries).
-        from burrow.subscriptions.services import webhook_signing_secret
-
-        signature = Webhook(webhook_signing_secret(report.subscription)).sign(message_id, timestamp, body)
+        signature = Webhook(signing_secret(report.subscription)).sign(message_id, timestamp, body)
         headers = {
             "content-type": "application/json",
             "webhook-id": message_id,
@@ -95,3 +131,6 @@ class WebhookChannel(Channel):
             raise TransientError(f"Webhook answered {status}")
         hint = " (redirects are not followed)" if 300 <= status < 400 else ""
         raise PermanentError(f"Webhook answered {status}{hint}")
+
+
+CHANNEL = WebhookChannel()

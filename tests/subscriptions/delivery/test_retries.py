@@ -15,15 +15,15 @@ from aiosmtpd.controller import Controller
 from django.utils import timezone
 from werkzeug.wrappers import Response
 
-from burrow.subscriptions.delivery import engine
+from burrow.subscriptions.delivery import notices
 from burrow.subscriptions.delivery.dispatch import local_pool
 from burrow.subscriptions.models import Subscription, SubscriptionDelivery
 from burrow.subscriptions.scheduler import tick
 from burrow.subscriptions.wakeup import wake_scheduler
 from tests.factories import make_subscription
 from tests.fakes.smtp import SmtpSink, free_port
+from tests.subscriptions.delivery.test_slack import slack_dashboard_subscription
 from tests.subscriptions.processes import burrow_process, wait_for
-from tests.subscriptions.test_delivery_channels import slack_dashboard_subscription
 from tests.subscriptions.test_scheduler import make_due
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -274,14 +274,14 @@ def test_a_notice_that_cannot_be_built_stays_due_and_does_not_hold_up_the_others
 ):
     broken, fine = (make_subscription(tenant, title=title) for title in ("Broken", "Fine"))
     Subscription.objects.filter(id__in=[broken.id, fine.id]).update(enabled=False, disabled_notice_due=True)
-    build = engine.send_disabled_notice
+    build = notices.send_disabled_notice
 
     def fails_for_broken(subscription, failures):
         if subscription.id == broken.id:
             raise ValueError("cannot build this notice")
         build(subscription, failures)
 
-    monkeypatch.setattr(engine, "send_disabled_notice", fails_for_broken)
+    monkeypatch.setattr(notices, "send_disabled_notice", fails_for_broken)
     assert tick().notices == 1
     assert Subscription.objects.get(id=broken.id).disabled_notice_due
     assert not Subscription.objects.get(id=fine.id).disabled_notice_due

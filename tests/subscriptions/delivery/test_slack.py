@@ -1,24 +1,20 @@
-"""Slack and webhook deliveries against local fake servers."""
+"""Slack deliveries against the fake Slack API (tests/fakes/slack.py): the report as a message and a thread,
+retries that resume the thread, failures, and tokens that rotate (connected over OAuth against the fake
+workspace)."""
+
+import time
 
 import pytest
-from standardwebhooks.webhooks import Webhook
-from werkzeug.wrappers import Response
 
 from burrow.analytics.models import Dashboard, DashboardTile, Insight
 from burrow.integrations.models import Integration
 from burrow.subscriptions.models import Subscription
-from burrow.subscriptions.services import rotate_webhook_secret
 from tests.factories import make_subscription
 from tests.helpers import deliver_due
+from tests.integrations.conftest import connect
+from tests.subscriptions.delivery.conftest import SERIES
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-SERIES = [{"label": "Signups", "data": [1, 2, 3], "labels": ["a", "b", "c"]}]
-
-
-@pytest.fixture(autouse=True)
-def quick_retries(settings):
-    settings.DELIVERY_RETRY_DELAY = 0.01
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("quick_retries")]
 
 
 def slack_integration(tenant) -> Integration:
@@ -91,60 +87,50 @@ def test_slack_without_integration_or_with_a_channel_error_fails_permanently(ten
     assert len(fake_slack.calls) == 1  # permanent: not retried
 
 
-def test_webhook_delivery_is_signed_per_standard_webhooks(tenant, httpserver, settings):
-    settings.WEBHOOK_ALLOW_PRIVATE = True
-    received = []
+@pytest.fixture
+def rotating_slack(tenant, fake_slack, fake_slack_workspace) -> Integration:
+    """Slack connected over OAuth with token rotation on (a 12-hour token and a refresh token), aged past
+    half its lifetime."""
+    fake_slack_workspace.expires_in = 43200
+    created = connect(tenant, "slack", fake_slack_workspace.connect_code())
+    assert created.status_code == 201, created.content
+    integration = Integration.objects.get(id=created.json()["id"])
+    integration.config = {**integration.config, "refreshed_at": int(time.time()) - 30000}
+    integration.save(update_fields=["config"])
+    return integration
 
-    def handler(request):
-        received.append((dict(request.headers), request.get_data(as_text=True)))
-        return Response("", status=204)
 
-    httpserver.expect_request("/hook", method="POST").respond_with_handler(handler)
-    insight = Insight.objects.create(team=tenant.team, name="Revenue", result=SERIES)
-    sub = make_subscription(
-        tenant, insight=insight, target_type="webhook", target_value=httpserver.url_for("/hook")
+def test_a_rotating_slack_token_is_refreshed_before_the_report_is_posted(
+    tenant, rotating_slack, fake_slack, fake_slack_workspace
+):
+    old_token = rotating_slack.sensitive_config["access_token"]
+    subscription = make_subscription(
+        tenant, target_type="slack", target_value="C001|#general", integration=rotating_slack
     )
-    secret = rotate_webhook_secret(sub)
-
-    delivery = deliver_due(sub)
-
+    delivery = deliver_due(subscription)
     assert delivery.status == "completed", delivery.error
-    headers, body = received[0]
-    document = Webhook(secret).verify(body, {k.lower(): v for k, v in headers.items()})
-    assert document["delivery_id"] == str(delivery.id) and document["subscription"]["id"] == sub.id
-    assert document["resource"] == {
-        "kind": "insight",
-        "name": "Revenue",
-        "id": insight.id,
-        "url": f"{settings.SITE_URL}/project/{tenant.team.id}/insights/{insight.short_id}",
-    }
-    assert document["insights"][0]["result"] == SERIES and document["insights"][0]["image_url"].endswith(
-        ".png"
+    grants = [c.form["grant_type"] for c in fake_slack_workspace.calls_to("oauth.v2.access")]
+    assert grants == ["authorization_code", "refresh_token"]
+    rotating_slack.refresh_from_db()
+    new_token = rotating_slack.sensitive_config["access_token"]
+    assert new_token != old_token
+    assert {call["authorization"] for call in fake_slack.calls} == {f"Bearer {new_token}"}
+
+
+def test_a_refused_refresh_fails_the_delivery_asking_to_reconnect(
+    tenant, rotating_slack, fake_slack, fake_slack_workspace
+):
+    fake_slack_workspace.refresh_tokens.clear()
+    subscription = make_subscription(
+        tenant, target_type="slack", target_value="C001|#general", integration=rotating_slack
     )
-    assert document["scheduled_at"] == delivery.scheduled_at.isoformat()
-
-
-def test_webhook_4xx_and_redirects_are_permanent_5xx_is_retried(tenant, httpserver, settings):
-    settings.WEBHOOK_ALLOW_PRIVATE = True
-    httpserver.expect_request("/gone").respond_with_data("no", status=410)
-    httpserver.expect_request("/moved").respond_with_data(
-        "", status=302, headers={"Location": "http://10.0.0.1/"}
+    delivery = deliver_due(subscription)
+    assert delivery.status == "failed"
+    assert "could not be refreshed" in delivery.error["message"]
+    assert fake_slack.calls == []
+    rotating_slack.refresh_from_db()
+    assert rotating_slack.errors == "TOKEN_REFRESH_FAILED"
+    again = deliver_due(
+        make_subscription(tenant, target_type="slack", target_value="C002", integration=rotating_slack)
     )
-    httpserver.expect_request("/down").respond_with_data("oops", status=503)
-    outcomes = {}
-    for path in ("/gone", "/moved", "/down"):
-        sub = make_subscription(tenant, target_type="webhook", target_value=httpserver.url_for(path))
-        outcomes[path] = deliver_due(sub).recipient_results[0]
-    assert outcomes["/gone"]["permanent"] and outcomes["/gone"]["attempts"] == 1
-    assert "redirects are not followed" in outcomes["/moved"]["error"]
-    assert not outcomes["/down"]["permanent"] and outcomes["/down"]["attempts"] == 3
-    assert len([r for r, _ in httpserver.log if r.path == "/moved"]) == 1
-
-
-def test_webhook_to_a_private_address_is_blocked_at_send_time(tenant, httpserver, settings):
-    settings.WEBHOOK_ALLOW_PRIVATE = False
-    httpserver.expect_request("/hook").respond_with_data("", status=204)
-    sub = make_subscription(tenant, target_type="webhook", target_value=httpserver.url_for("/hook"))
-    delivery = deliver_due(sub)
-    assert delivery.status == "failed" and "not allowed" in delivery.error["message"]
-    assert httpserver.log == []
+    assert "reconnect Slack" in again.error["message"] and fake_slack.calls == []
