@@ -7,22 +7,7 @@ from typing import Any
 from rest_framework import parsers
 from rest_framework.exceptions import ErrorDetail, ParseError, ValidationError
 
-from burrow.core.textsafety import find_unstorable
-
-MAX_JSON_DEPTH = 64
-
-
-def json_depth(document: Any) -> int:
-    """How deeply `document` nests lists and objects; iterative, so it cannot overflow itself."""
-    deepest, stack = 0, [(document, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if isinstance(node, dict):
-            node = list(node.values())
-        if isinstance(node, list):
-            deepest = max(deepest, depth)
-            stack.extend((child, depth + 1) for child in node if isinstance(child, dict | list))
-    return deepest
+from burrow.core.textsafety import MAX_JSON_DEPTH, find_unstorable, json_depth
 
 
 class JSONParser(parsers.JSONParser):

@@ -4,9 +4,10 @@ deep inside a serializer, the database adapter or the response renderer.
 Two kinds of character: a lone UTF-16 surrogate (`\\ud800`, which JSON can spell but UTF-8 cannot encode)
 and NUL (`\\u0000`, which PostgreSQL refuses in text and jsonb alike). JSON bodies are checked once decoded
 (burrow/core/parsers.py), every string and object key however deep; path segments, query parameters and
-form fields by burrow.core.middleware.UnstorableTextMiddleware, for every view. No DRF import here: the
-JSON parser loads while DRF itself does."""
+form fields (and the JSON a form field may hold) by burrow.core.middleware.UnstorableTextMiddleware, for
+every view. No DRF import here: the JSON parser loads while DRF itself does."""
 
+import json
 import re
 from collections.abc import Iterable
 from io import BytesIO
@@ -17,6 +18,9 @@ from django.http import HttpRequest, QueryDict
 from django.http.multipartparser import MultiPartParser, MultiPartParserError
 
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+# Deeper JSON is refused (body or form field): hostile nesting would raise RecursionError deep inside the
+# JSON decoder, a serializer or the database adapter.
+MAX_JSON_DEPTH = 64
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
@@ -35,36 +39,73 @@ def printable(text: str) -> str:
     return _UNSTORABLE.sub(lambda match: f"\\u{ord(match[0]):04x}", text)
 
 
-def find_unstorable(document: Any, path: tuple[str, ...] = ()) -> tuple[tuple[str, ...], str] | None:
+def find_unstorable(document: Any) -> tuple[tuple[str, ...], str] | None:
     """The first string or object key in a decoded JSON `document` that cannot be stored: its path (keys and
-    list indexes, printable) and why. Recursion is bounded: the parser refuses deeper JSON first."""
-    if isinstance(document, str):
-        reason = unstorable_reason(document)
-        return (path, reason) if reason else None
-    if isinstance(document, dict):
-        children: Iterable[tuple[str, Any]] = document.items()
-    elif isinstance(document, list):
-        children = ((str(index), item) for index, item in enumerate(document))
-    else:
-        return None
-    for key, value in children:
-        here = path + (printable(key),)
-        found = find_unstorable(key, here) or find_unstorable(value, here)
-        if found:
-            return found
+    list indexes, printable) and why. Iterative, so no nesting depth can overflow it."""
+    stack: list[tuple[tuple[str, ...], Any]] = [((), document)]
+    while stack:
+        path, node = stack.pop()
+        if isinstance(node, str):
+            reason = unstorable_reason(node)
+            if reason:
+                return path, reason
+            continue
+        if isinstance(node, dict):
+            children: Iterable[tuple[str, Any]] = node.items()
+        elif isinstance(node, list):
+            children = ((str(index), item) for index, item in enumerate(node))
+        else:
+            continue
+        pending = []
+        for key, value in children:
+            here = path + (printable(key),)
+            pending += [(here, key), (here, value)]  # a key is checked where its value would be reported
+        stack.extend(reversed(pending))
     return None
+
+
+def json_depth(document: Any) -> int:
+    """How deeply `document` nests lists and objects; iterative, so it cannot overflow itself."""
+    deepest, stack = 0, [(document, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            node = list(node.values())
+        if isinstance(node, list):
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in node if isinstance(child, dict | list))
+    return deepest
 
 
 def find_unstorable_field(fields: dict[str, str] | QueryDict) -> tuple[str, str] | None:
     """The first named field (a path segment, query parameter or form field) whose name or any value cannot be
-    stored; the field name is the `attr`, whichever of its values is at fault."""
+    stored, as text or as the JSON it holds, or holds JSON nested too deep; the field name is the `attr`,
+    whichever value is at fault."""
     items = fields.lists() if isinstance(fields, QueryDict) else ((k, [v]) for k, v in fields.items())
     for name, values in items:
         for text in (name, *(value for value in values if isinstance(value, str))):
-            reason = unstorable_reason(text)
+            reason = unstorable_reason(text) or _json_problem(text)
             if reason:
                 return printable(name), reason
     return None
+
+
+def _json_problem(text: str) -> str | None:
+    """What is wrong with the JSON object, array or string `text` holds, decoded as a form's JSON field
+    decodes it (`\\u0000` becomes a NUL): nested too deep, or unstorable text inside. None for other text."""
+    if not text.lstrip().startswith(("{", "[", '"')):
+        return None
+    too_deep = f"JSON nested deeper than {MAX_JSON_DEPTH} levels."
+    try:
+        document = json.loads(text)
+    except RecursionError:
+        return too_deep
+    except ValueError:
+        return None  # not JSON after all: plain text, already checked
+    if json_depth(document) > MAX_JSON_DEPTH:
+        return too_deep
+    found = find_unstorable(document)
+    return found[1] if found else None
 
 
 def form_fields(request: HttpRequest) -> QueryDict | None:

@@ -4,6 +4,8 @@ text: a lone surrogate (no UTF-8 form; only a JSON escape can carry it) in JSON 
 answer may be a server error. One targeted request for each place, built from the schema and the fuzz
 tenant's valid bodies (test_fuzz.py), rather than more Hypothesis examples: seconds, not minutes."""
 
+import json
+
 import pytest
 
 from tests.contract import test_fuzz
@@ -61,8 +63,10 @@ def unstorable_requests(operation, ids: dict) -> list[tuple[str, dict]]:
                 requests.append(
                     (f"JSON {name!r} with {bad!r}", {"body": body, "media_type": "application/json"})
                 )
-        # Form bodies are bytes too: only a NUL travels; one request, a NUL in every text field.
+        # Form bodies are bytes too: only a NUL travels; one request, a NUL in every text field (as JSON text
+        # in a free-form one, which decodes it: `\u0000`).
         form = {**valid, **poisoned_fields(operation, valid, NUL)}
+        form = {name: json.dumps(v) if isinstance(v, dict) else v for name, v in form.items()}
         form = {name: value for name, value in form.items() if isinstance(value, str)}
         requests.append(("form", {"body": form, "media_type": "application/x-www-form-urlencoded"}))
     # Query strings and paths are bytes: a surrogate cannot travel in them, a NUL can (`%00`).

@@ -3,6 +3,7 @@ which has no UTF-8 form) or a NUL character (PostgreSQL refuses it in text and j
 key, however deep, in a form field, a query parameter or a path segment."""
 
 import json
+from urllib.parse import urlencode
 
 import pytest
 from django.test import Client
@@ -133,3 +134,32 @@ def test_a_session_cookie_with_a_nul_is_ignored_as_if_never_sent(tenant):
     client.cookies["sessionid"] = "abcdefgh\x00ijklmnop"
     assert error(client.get(tenant.url("dashboards/")), 401)["code"] == "not_authenticated"
     assert client.get("/login").status_code == 200
+
+
+@pytest.mark.parametrize("body_format", ["multipart", "urlencoded"])
+@pytest.mark.parametrize(
+    "query",
+    ['{"kind": "a\x00"}', '{"kind": "a\\u0000"}', '{"kind": "a\\ud800"}'],
+    ids=["NUL", "NUL escaped in JSON", "surrogate escaped in JSON"],
+)
+def test_a_form_field_with_unstorable_text_is_400_naming_it(tenant, body_format, query):
+    """API operations take forms too, and a JSON field sent as form text is JSON decoded from it."""
+    fields = {"name": "n", "query": query}
+    if body_format == "multipart":
+        response = tenant.client.post(tenant.url("insights/"), fields, format="multipart")
+    else:
+        response = tenant.client.post(
+            tenant.url("insights/"), urlencode(fields), content_type="application/x-www-form-urlencoded"
+        )
+    body = error(response)
+    assert (body["code"], body["attr"]) == ("invalid_input", "query"), body
+
+
+@pytest.mark.parametrize("depth", [100, 5000])
+def test_json_nested_too_deep_in_a_form_field_is_400_naming_it(tenant, depth):
+    """The nesting limit of JSON bodies holds for the JSON a form field carries as well."""
+    fields = {"name": "n", "query": "[" * depth + "]" * depth}
+    response = tenant.client.post(tenant.url("insights/"), fields, format="multipart")
+    body = error(response)
+    assert (body["code"], body["attr"]) == ("invalid_input", "query"), body
+    assert "nested deeper than 64 levels" in body["detail"]
