@@ -26,10 +26,11 @@ from rest_framework.exceptions import ValidationError
 from burrow.core.dns import LookupFailed, txt_records
 from burrow.core.ids import parse_id
 from burrow.core.models import Team
-from burrow.integrations import dns_names, email_domains
+from burrow.integrations import dns_names
 from burrow.integrations.models import Integration, ProxyRecord
 from burrow.integrations.provider_errors import provider_failed
-from burrow.integrations.providers.base import ProviderUnavailable
+from burrow.integrations.providers.email import public_key_of, template_variables
+from burrow.integrations.providers.errors import ProviderUnavailable
 from burrow.integrations.providers.http import call
 
 logger = logging.getLogger(__name__)
@@ -205,7 +206,7 @@ def _email_template(team: Team, integration_id: str) -> Template:
         raise ValidationError(EMAIL_CONTEXT_ERROR)
     config = integration.config or {}
     try:
-        variables = email_domains.template_variables(config, email_domains.public_key_of(integration))
+        variables = template_variables(config, public_key_of(integration))
     except (KeyError, ValueError, TypeError):
         raise ValidationError(EMAIL_CONTEXT_ERROR) from None
     return Template(SERVICES["email"], config["domain"], variables)

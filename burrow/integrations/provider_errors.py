@@ -11,7 +11,7 @@ from rest_framework import status
 from rest_framework.exceptions import APIException, ValidationError
 
 from burrow.integrations.models import ERROR_TOKEN_REFRESH_FAILED, Integration
-from burrow.integrations.providers.base import (
+from burrow.integrations.providers.errors import (
     ProviderForbidden,
     ProviderRejected,
     ProviderUnauthorized,

@@ -6,7 +6,6 @@ door it came in by. Beside it: `consent.py` (the browser's trip to the provider)
 connection), `provider_errors.py` (how provider failures read)."""
 
 import logging
-from collections.abc import Callable
 
 from django.db import IntegrityError, transaction
 from rest_framework.exceptions import PermissionDenied, ValidationError
@@ -18,7 +17,8 @@ from burrow.integrations.models import Integration, OAuthState, OrganizationInte
 from burrow.integrations.oauth import spend_state
 from burrow.integrations.provider_errors import as_api_errors
 from burrow.integrations.providers import display_name, get_provider
-from burrow.integrations.providers.base import Connection, Provider, ProviderError
+from burrow.integrations.providers.base import Connection, Provider
+from burrow.integrations.providers.errors import ProviderError
 from burrow.integrations.providers.github import provider as github
 from burrow.integrations.providers.github import valid_installation_id
 from burrow.links import integration_callback_url
@@ -57,10 +57,6 @@ def connect(
     callback page). Returns the row and whether it is new."""
     if kind == "slack-posthog-code":
         raise ValidationError(DEPRECATED_KIND)
-    if kind == Integration.Kind.EMAIL:  # a sender domain: Burrow makes the keys, no provider to call
-        from burrow.integrations import email_domains
-
-        return email_domains.connect(team, user, config)
     provider = provider_for(kind)
     if not isinstance(config, dict):
         raise ValidationError({"config": "Expected a dictionary of items."})
@@ -78,68 +74,47 @@ def connect(
         connection = provider.connect(
             config, redirect_uri=integration_callback_url(kind), installation_id=installation_id
         )
-    return _upsert(team, user, kind, connection)
+    return store(team, user, provider, connection)
 
 
-def _upsert(team: Team, user: User, kind: str, connection: Connection) -> tuple[Integration, bool]:
-    def create() -> Integration:
-        return Integration.objects.create(
-            team=team,
-            kind=kind,
-            integration_id=connection.integration_id,
-            config=connection.config,
-            sensitive_config=connection.sensitive_config,
-            created_by=user,
-        )
-
-    def update(existing: Integration) -> Integration:
-        existing.config = connection.config
-        existing.sensitive_config = connection.sensitive_config
-        existing.errors = ""
-        existing.created_by = user
-        existing.save(update_fields=["config", "sensitive_config", "errors", "created_by"])
-        return existing
-
-    return upsert(
-        team,
-        user,
-        kind,
-        connection.integration_id,
-        create,
-        update,
-        "This account was being connected twice at once. Please try again.",
-    )
-
-
-def upsert(
-    team: Team,
-    user: User,
-    kind: str,
-    integration_id: str,
-    create: Callable[[], Integration],
-    update: Callable[[Integration], Integration],
-    racing_message: str,
-) -> tuple[Integration, bool]:
+def store(team: Team, user: User, provider: Provider, connection: Connection) -> tuple[Integration, bool]:
     """The one way a team's integration row is added or refreshed: one row per (team, kind, account); only
-    its creator or an organization admin may overwrite it. Returns the row and whether it is new."""
+    its creator or an organization admin may overwrite it; what is stored is the provider's
+    `stored(connection, existing)`. Returns the row and whether it is new."""
     for _ in range(2):  # a concurrent first connect of the same account: the second turns into an update
         try:
             with transaction.atomic():
                 existing = (
                     Integration.objects.select_for_update()
-                    .filter(team=team, kind=kind, integration_id=integration_id)
+                    .filter(team=team, kind=provider.kind, integration_id=connection.integration_id)
                     .first()
                 )
                 if existing is None:
-                    integration = create()
+                    stored = provider.stored(connection, None)
+                    integration = Integration.objects.create(
+                        team=team,
+                        kind=provider.kind,
+                        integration_id=stored.integration_id,
+                        config=stored.config,
+                        sensitive_config=stored.sensitive_config,
+                        created_by=user,
+                    )
                     log_integration(integration, user, "created")
                     return integration, True
                 if existing.created_by_id != user.id and not is_org_admin(user, team.organization_id):
                     raise PermissionDenied(ADMIN_TO_OVERWRITE)
-                return update(existing), False
+                stored = provider.stored(connection, existing)
+                existing.config, existing.sensitive_config = stored.config, stored.sensitive_config
+                existing.errors = ""
+                fields = ["config", "sensitive_config", "errors"]
+                if provider.reconnect_takes_over:
+                    existing.created_by = user
+                    fields.append("created_by")
+                existing.save(update_fields=fields)
+                return existing, False
         except IntegrityError:
             continue
-    raise ValidationError(racing_message)
+    raise ValidationError(provider.connecting_twice)
 
 
 # GitHub App
@@ -192,7 +167,7 @@ def github_link_existing(user: User, team: Team, source_team_id=None, installati
         connection = github.installation_connection(
             str(source.integration_id), (source.config or {}).get("connecting_user_github_login")
         )
-    integration, _ = _upsert(team, user, github.kind, connection)
+    integration, _ = store(team, user, github, connection)
     return integration
 
 
@@ -260,7 +235,9 @@ def _revoke(integration: Integration, last_for_account: bool) -> None:
         )
 
 
-def log_integration(integration: Integration, user: User | None, activity: str) -> None:
+def log_integration(
+    integration: Integration, user: User | None, activity: str, changes: list[dict] | None = None
+) -> None:
     log_activity(
         team=integration.team,
         user=user,
@@ -268,6 +245,7 @@ def log_integration(integration: Integration, user: User | None, activity: str) 
         item_id=integration.pk,
         activity=activity,
         name=display_name(integration),
+        changes=changes,
         context={"kind": integration.kind},
     )
 

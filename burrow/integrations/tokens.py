@@ -12,7 +12,8 @@ from burrow.core.models import User
 from burrow.integrations.models import ERROR_TOKEN_REFRESH_FAILED, Integration
 from burrow.integrations.provider_errors import as_api_errors, provider_failed
 from burrow.integrations.providers import lookups
-from burrow.integrations.providers.base import LookupRequest, Provider, ProviderError, ProviderUnavailable
+from burrow.integrations.providers.base import LookupRequest, Provider
+from burrow.integrations.providers.errors import ProviderError, ProviderUnavailable
 
 logger = logging.getLogger(__name__)
 

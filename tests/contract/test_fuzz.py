@@ -356,10 +356,10 @@ def fuzz_tenant(
         ids[f"{kind} integration"] = fake_providers.connected(tenant, kind).id
     ids["integration"] = ids["twilio integration"]
     # A sender domain whose DNS provider speaks Domain Connect, and a proxy record (organization).
-    from burrow.integrations import email_domains
+    from burrow.integrations import services
 
     fake_domain_connect.host("example.com")
-    ids["email integration"] = email_domains.connect(tenant.team, tenant.user, {"domain": "example.com"})[
+    ids["email integration"] = services.connect(tenant.team, tenant.user, "email", {"domain": "example.com"})[
         0
     ].id
     ids["proxy record"] = str(make("integrations.ProxyRecord", tenant).id)

@@ -40,8 +40,6 @@ def lookups() -> dict[str, tuple[Provider, Lookup]]:
 def display_name(integration) -> str:
     """What people call the connected account: the workspace, organization or e-mail the provider gave,
     else "ID: <integration_id>" (PostHog's rule)."""
-    if integration.kind == "email":  # a sender domain: its address (PostHog's `config.email`)
-        return str((integration.config or {}).get("email") or integration.integration_id)
     provider = get_provider(integration.kind)
     if provider is None:
         return f"ID: {integration.integration_id}"

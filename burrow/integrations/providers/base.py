@@ -15,34 +15,14 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
+from rest_framework.exceptions import ValidationError
 
-
-class ProviderError(Exception):
-    """A provider call failed; `provider` is its display name ("Linear"), `message` says what happened
-    without any secret in it."""
-
-    def __init__(self, provider: str, message: str) -> None:
-        super().__init__(message)
-        self.provider = provider
-        self.message = message
-
-
-class ProviderUnavailable(ProviderError):
-    """Unreachable, too slow, a 5xx, an answer too large or not understood: trying again later may help.
-    `message` completes a sentence that starts with the provider's name ("could not be reached")."""
-
-
-class ProviderUnauthorized(ProviderError):
-    """The provider no longer accepts the stored credentials (401): the integration needs reconnecting."""
-
-
-class ProviderForbidden(ProviderError):
-    """The credentials work but lack a permission for this resource (403)."""
-
-
-class ProviderRejected(ProviderError):
-    """The provider refused what was asked (a spent OAuth code, a refresh token it no longer honours, bad
-    credentials at connect time); `message` is a whole sentence, shown to the user as is."""
+from burrow.integrations.providers.errors import (
+    ProviderForbidden,
+    ProviderRejected,
+    ProviderUnauthorized,
+)
+from burrow.integrations.providers.http import call, rebase
 
 
 @dataclass
@@ -104,8 +84,6 @@ def jwt_claims(token: str) -> dict:
 
 def required_text(config: dict, name: str, message: str) -> str:
     """A string the connect body must carry (an OAuth code, an account SID); else a 400 with `message`."""
-    from rest_framework.exceptions import ValidationError
-
     value = config.get(name)
     if not isinstance(value, str) or not value.strip() or len(value) > 4096:
         raise ValidationError(message)
@@ -114,8 +92,6 @@ def required_text(config: dict, name: str, message: str) -> str:
 
 def query_int(query, name: str, default: int, minimum: int, maximum: int) -> int:
     """An integer query parameter of a look-up, else a 400 naming it."""
-    from rest_framework.exceptions import ValidationError
-
     raw = query.get(name)
     if raw in (None, ""):
         return default
@@ -153,6 +129,8 @@ class Provider:
     not_configured_message = "Kind not configured"
     authorize_flow = "oauth"  # the OAuthState flow `authorize` starts
     lookups: tuple[Lookup, ...] = ()
+    connecting_twice = "This account was being connected twice at once. Please try again."
+    reconnect_takes_over = True  # reconnecting an account makes its user the integration's creator
 
     def is_configured(self) -> bool:
         return True
@@ -165,6 +143,11 @@ class Provider:
 
     def connect(self, config: dict, *, redirect_uri: str, installation_id: str = "") -> Connection:
         raise NotImplementedError
+
+    def stored(self, connection: Connection, existing) -> Connection:
+        """What to store for a finished connect: the connection itself, unless the provider keeps something
+        of the `existing` row of the same account (None when there is none)."""
+        return connection
 
     def needs_refresh(self, integration, now: float) -> bool:
         return False
@@ -219,8 +202,6 @@ class OAuthProvider(Provider):
     api_url_setting = ""  # the Django setting that rebases server-to-server URLs ("" → real hosts)
 
     def url(self, real_url: str) -> str:
-        from burrow.integrations.providers.http import rebase
-
         return rebase(real_url, getattr(settings, self.api_url_setting, "") if self.api_url_setting else "")
 
     @property
@@ -275,8 +256,6 @@ class OAuthProvider(Provider):
 
     def token_request(self, data: dict) -> dict:
         """POSTs to the token endpoint; the answer must carry an access token."""
-        from burrow.integrations.providers.http import call
-
         response = call(
             self.label,
             "POST",

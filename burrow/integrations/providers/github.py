@@ -23,13 +23,13 @@ from burrow.integrations.providers.base import (
     Lookup,
     LookupRequest,
     Provider,
-    ProviderRejected,
     TokenUpdate,
     check_lookup_status,
     query_bool,
     query_int,
     required_text,
 )
+from burrow.integrations.providers.errors import ProviderRejected
 from burrow.integrations.providers.http import call, rebase
 
 INSTALLATION_ID = re.compile(r"[1-9]\d{0,19}")

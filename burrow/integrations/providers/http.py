@@ -1,5 +1,5 @@
 """Every call Burrow makes to a provider goes through `call`: httpx with timeouts, no redirects, a cap on the
-size of the answer, and failures turned into the provider errors of `base.py` (unreachable, 5xx, too big →
+size of the answer, and failures turned into the provider errors of `errors.py` (unreachable, 5xx, too big →
 `ProviderUnavailable`). Nothing here logs a request or response body: they carry tokens."""
 
 import json
@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from burrow.integrations.providers.base import ProviderUnavailable
+from burrow.integrations.providers.errors import ProviderUnavailable
 
 logger = logging.getLogger(__name__)
 

@@ -8,12 +8,10 @@ from burrow.integrations.providers.base import (
     Lookup,
     LookupRequest,
     OAuthProvider,
-    ProviderForbidden,
-    ProviderUnauthorized,
-    ProviderUnavailable,
     check_lookup_status,
     dot_get,
 )
+from burrow.integrations.providers.errors import ProviderForbidden, ProviderUnauthorized, ProviderUnavailable
 from burrow.integrations.providers.http import call
 
 GRAPHQL = "https://api.linear.app/graphql"

@@ -10,22 +10,25 @@ from django.core.cache import cache
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import APIException, ValidationError
 
 from burrow.integrations.models import ERROR_TOKEN_REFRESH_FAILED, Integration
 from burrow.integrations.providers.base import (
     Lookup,
     LookupRequest,
     OAuthProvider,
-    ProviderForbidden,
-    ProviderRejected,
-    ProviderUnauthorized,
-    ProviderUnavailable,
     dot_get,
     query_bool,
     query_int,
 )
+from burrow.integrations.providers.errors import (
+    ProviderForbidden,
+    ProviderRejected,
+    ProviderUnauthorized,
+    ProviderUnavailable,
+)
 from burrow.integrations.providers.http import call
+from burrow.integrations.tokens import usable
 
 TIMEOUT = 10.0
 # Slack's own errors that a later attempt can get past; every other error needs a person to act.
@@ -71,10 +74,6 @@ def slack_token(team_id: int, integration: Integration | None) -> str:
 
 def _refreshed(integration: Integration) -> Integration:
     """A workspace with token rotation on: its token is refreshed at half its lifetime, as for look-ups."""
-    from rest_framework.exceptions import APIException
-
-    from burrow.integrations.tokens import usable
-
     try:
         return usable(integration, provider)
     except APIException as exc:
