@@ -4,6 +4,7 @@ import cycle. Read from the source with `ast`, so an import inside a function or
 as much as one at the top of a module."""
 
 import ast
+from fnmatch import fnmatch
 from pathlib import Path
 
 import pytest
@@ -58,12 +59,7 @@ def test_lower_apps_import_no_app_built_on_them(app):
 # Imports that close a cycle elsewhere in `burrow`, being untangled by their apps' own work: (importer,
 # imported), as module names. This list must shrink to empty: never add to it (give the modules an order),
 # and take an entry out as soon as its import is gone.
-KNOWN_CYCLE_EDGES = {
-    # Integrations (issue 20, item 5): `connect` special-cases the `email` kind, and providers/base.py
-    # reaches up to providers/http.py for its calls.
-    ("burrow.integrations.services", "burrow.integrations.email_domains"),
-    ("burrow.integrations.providers.base", "burrow.integrations.providers.http"),
-}
+KNOWN_CYCLE_EDGES: set[tuple[str, str]] = set()
 
 
 def module_name(path: Path) -> str:
@@ -166,3 +162,41 @@ def test_the_cycle_finder_reports_a_cycle_behind_a_lazy_import():
     graph = {"a": {"b"}, "b": {"c"}, "c": {"a", "d"}, "d": set()}
     assert cycles(graph) == [["a", "b", "c", "a"]]
     assert cycles({"a": {"b"}, "b": set()}) == []
+
+
+# burrow/subscriptions in layers, lowest first (docs/architecture.md): a module imports only modules of its own
+# layer or of those below. Every module of the app is in one.
+SUBSCRIPTIONS_LAYERS = (
+    (
+        "rules and data",
+        ("", "rules", "models", "schedule", "wakeup", "unsubscribe", "activity", "apps", "migrations*"),
+    ),
+    ("channels", ("delivery", "delivery.base", "delivery.channels*", "delivery.registry")),
+    ("claims and the engine", ("claims", "delivery.engine", "delivery.content", "delivery.notices")),
+    ("hand-out", ("delivery.dispatch", "tasks")),
+    ("requests and the tick", ("triggers", "scheduler")),
+    ("services, API and pages", ("services", "serializers", "filters", "views", "pages", "urls")),
+)
+
+
+def subscriptions_layer(module: str) -> int | None:
+    name = module.removeprefix("burrow.subscriptions").removeprefix(".")
+    for index, (_, patterns) in enumerate(SUBSCRIPTIONS_LAYERS):
+        if any(fnmatch(name, pattern) for pattern in patterns):
+            return index
+    return None
+
+
+def test_subscriptions_modules_import_only_their_layer_and_below():
+    graph = import_graph()
+    app = {m for m in graph if m == "burrow.subscriptions" or m.startswith("burrow.subscriptions.")}
+    unplaced = sorted(m for m in app if subscriptions_layer(m) is None)
+    assert not unplaced, f"not in SUBSCRIPTIONS_LAYERS: {unplaced}"
+    upward = [
+        f"{module} ({SUBSCRIPTIONS_LAYERS[subscriptions_layer(module)][0]}) imports {target} "
+        f"({SUBSCRIPTIONS_LAYERS[subscriptions_layer(target)][0]})"
+        for module in sorted(app)
+        for target in sorted(graph[module] & app)
+        if subscriptions_layer(target) > subscriptions_layer(module)
+    ]
+    assert not upward, "\n".join(upward)
