@@ -27,14 +27,14 @@ lint: $(STAMP)
 # check-services prints a line per service (PostgreSQL, Redis); with BURROW_REQUIRE_SERVICES=1 (.ci/run) it
 # fails when one is missing, so the PostgreSQL run and the Redis tests below cannot be skipped quietly.
 test: $(STAMP) lint
-	$(BIN)/python -m burrow.devtools check-services
+	$(BIN)/python -m tests.devtools check-services
 	$(BIN)/pytest
-	@if $(BIN)/python -m burrow.devtools pg-available; then \
+	@if $(BIN)/python -m tests.devtools pg-available; then \
 		echo "== PostgreSQL found on 127.0.0.1:5432: running the suite again on PostgreSQL =="; \
 		DATABASE_URL=$(PG_URL) BURROW_FUZZ_EXAMPLES=$${BURROW_FUZZ_EXAMPLES:-6} $(BIN)/pytest; \
 	else \
 		echo "== PostgreSQL not reachable on 127.0.0.1:5432: PostgreSQL run skipped =="; \
-		$(BIN)/python -m burrow.devtools check-services >/dev/null; \
+		$(BIN)/python -m tests.devtools check-services >/dev/null; \
 	fi
 
 # Mutation testing (a habit, not part of CI; docs/testing.md has the last score and the accepted survivors).

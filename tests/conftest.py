@@ -119,7 +119,7 @@ def key_client(tenant):
 def pytest_configure(config) -> None:
     """Services and static files for the whole run.
 
-    Services: the suite uses PostgreSQL and Redis when they answer (burrow/devtools.py); a line per service
+    Services: the suite uses PostgreSQL and Redis when they answer (tests/devtools.py); a line per service
     heads the run, and with BURROW_REQUIRE_SERVICES=1 (CI) a missing one stops the run instead of skipping
     the tests that need it.
 
@@ -129,7 +129,7 @@ def pytest_configure(config) -> None:
     from django.test.utils import override_settings
 
     from burrow.config import ConfigError
-    from burrow.devtools import missing_required_services
+    from tests.devtools import missing_required_services
 
     try:
         problem = missing_required_services()
@@ -146,7 +146,7 @@ def pytest_configure(config) -> None:
 
 
 def pytest_report_header(config) -> list[str]:
-    from burrow.devtools import service_lines
+    from tests.devtools import service_lines
 
     return service_lines()[0]
 

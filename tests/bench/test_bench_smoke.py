@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from burrow.devtools import SERVICES, port_open
+from tests.devtools import SERVICES, port_open
 
 ROOT = Path(__file__).resolve().parents[2]
 PG_HOST, PG_PORT, _ = SERVICES["PostgreSQL"]

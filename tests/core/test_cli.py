@@ -10,7 +10,7 @@ import uuid
 import httpx
 import pytest
 
-from burrow.devtools import port_open
+from tests.devtools import port_open
 
 
 def run_burrow(args: list[str], env: dict) -> subprocess.CompletedProcess:

@@ -51,7 +51,7 @@ READER_PASSWORD = "reader-pass"
 @pytest.fixture(scope="session")
 def postgresql_source_url():
     """A database of its own (per test process) with `events`, and a role that may only read it."""
-    from burrow.devtools import port_open
+    from tests.devtools import port_open
 
     if not port_open("127.0.0.1", 5432):
         pytest.skip("PostgreSQL is not running on 127.0.0.1:5432")

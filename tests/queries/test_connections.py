@@ -6,7 +6,7 @@ import socket
 import pytest
 from django.db import connection
 
-from burrow.devtools import port_open
+from tests.devtools import port_open
 from tests.helpers import error
 from tests.queries.test_query_api import query
 

@@ -1,11 +1,12 @@
 """The services the test suite uses beside Python (PostgreSQL, Redis), in one place for `make test` and pytest.
+Test tooling, so it lives beside the tests and is not installed with the package; run it from the checkout.
 
 Locally a missing service skips what needs it, with a line saying so. With BURROW_REQUIRE_SERVICES=1 (set by
 `.ci/run`) a missing service is an error instead, so CI cannot pass by quietly skipping the PostgreSQL run or
 the Celery tests.
 
-    python -m burrow.devtools pg-available     exit 0 when PostgreSQL answers on 127.0.0.1:5432, else 1
-    python -m burrow.devtools check-services   one line per service; exit 1 when one is missing but required
+    python -m tests.devtools pg-available     exit 0 when PostgreSQL answers on 127.0.0.1:5432, else 1
+    python -m tests.devtools check-services   one line per service; exit 1 when one is missing but required
 """
 
 import socket
@@ -73,10 +74,10 @@ def main(argv: list[str]) -> int:
         try:
             problem = missing_required_services()
         except ConfigError as error:
-            print(f"burrow.devtools: {error}", file=sys.stderr)
+            print(f"tests.devtools: {error}", file=sys.stderr)
             return 2
         if problem:
-            print(f"burrow.devtools: {problem}", file=sys.stderr)
+            print(f"tests.devtools: {problem}", file=sys.stderr)
             return 1
         print("\n".join(f"== {line}" for line in service_lines()[0]))
         return 0
