@@ -101,7 +101,8 @@ class SharingConfigurationSerializer(serializers.ModelSerializer):
     def get_share_passwords(self, config: SharingConfiguration) -> list[dict]:
         if config.pk is None:
             return []
-        # Prefetched by services.current_configuration: active passwords, newest first, with their creators.
+        # Prefetched by the view (SharingViewSet._with_passwords): active passwords, newest first, with their
+        # creators.
         return SharePasswordSerializer(config.share_passwords.all(), many=True).data
 
 

@@ -2,7 +2,7 @@
 the sharing configuration of one resource, its passwords and its link refresh. Views parse and authorise;
 services.py writes."""
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 from django.utils.functional import cached_property
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -149,26 +149,27 @@ class RecordingSharingViewSet(SharingViewSet):
         return found or SessionRecording(team=self.team, session_id=raw_id)
 
 
-class DashboardSharingViewSet(SharingViewSet):
+class LiveObjectSharingViewSet(SharingViewSet):
+    """Sharing of a dashboard or an insight: one of the team's live ones, by the id in the URL."""
+
+    resources: QuerySet  # where to look, loading what sharing needs of it
+
+    def find_resource(self, raw_id: str) -> Dashboard | Insight | None:
+        resource_id = parse_id(raw_id)
+        if resource_id is None:
+            return None
+        return self.resources.filter(team=self.team, id=resource_id, deleted=False).first()
+
+
+class DashboardSharingViewSet(LiveObjectSharingViewSet):
     resource = "dashboard"
     resource_kwarg = "dashboard_id"
     not_found = "Dashboard not found."
-
-    def find_resource(self, raw_id: str) -> Dashboard | None:
-        dashboard_id = parse_id(raw_id)
-        if dashboard_id is None:
-            return None
-        return Dashboard.objects.filter(team=self.team, id=dashboard_id, deleted=False).first()
+    resources = Dashboard.objects.all()
 
 
-class InsightSharingViewSet(SharingViewSet):
+class InsightSharingViewSet(LiveObjectSharingViewSet):
     resource = "insight"
     resource_kwarg = "insight_id"
     not_found = "Insight not found."
-
-    def find_resource(self, raw_id: str) -> Insight | None:
-        insight_id = parse_id(raw_id)
-        if insight_id is None:
-            return None
-        insights = Insight.objects.filter(team=self.team, id=insight_id, deleted=False)
-        return insights.only("id", "team_id", "short_id", "name", "derived_name").first()
+    resources = Insight.objects.only("id", "team_id", "short_id", "name", "derived_name")
