@@ -7,6 +7,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from importlib.metadata import version
 
 from burrow.commands import bootstrap, fail, keys, org_integrations, processes, sources, users, warehouse
 
@@ -57,6 +58,7 @@ def _missing_sqlite_file(database: dict) -> str | None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="burrow", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version('burrow')}")
     commands = parser.add_subparsers(dest="command", required=True)
     # in the order `burrow --help` lists
     for group in (processes, bootstrap, keys, users, org_integrations, sources, warehouse):

@@ -12,13 +12,33 @@ DEMO_EMAIL = "demo@burrow.local"
 
 def add_parsers(commands: argparse._SubParsersAction) -> None:
     boot = commands.add_parser("bootstrap", help="create a user, organization, project and API key")
-    boot.add_argument("--email")
-    boot.add_argument("--password")
-    boot.add_argument("--organization")
-    boot.add_argument("--project")
-    boot.add_argument("--join-organization", metavar="ORG_ID")
-    boot.add_argument("--level", choices=["member", "admin", "owner"], default="member")
-    boot.add_argument("--scope", action="append", help="repeatable; default '*'")
+    boot.add_argument(
+        "--email", help="the user's address; the account is created when new (required unless --demo)"
+    )
+    boot.add_argument(
+        "--password",
+        help="a password for signing in at /login (default: none; `burrow users set-password` sets one later)",
+    )
+    boot.add_argument(
+        "--organization", help="the new organization's name (required unless --join-organization or --demo)"
+    )
+    boot.add_argument(
+        "--project", help="the new project's name (required unless --join-organization or --demo)"
+    )
+    boot.add_argument(
+        "--join-organization",
+        metavar="ORG_ID",
+        help="add the user to this existing organization (default: create a new one, with the user as owner)",
+    )
+    boot.add_argument(
+        "--level",
+        choices=["member", "admin", "owner"],
+        default="member",
+        help="with --join-organization: the user's level there (default: %(default)s)",
+    )
+    boot.add_argument(
+        "--scope", action="append", help="a scope of the new API key, repeatable (default: '*', all)"
+    )
     boot.add_argument("--json", action="store_true", help="print one JSON object as the last line")
     boot.add_argument("--demo", action="store_true", help="create the demo tenant once (make run)")
     boot.set_defaults(func=cmd_bootstrap)

@@ -9,14 +9,14 @@ from burrow.commands import fail
 def add_parsers(commands: argparse._SubParsersAction) -> None:
     keys = commands.add_parser("keys", help="manage personal API keys")
     keys_sub = keys.add_subparsers(dest="keys_command", required=True)
-    create = keys_sub.add_parser("create")
-    create.add_argument("--email", required=True)
-    create.add_argument("--label", default="cli")
-    create.add_argument("--scope", action="append")
-    listing = keys_sub.add_parser("list")
-    listing.add_argument("--email")
-    revoke = keys_sub.add_parser("revoke")
-    revoke.add_argument("id")
+    create = keys_sub.add_parser("create", help="create a key and print it once, as JSON")
+    create.add_argument("--email", required=True, help="the address of the key's owner")
+    create.add_argument("--label", default="cli", help="the key's label (default: %(default)s)")
+    create.add_argument("--scope", action="append", help="a scope of the key, repeatable (default: '*', all)")
+    listing = keys_sub.add_parser("list", help="list keys, masked, with their scopes and last use")
+    listing.add_argument("--email", help="only this user's keys (default: everyone's)")
+    revoke = keys_sub.add_parser("revoke", help="delete a key")
+    revoke.add_argument("id", help="the key's id, as `burrow keys list` shows it")
     keys.set_defaults(func=cmd_keys)
 
 

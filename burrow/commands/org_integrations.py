@@ -10,10 +10,10 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     org_integration = commands.add_parser("org-integration", help="manage organization integrations")
     org_integration_sub = org_integration.add_subparsers(dest="org_integration_command", required=True)
     add = org_integration_sub.add_parser("add", help="add (or update) an organization integration")
-    add.add_argument("--organization", required=True, metavar="ORG_ID")
-    add.add_argument("--kind", required=True)
-    add.add_argument("--integration-id", required=True)
-    add.add_argument("--config", default="{}", help="JSON object shown as `config`")
+    add.add_argument("--organization", required=True, metavar="ORG_ID", help="the organization's id")
+    add.add_argument("--kind", required=True, help="the integration's kind, e.g. vercel")
+    add.add_argument("--integration-id", required=True, help="the provider's id of the integration")
+    add.add_argument("--config", default="{}", help="a JSON object, shown as `config` (default: %(default)s)")
     org_integration.set_defaults(func=cmd_org_integration)
 
 

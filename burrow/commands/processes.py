@@ -12,26 +12,47 @@ from burrow.config import env_number
 
 def add_parsers(commands: argparse._SubParsersAction) -> None:
     serve = commands.add_parser("serve", help="serve the API (and run the scheduler)")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--host", default="127.0.0.1", help="the address to listen on (default: %(default)s)")
+    serve.add_argument("--port", type=int, default=8000, help="the port to listen on (default: %(default)s)")
     workers = env_number("BURROW_WEB_WORKERS", 2, minimum=1, whole=True)
     threads = env_number("BURROW_WEB_THREADS", 4, minimum=1, whole=True)
-    serve.add_argument("--workers", type=int, default=workers)
-    serve.add_argument("--threads", type=int, default=threads)
-    serve.add_argument("--no-scheduler", action="store_true", help="do not run the delivery scheduler")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=workers,
+        help="web worker processes (default: %(default)s; BURROW_WEB_WORKERS)",
+    )
+    serve.add_argument(
+        "--threads",
+        type=int,
+        default=threads,
+        help="threads per web worker (default: %(default)s; BURROW_WEB_THREADS)",
+    )
+    serve.add_argument(
+        "--no-scheduler",
+        action="store_true",
+        help="do not run the delivery scheduler (by default it runs as a supervised child process)",
+    )
     serve.set_defaults(func=cmd_serve)
 
     scheduler = commands.add_parser("scheduler", help="run the delivery scheduler on its own")
-    scheduler.add_argument("--interval", type=float, default=None, help="seconds between ticks")
+    scheduler.add_argument(
+        "--interval", type=float, help="seconds between ticks (default: BURROW_SCHEDULER_INTERVAL, else 30)"
+    )
     scheduler.add_argument("--once", action="store_true", help="run one tick and exit")
     scheduler.set_defaults(func=cmd_scheduler)
 
     worker = commands.add_parser("worker", help="run Celery delivery workers (needs BURROW_BROKER_URL)")
-    worker.add_argument("--concurrency", type=int, default=4)
+    worker.add_argument(
+        "--concurrency",
+        type=int,
+        default=4,
+        help="deliveries run at once, one process each (default: %(default)s)",
+    )
     worker.set_defaults(func=cmd_worker)
 
     migrate = commands.add_parser("migrate", help="apply database migrations")
-    migrate.add_argument("--verbose", action="store_true")
+    migrate.add_argument("--verbose", action="store_true", help="name each migration as it is applied")
     migrate.set_defaults(func=cmd_migrate)
 
 

@@ -9,9 +9,11 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     users_sub = users.add_subparsers(dest="users_command", required=True)
     users_sub.add_parser("list", help="every user with their organizations and levels")
     set_password = users_sub.add_parser("set-password", help="set a user's password for signing in at /login")
-    set_password.add_argument("--email", required=True)
+    set_password.add_argument("--email", required=True, help="the user's address")
     set_password.add_argument(
-        "--password-stdin", action="store_true", help="read the password from standard input (scripts)"
+        "--password-stdin",
+        action="store_true",
+        help="read the password from standard input, for scripts (by default it is typed twice at a prompt)",
     )
     users.set_defaults(func=cmd_users)
 
