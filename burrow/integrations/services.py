@@ -13,6 +13,7 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from burrow.core.activity import log_activity
 from burrow.core.ids import parse_id
 from burrow.core.models import Organization, OrganizationMembership, Team, User
+from burrow.integrations import in_use
 from burrow.integrations.models import Integration, OAuthState, OrganizationIntegration
 from burrow.integrations.oauth import spend_state
 from burrow.integrations.provider_errors import as_api_errors
@@ -174,26 +175,6 @@ def github_link_existing(user: User, team: Team, source_team_id=None, installati
 # Disconnecting
 
 
-def subscriptions_delivering_through(integration: Integration) -> list:
-    """Enabled, live Slack subscriptions that post with this integration: those naming it, and, when it is
-    the team's first Slack integration, those naming none (delivery falls back to that one). Read through
-    the reverse relations, so this app imports nothing from subscriptions."""
-    if integration.kind != Integration.Kind.SLACK:
-        return []
-    live = integration.team.subscriptions.filter(enabled=True, deleted=False, target_type="slack")
-    first_slack = (
-        Integration.objects.filter(team_id=integration.team_id, kind=Integration.Kind.SLACK)
-        .order_by("id")
-        .values_list("id", flat=True)
-        .first()
-    )
-    if first_slack == integration.id:
-        live = live.exclude(integration__kind=Integration.Kind.SLACK) | live.filter(integration=integration)
-    else:
-        live = live.filter(integration=integration)
-    return list(live.order_by("id").only("id", "title")[:6])
-
-
 def delete(integration: Integration, user: User) -> None:
     if integration.created_by_id != user.id and not is_org_admin(user, integration.team.organization_id):
         raise PermissionDenied(ADMIN_OR_CREATOR_TO_DELETE)
@@ -201,16 +182,7 @@ def delete(integration: Integration, user: User) -> None:
         current = Integration.objects.select_for_update().filter(pk=integration.pk).first()
         if current is None:
             return
-        users = subscriptions_delivering_through(current)
-        if users:
-            names = ", ".join(
-                f'"{s.title}" (id {s.id})' if s.title else f"untitled (id {s.id})" for s in users[:5]
-            )
-            more = " and more" if len(users) > 5 else ""
-            raise ValidationError(
-                f"This integration is used by enabled subscriptions: {names}{more}. Update them to use a "
-                "different integration, or disable them, before disconnecting it."
-            )
+        in_use.refuse_while_used(current)
         last_for_account = (
             not Integration.objects.filter(kind=current.kind, integration_id=current.integration_id)
             .exclude(pk=current.pk)

@@ -89,6 +89,25 @@ def test_subscriptions_naming_no_integration_hold_the_slack_integration_they_fal
     assert delete(tenant, second).status_code == 204  # not the fallback: nothing delivers through it
 
 
+def test_any_app_can_hold_an_integration_through_an_in_use_hook(tenant, fake_providers, monkeypatch):
+    from burrow.integrations import in_use
+
+    twilio = fake_providers.connected(tenant, "twilio")
+    exports = in_use.InUseBy(
+        users=lambda integration, limit: (
+            [f"export {n}" for n in range(limit)] if integration == twilio else []
+        ),
+        refusal="This integration is used by exports: {names}.",
+    )
+    monkeypatch.setattr(in_use, "_HOOKS", [*in_use._HOOKS, exports])
+    body = error(delete(tenant, twilio))
+    assert (
+        body["detail"]
+        == "This integration is used by exports: export 0, export 1, export 2, export 3, export 4 and more."
+    )
+    assert delete(tenant, fake_providers.connected(tenant, "linear")).status_code == 204
+
+
 def test_only_an_admin_or_the_creator_may_disconnect(tenant, fake_providers):
     integration = fake_providers.connected(tenant, "twilio")
     member = join_organization("member@example.com", tenant.organization, "member", ["*"])

@@ -50,13 +50,31 @@ class SlackError(Exception):
         self.transient = transient
 
 
-def slack_token(team_id: int, integration: Integration | None) -> str:
-    """The access token of `integration`, or of the team's first Slack integration when that one is gone
-    or not Slack. Only the team's own integrations are ever considered."""
-    if integration is None or integration.kind != Integration.Kind.SLACK or integration.team_id != team_id:
-        integration = (
+def posting_integrations(team_id: int, named: list[Integration | None]) -> list[Integration | None]:
+    """Which integration each of a team's Slack subscriptions posts with, given the ones they name: the
+    named one when it is one of the team's Slack integrations, else (gone, not Slack, another team's) the
+    team's first Slack integration, or None when it has none. Only the team's own integrations are ever
+    considered. Many subscriptions at once, so the first is looked up once."""
+
+    def own(integration: Integration | None) -> bool:
+        return (
+            integration is not None
+            and integration.kind == Integration.Kind.SLACK
+            and integration.team_id == team_id
+        )
+
+    first = None
+    if not all(own(integration) for integration in named):
+        first = (
             Integration.objects.filter(team_id=team_id, kind=Integration.Kind.SLACK).order_by("id").first()
         )
+    return [integration if own(integration) else first for integration in named]
+
+
+def slack_token(team_id: int, integration: Integration | None) -> str:
+    """The access token of the integration a Slack subscription of the team naming `integration` posts
+    with (`posting_integrations`), refreshed when due."""
+    [integration] = posting_integrations(team_id, [integration])
     if integration is not None and integration.errors == ERROR_TOKEN_REFRESH_FAILED:
         raise SlackError(
             "Slack no longer accepts this integration's token: reconnect Slack.", transient=False
