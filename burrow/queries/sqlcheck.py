@@ -73,6 +73,8 @@ def check(sql: str, kind: str) -> Checked:
         raise QueryError(f"Syntax error: {errors[0].get('description')}", "query_syntax_error") from None
     except SqlglotError as exc:
         raise QueryError(f"Syntax error: {exc}", "query_syntax_error") from None
+    except RecursionError:
+        raise QueryError("The query is nested too deeply.", "query_syntax_error") from None
     if len(statements) != 1:
         raise QueryError(
             f"Exactly one statement is allowed per query, not {len(statements)}.", "query_not_allowed"

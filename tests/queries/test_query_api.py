@@ -89,6 +89,11 @@ def test_anything_but_one_select_of_the_sources_own_tables_is_refused(tenant, wa
     assert named in body["detail"], body
 
 
+def test_a_query_nested_too_deeply_to_parse_is_a_400(tenant, warehouse):
+    body = error(query(tenant, "SELECT " + "(" * 5000 + "1" + ")" * 5000))
+    assert body["code"] == "query_syntax_error"
+
+
 def test_a_database_error_answers_400_with_the_databases_own_message(tenant, warehouse):
     body = error(query(tenant, "SELECT nope FROM events"))
     assert body["type"] == "validation_error" and 'column "nope"' in body["detail"]
