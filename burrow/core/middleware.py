@@ -5,7 +5,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.core.exceptions import DisallowedHost
-from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 
 from burrow.core.clients import parse_address
 from burrow.core.exceptions import error_body
@@ -48,10 +48,11 @@ def _peer_is_trusted(request: HttpRequest) -> bool:
 
 
 class UnstorableTextMiddleware:
-    """Path segments, query parameters and form fields with text no database can store (a NUL, a lone
-    surrogate): 400 in the error envelope naming the segment, parameter or field, before the view runs. JSON
-    bodies are checked by their parser (burrow/core/parsers.py). Such cookies are dropped before the session
-    looks its key up: a browser holding one could not fix it, so it is treated as never sent."""
+    """Query parameters and form fields with text no database can store (a NUL, a lone surrogate): 400 in the
+    error envelope naming the parameter or field, before the view runs; JSON bodies are checked by their
+    parser (burrow/core/parsers.py). A path holding such text names nothing that exists: 404, as any id
+    that cannot exist. Such cookies are dropped before the session looks its key up: a browser holding one
+    could not fix it, so it is treated as never sent."""
 
     # SCIM answers in its own error schema and checks its own input (burrow/domains/scim/).
     OWN_CHECKS_PREFIXES = ("/scim/",)
@@ -72,10 +73,12 @@ class UnstorableTextMiddleware:
     ) -> HttpResponse | None:
         if request.path_info.startswith(self.OWN_CHECKS_PREFIXES):
             return None
-        found = (
-            find_unstorable_field({k: v for k, v in view_kwargs.items() if isinstance(v, str)})
-            or find_unstorable_field(request.GET)
-            or find_unstorable_field(form_fields(request) or QueryDict())
+        if unstorable_reason(request.path_info):
+            if request.path_info.startswith("/api/"):
+                return JsonResponse(error_body("invalid_request", "not_found", "Not found."), status=404)
+            raise Http404  # the site's not-found page
+        found = find_unstorable_field(request.GET) or find_unstorable_field(
+            form_fields(request) or QueryDict()
         )
         if found is None:
             return None

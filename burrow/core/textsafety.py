@@ -3,9 +3,10 @@ deep inside a serializer, the database adapter or the response renderer.
 
 Two kinds of character: a lone UTF-16 surrogate (`\\ud800`, which JSON can spell but UTF-8 cannot encode)
 and NUL (`\\u0000`, which PostgreSQL refuses in text and jsonb alike). JSON bodies are checked once decoded
-(burrow/core/parsers.py), every string and object key however deep; path segments, query parameters and
-form fields (and the JSON a form field may hold) by burrow.core.middleware.UnstorableTextMiddleware, for
-every view. No DRF import here: the JSON parser loads while DRF itself does."""
+(burrow/core/parsers.py), every string and object key however deep; query parameters and form fields (and
+the JSON a form field may hold) by burrow.core.middleware.UnstorableTextMiddleware, for every view, which
+also answers 404 for a path holding such text. No DRF import here: the JSON parser loads while DRF itself
+does."""
 
 import json
 import re
@@ -77,12 +78,11 @@ def json_depth(document: Any) -> int:
     return deepest
 
 
-def find_unstorable_field(fields: dict[str, str] | QueryDict) -> tuple[str, str] | None:
-    """The first named field (a path segment, query parameter or form field) whose name or any value cannot be
-    stored, as text or as the JSON it holds, or holds JSON nested too deep; the field name is the `attr`,
-    whichever value is at fault."""
-    items = fields.lists() if isinstance(fields, QueryDict) else ((k, [v]) for k, v in fields.items())
-    for name, values in items:
+def find_unstorable_field(fields: QueryDict) -> tuple[str, str] | None:
+    """The first named field (a query parameter or form field) whose name or any value cannot be stored, as
+    text or as the JSON it holds, or holds JSON nested too deep; the field name is the `attr`, whichever value
+    is at fault."""
+    for name, values in fields.lists():
         for text in (name, *(value for value in values if isinstance(value, str))):
             reason = unstorable_reason(text) or _json_problem(text)
             if reason:

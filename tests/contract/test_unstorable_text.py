@@ -112,13 +112,32 @@ def test_a_query_parameter_with_a_nul_is_400_naming_it(tenant, query):
     expect_refused(response, query.split("=")[0].replace("%00", "\\u0000"), "NUL")
 
 
-def test_a_path_segment_with_a_nul_is_400_naming_it(tenant):
-    response = tenant.client.get(tenant.url("session_recordings/a%00b/sharing/"))
-    expect_refused(response, "recording_id", "NUL")
+@pytest.mark.parametrize("path", ["insights/ab%00c/", "session_recordings/a%00b/sharing/"])
+def test_an_api_path_segment_with_a_nul_names_nothing_that_exists(tenant, path):
+    """Nothing is named with a NUL: 404, as for any id that cannot exist."""
+    assert error(tenant.client.get(tenant.url(path)), 404) == {
+        "type": "invalid_request",
+        "code": "not_found",
+        "detail": "Not found.",
+        "attr": None,
+    }
 
 
-def test_a_share_link_with_a_nul_is_400(tenant):
-    expect_refused(Client().get("/shared/abc%00def"), "access_token", "NUL")
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/project/{project}/insights/ab%00c",
+        "/insights/ab%00c",
+        "/project/{project}/insights/ab%00c/subscriptions/1",
+        "/shared/abc%00def",
+    ],
+)
+def test_a_page_path_segment_with_a_nul_is_the_not_found_page(tenant, path):
+    client = Client()
+    client.force_login(tenant.user)
+    response = client.get(path.format(project=tenant.project.id))
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
 
 
 def test_ordinary_text_still_passes(tenant):
