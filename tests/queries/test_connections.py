@@ -81,6 +81,12 @@ def test_a_host_that_does_not_answer_times_out(tenant, kind, silent_port, settin
     assert error(query(tenant, "SELECT 1 AS one"))["detail"].startswith("Connection timed out")
 
 
+def test_a_tls_mismatch_is_named(tenant, postgresql_source_url):
+    url = postgresql_source_url.replace("sslmode=disable", "sslmode=verify-full")
+    body = error(check_connection(tenant, add_source(tenant, "postgresql", url)))
+    assert body["detail"].startswith("TLS failed")
+
+
 def test_the_hosts_rule_holds_again_on_the_address_resolved_at_connect_time(tenant, fake_dns):
     fake_dns.add("db.example.com", "A", "127.0.0.1")
     add_source(tenant, "postgresql", "postgresql://u:p@db.example.com:5432/db")

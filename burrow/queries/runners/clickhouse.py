@@ -17,6 +17,7 @@ from burrow.queries.runners.base import (
     timeout_message,
     too_large_message,
 )
+from burrow.queries.sources import Target
 from burrow.queries.sqlcheck import MAX_LIMIT
 
 CONNECT_TIMEOUT_MAX = 10
@@ -33,7 +34,7 @@ _CONNECT_FAILURES = (
 )
 
 
-def _client(target, timeout: float):
+def _client(target: Target, timeout: float):
     url = target.url
     address = hosts.allowed_address(url.host)
     host = f"[{address}]" if isinstance(address, ipaddress.IPv6Address) else str(address)
@@ -89,7 +90,7 @@ def settings_for(timeout: float, max_bytes: int) -> dict:
     }
 
 
-def run(target, sql: str, timeout: float, max_bytes: int) -> Result:
+def run(target: Target, sql: str, timeout: float, max_bytes: int) -> Result:
     client = _client(target, timeout)
     try:
         answer = client.query(sql, settings=settings_for(timeout, max_bytes))
@@ -108,7 +109,7 @@ def run(target, sql: str, timeout: float, max_bytes: int) -> Result:
     )
 
 
-def version(target, timeout: float) -> str:
+def version(target: Target, timeout: float) -> str:
     client = _client(target, timeout)
     try:
         return "ClickHouse " + str(client.server_version)

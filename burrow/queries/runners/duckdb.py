@@ -9,6 +9,7 @@ import duckdb
 
 from burrow.queries.errors import QueryError, SourceUnavailable
 from burrow.queries.runners.base import FETCH_BATCH, Result, RowCollector, timeout_message
+from burrow.queries.sources import Target
 
 READ_ONLY_CONFIG = {
     "enable_external_access": False,
@@ -42,7 +43,7 @@ def connect(path: Path, embedded: bool) -> duckdb.DuckDBPyConnection:
         raise SourceUnavailable("The DuckDB file cannot be opened.") from None
 
 
-def run(target, sql: str, timeout: float, max_bytes: int) -> Result:
+def run(target: Target, sql: str, timeout: float, max_bytes: int) -> Result:
     connection = connect(target.path, target.identity.startswith("embedded:"))
     timer = threading.Timer(timeout, connection.interrupt)
     timer.start()
@@ -66,7 +67,7 @@ def run(target, sql: str, timeout: float, max_bytes: int) -> Result:
     )
 
 
-def version(target, timeout: float) -> str:
+def version(target: Target, timeout: float) -> str:
     connection = connect(target.path, target.identity.startswith("embedded:"))
     try:
         return "DuckDB " + connection.execute("SELECT version()").fetchone()[0]

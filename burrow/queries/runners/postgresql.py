@@ -2,7 +2,6 @@
 in a `READ ONLY` transaction with `statement_timeout`, the rows read through a server-side cursor (whose
 `DECLARE` takes nothing but a query) in batches, so the size cap holds before the whole result arrives."""
 
-import os
 import threading
 
 import psycopg
@@ -10,8 +9,11 @@ import psycopg
 from burrow.queries import hosts
 from burrow.queries.errors import QueryError, SourceUnavailable
 from burrow.queries.runners.base import FETCH_BATCH, Result, RowCollector, timeout_message
+from burrow.queries.sources import Target
 
 CONNECT_TIMEOUT_MAX = 10
+# A file that does not exist, so libpq never reads the operator's ~/.pgpass (/dev/null makes it warn).
+NO_PASSFILE = "/nonexistent/burrow-no-pgpass"
 # libpq's messages name the host and port; the tenant sees what failed, in words of its own.
 _CONNECT_FAILURES = (
     ("password authentication failed", "Authentication failed: wrong user name or password."),
@@ -26,7 +28,7 @@ _CONNECT_FAILURES = (
 )
 
 
-def _connect(target, timeout: float) -> psycopg.Connection:
+def _connect(target: Target, timeout: float) -> psycopg.Connection:
     url = target.url
     address = hosts.allowed_address(url.host)
     try:
@@ -39,7 +41,7 @@ def _connect(target, timeout: float) -> psycopg.Connection:
             dbname=url.database,
             sslmode=url.options.get("sslmode", "prefer"),
             connect_timeout=max(1, int(min(timeout, CONNECT_TIMEOUT_MAX))),
-            passfile=os.devnull,  # never the operator's ~/.pgpass
+            passfile=NO_PASSFILE,
             application_name="burrow-query",
             autocommit=False,
         )
@@ -60,7 +62,7 @@ def _database_message(exc: psycopg.Error) -> str:
     return (diag.message_primary if diag is not None else None) or str(exc).splitlines()[0]
 
 
-def run(target, sql: str, timeout: float, max_bytes: int) -> Result:
+def run(target: Target, sql: str, timeout: float, max_bytes: int) -> Result:
     connection = _connect(target, timeout)
     timer = threading.Timer(timeout, connection.cancel_safe)
     try:
@@ -90,7 +92,7 @@ def run(target, sql: str, timeout: float, max_bytes: int) -> Result:
     )
 
 
-def version(target, timeout: float) -> str:
+def version(target: Target, timeout: float) -> str:
     connection = _connect(target, timeout)
     try:
         return "PostgreSQL " + connection.execute("SHOW server_version").fetchone()[0]
