@@ -1,6 +1,7 @@
 """Text no database can store is a 400 naming where it sits, never a 500: a lone UTF-16 surrogate (`\\ud800`,
 which has no UTF-8 form) or a NUL character (PostgreSQL refuses it in text and jsonb) in any JSON string or
-key, however deep, in a form field, a query parameter or a path segment."""
+key, however deep, in a form field (or the JSON it holds) or a query parameter. A path holding one names
+nothing (404); a cookie holding one is ignored."""
 
 import json
 from urllib.parse import urlencode
