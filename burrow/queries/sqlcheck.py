@@ -7,7 +7,9 @@ from dataclasses import dataclass
 
 import sqlglot
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ParseError, SqlglotError
+from sqlglot.tokens import TokenType
 
 from burrow.queries.errors import QueryError
 
@@ -61,11 +63,34 @@ def _function_name(node: exp.Func) -> str:
     return (node.name if isinstance(node, exp.Anonymous) else node.sql_name()).lower()
 
 
+def quote_dollar_properties(sql: str, dialect: str) -> str:
+    """HogQL's `properties.$current_url` as DuckDB reads it, `properties."$current_url"` (a struct field), so
+    the reference's examples run on the embedded warehouse. Everything else stays as written."""
+    try:
+        tokens = Dialect.get_or_raise(dialect).tokenize(sql)
+    except SqlglotError:
+        return sql  # the parse below names the error
+    pieces, done = [], 0
+    for dot, dollar, name in zip(tokens, tokens[1:], tokens[2:], strict=False):
+        if (
+            dot.token_type == TokenType.DOT
+            and dollar.token_type == TokenType.PARAMETER
+            and name.token_type == TokenType.VAR
+            and dollar.start == dot.end + 1
+            and name.start == dollar.end + 1
+        ):
+            pieces += [sql[done : dollar.start], f'"${name.text}"']
+            done = name.end + 1
+    return "".join(pieces) + sql[done:]
+
+
 def check(sql: str, kind: str) -> Checked:
     """The query as it will run, or QueryError naming what was refused."""
     dialect = DIALECTS[kind]
     if not isinstance(sql, str) or not sql.strip():
         raise QueryError("The query is empty.", "query_not_allowed")
+    if kind == "duckdb":
+        sql = quote_dollar_properties(sql, dialect)
     try:
         statements = [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
     except ParseError as exc:

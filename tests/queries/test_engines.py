@@ -77,7 +77,8 @@ def test_dates_come_back_as_iso_strings_in_order(engine):
 def test_with_and_union_queries_run(engine):
     sql = (
         "WITH firsts AS (SELECT browser, min(day) AS first_day FROM events GROUP BY browser) "
-        "SELECT browser FROM firsts WHERE browser = 'Chrome' UNION ALL SELECT 'total' ORDER BY 1"
+        "SELECT name FROM (SELECT browser AS name FROM firsts WHERE browser = 'Chrome' "
+        "UNION ALL SELECT 'total' AS name) AS both_kinds ORDER BY name"
     )
     assert engine.rows(sql) == [["Chrome"], ["total"]]
 
