@@ -62,7 +62,7 @@ MUTATE_TESTS := tests/core/test_tenancy.py tests/contract/test_tenant_isolation.
 	tests/subscriptions/delivery/test_webhook.py \
 	tests/subscriptions/test_races.py tests/subscriptions/test_targets.py tests/core/test_permissions.py \
 	$(filter-out %/test_browser.py,$(wildcard tests/sharing/test_*.py tests/domains/test_*.py \
-		tests/integrations/test_*.py tests/queries/test_*.py))
+		tests/domains/*/test_*.py tests/integrations/test_*.py tests/queries/test_*.py))
 MUTANTS ?=
 
 mutate: $(STAMP)

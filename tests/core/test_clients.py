@@ -1,7 +1,7 @@
 """Who the client is (`burrow.core.clients`): the connection's address, unless it is a trusted proxy's; then
 X-Forwarded-For read from the right, past trusted proxies. A visitor's own header is never believed. The
 throttles that count clients are tested through HTTP in tests/sharing/test_throttle.py and
-tests/domains/test_signin_api.py."""
+tests/domains/signin/test_api.py."""
 
 from ipaddress import ip_network
 
@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from burrow.config import ConfigError, env_networks
 from burrow.core.clients import client_address
 from burrow.core.throttling import BurstRateThrottle, SustainedRateThrottle
-from tests.core.test_cli import production_env, run_burrow
+from tests.shell.test_cli import production_env, run_burrow
 
 PROXY = "10.0.0.1"
 

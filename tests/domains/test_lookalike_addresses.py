@@ -12,9 +12,9 @@ from django.test import Client
 from burrow import cli
 from burrow.core.models import User
 from tests.domains.conftest import PASSWORD
-from tests.domains.test_saml import idp, saml_domain, sign_in, signed_in_as  # noqa: F401 (fixtures)
-from tests.domains.test_scim_support import *  # noqa: F403 (the make_scim and scim fixtures)
-from tests.domains.test_scim_support import USER, scim_error
+from tests.domains.saml.test_login import idp, saml_domain, sign_in, signed_in_as  # noqa: F401 (fixtures)
+from tests.domains.scim.test_support import *  # noqa: F403 (the make_scim and scim fixtures)
+from tests.domains.scim.test_support import USER, scim_error
 from tests.helpers import error
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hashing")]

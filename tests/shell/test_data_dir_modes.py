@@ -9,7 +9,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from burrow.core.mail import send_message
-from tests.core.test_cli import production_env, run_burrow
+from tests.shell.test_cli import production_env, run_burrow
 
 
 def loose_entries(directory: Path, ignore: frozenset[str] = frozenset()) -> list[str]:

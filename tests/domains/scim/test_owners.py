@@ -6,8 +6,8 @@ import pytest
 from burrow.core.models import ActivityLog, OrganizationMembership
 from burrow.domains.models import OrganizationDomain
 from burrow.domains.services import scim_token_matches
-from tests.domains.test_scim_support import *  # noqa: F403 (the make_scim and scim fixtures)
-from tests.domains.test_scim_support import ADMIN, MEMBER, OWNER, USER, level, scim_error
+from tests.domains.scim.test_support import *  # noqa: F403 (the make_scim and scim fixtures)
+from tests.domains.scim.test_support import ADMIN, MEMBER, OWNER, USER, level, scim_error
 
 pytestmark = pytest.mark.django_db
 

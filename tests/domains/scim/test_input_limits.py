@@ -5,8 +5,8 @@ as "\\ud800", which JSON can spell but no database can store) and filters too lo
 import pytest
 
 from burrow.core.models import User
-from tests.domains.test_scim_support import *  # noqa: F403 (the make_scim and scim fixtures)
-from tests.domains.test_scim_support import PATCH_OP, USER, scim_error
+from tests.domains.scim.test_support import *  # noqa: F403 (the make_scim and scim fixtures)
+from tests.domains.scim.test_support import PATCH_OP, USER, scim_error
 
 pytestmark = pytest.mark.django_db
 

@@ -11,8 +11,8 @@ import httpx
 import pytest
 from django.test import Client
 
-from tests.core.test_cli import production_env, run_burrow
-from tests.core.test_settings import fresh_env
+from tests.shell.test_cli import production_env, run_burrow
+from tests.shell.test_settings import fresh_env
 
 HSTS = "Strict-Transport-Security"
 PROXY = "10.0.0.1"

@@ -4,7 +4,7 @@ it, so single addresses would give one client a fresh window per guess."""
 import pytest
 from django.test import Client
 
-from tests.domains.test_signin_api import login
+from tests.domains.signin.test_api import login
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hashing")]
 

@@ -126,7 +126,7 @@ def test_the_sites_public_address_is_a_trusted_origin(browser, person, settings)
 
 
 def test_trusted_origins_come_from_the_site_url():
-    from tests.core.test_settings import fresh_env
+    from tests.shell.test_settings import fresh_env
 
     code = "import burrow.settings as s; print(s.CSRF_TRUSTED_ORIGINS)"
     done = subprocess.run(

@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 
 from burrow.core.models import User
 from burrow.domains.models import OrganizationDomain
-from tests.domains.test_scim_support import *  # noqa: F403 (the make_scim and scim fixtures)
-from tests.domains.test_scim_support import ERROR, MEMBER, PATCH_OP, USER, level, scim_error
+from tests.domains.scim.test_support import *  # noqa: F403 (the make_scim and scim fixtures)
+from tests.domains.scim.test_support import ERROR, MEMBER, PATCH_OP, USER, level, scim_error
 
 pytestmark = pytest.mark.django_db
 

@@ -6,8 +6,8 @@ from datetime import datetime
 import pytest
 
 from burrow.core.models import OrganizationMembership, User
-from tests.domains.test_scim_support import *  # noqa: F403 (the make_scim and scim fixtures)
-from tests.domains.test_scim_support import MEMBER, USER, scim_error
+from tests.domains.scim.test_support import *  # noqa: F403 (the make_scim and scim fixtures)
+from tests.domains.scim.test_support import MEMBER, USER, scim_error
 
 pytestmark = pytest.mark.django_db
 

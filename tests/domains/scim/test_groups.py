@@ -5,8 +5,8 @@ test_scim_owners.py."""
 import pytest
 
 from burrow.core.models import OrganizationMembership, User
-from tests.domains.test_scim_support import *  # noqa: F403 (the make_scim and scim fixtures)
-from tests.domains.test_scim_support import ADMIN, MEMBER, PATCH_OP, level, scim_error
+from tests.domains.scim.test_support import *  # noqa: F403 (the make_scim and scim fixtures)
+from tests.domains.scim.test_support import ADMIN, MEMBER, PATCH_OP, level, scim_error
 
 pytestmark = pytest.mark.django_db
 

@@ -4,8 +4,8 @@ domain and only in its organization (docs/scim.md)."""
 import pytest
 
 from burrow.core.models import ActivityLog, OrganizationMembership, User
-from tests.domains.test_scim_support import *  # noqa: F403 (the make_scim and scim fixtures)
-from tests.domains.test_scim_support import ADMIN, MEMBER, USER, level, scim_error
+from tests.domains.scim.test_support import *  # noqa: F403 (the make_scim and scim fixtures)
+from tests.domains.scim.test_support import ADMIN, MEMBER, USER, level, scim_error
 
 pytestmark = pytest.mark.django_db
 

@@ -120,7 +120,7 @@ def test_discovery_describes_users_and_groups(scim):
 def test_the_server_passes_the_scim2_tester_checks(scim):
     random.seed(13)
     # Groups are the organization's three fixed roles: the checker's group checks create and delete
-    # groups with random names, which Burrow refuses by design (tests/domains/test_scim_groups.py covers them).
+    # groups with random names, which Burrow refuses by design (tests/domains/scim/test_groups.py covers them).
     results = check_server(constrained(scim), resource_types=["User"])
 
     failures = [

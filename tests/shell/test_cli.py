@@ -49,7 +49,7 @@ def test_migrate_creates_the_data_dir_and_a_private_key_that_later_commands_keep
     assert key_file.read_text() == key
     assert sorted(
         p.name for p in (tmp_path / "var").iterdir() if not p.name.startswith("burrow.sqlite3")
-    ) == ["secret_key"]
+    ) == ["secret_key", "warehouses"]  # the demo environment's DuckDB warehouse
 
 
 def test_other_commands_on_a_fresh_machine_say_to_run_migrate_and_create_nothing(tmp_path):

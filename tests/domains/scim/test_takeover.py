@@ -12,7 +12,7 @@ import httpx
 import pytest
 from scim2_models import Error, Group, GroupMember, PatchOp, PatchOperation, SearchRequest, User
 
-from tests.domains.test_scim_compliance import HttpxSCIMClient
+from tests.domains.scim.test_compliance import HttpxSCIMClient
 
 DOMAIN = "takeover.example.com"
 OWNER, ADMIN = f"owner@{DOMAIN}", f"admin@{DOMAIN}"

@@ -10,7 +10,7 @@ from django.test import Client
 
 from burrow.core.models import User
 from burrow.domains.saml.services import CROSS_SITE_START, NO_DESTINATION, UNSOLICITED
-from tests.domains.test_saml import (  # noqa: F401
+from tests.domains.saml.test_login import (  # noqa: F401
     DOMAIN,
     answer,
     idp,
@@ -19,7 +19,7 @@ from tests.domains.test_saml import (  # noqa: F401
     signed_in_as,
     start_sign_in,
 )
-from tests.domains.test_saml_refusals import assert_refused
+from tests.domains.saml.test_refusals import assert_refused
 
 pytestmark = pytest.mark.django_db
 

@@ -12,9 +12,9 @@ from django.test import Client
 
 from burrow.core.models import User
 from burrow.domains.signin.attempts.models import LoginFailureWindow
-from tests.core.test_settings import fresh_env
 from tests.domains.conftest import PASSWORD
 from tests.helpers import error
+from tests.shell.test_settings import fresh_env
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hashing")]
 

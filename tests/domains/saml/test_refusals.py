@@ -16,7 +16,7 @@ from django.test import Client
 
 from burrow.core.models import OrganizationMembership, User
 from burrow.domains.saml.services import REPLAYED
-from tests.domains.test_saml import (  # noqa: F401
+from tests.domains.saml.test_login import (  # noqa: F401
     ACS,
     DOMAIN,
     answer,

@@ -4,8 +4,8 @@ at a fixed number of queries (docs/scim.md)."""
 import pytest
 
 from burrow.core.models import User
-from tests.domains.test_scim_support import *  # noqa: F403 (the make_scim and scim fixtures)
-from tests.domains.test_scim_support import USER, scim_error
+from tests.domains.scim.test_support import *  # noqa: F403 (the make_scim and scim fixtures)
+from tests.domains.scim.test_support import USER, scim_error
 
 pytestmark = pytest.mark.django_db
 
