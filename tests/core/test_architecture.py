@@ -169,13 +169,13 @@ def test_the_cycle_finder_reports_a_cycle_behind_a_lazy_import():
 SUBSCRIPTIONS_LAYERS = (
     (
         "rules and data",
-        ("", "rules", "models", "schedule", "wakeup", "unsubscribe", "activity", "apps", "migrations*"),
+        ("", "rules", "models", "schedule", "wakeup", "unsubscribe", "activity", "migrations*"),
     ),
     ("channels", ("delivery", "delivery.base", "delivery.channels*", "delivery.registry")),
     ("claims and the engine", ("claims", "delivery.engine", "delivery.content", "delivery.notices")),
     ("hand-out", ("delivery.dispatch", "tasks")),
     ("requests and the tick", ("triggers", "scheduler")),
-    ("services, API and pages", ("services", "serializers", "filters", "views", "pages", "urls")),
+    ("services, API and pages", ("services", "serializers", "filters", "views", "pages", "urls", "apps")),
 )
 
 

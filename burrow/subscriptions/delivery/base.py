@@ -120,6 +120,11 @@ class Channel:
         """The email addresses a target value lists (see `lists_addresses`)."""
         return []
 
+    def subscriptions_using(self, integration: Integration, limit: int) -> list[Subscription]:
+        """Up to `limit` enabled, live subscriptions of this channel that send through `integration`, in id
+        order: while there are any, the integration is not disconnected."""
+        return []
+
     def new_secret(self, subscription: Subscription) -> str:
         """Sets a new signing secret on `subscription` (the caller saves `secret_field`) and returns it."""
         raise NotImplementedError

@@ -8,6 +8,7 @@ import pkgutil
 
 from django.core.exceptions import ImproperlyConfigured
 
+from burrow.integrations.models import Integration
 from burrow.subscriptions.delivery import channels as channel_modules
 from burrow.subscriptions.delivery.base import Channel
 from burrow.subscriptions.models import Subscription, SubscriptionDelivery
@@ -36,3 +37,12 @@ def channel_for(target_type: str) -> Channel | None:
 
 def target_type_choices() -> list[tuple[str, str]]:
     return [(target_type, channel.label) for target_type, channel in all_channels().items()]
+
+
+def subscriptions_using(integration: Integration, limit: int) -> list[str]:
+    """The names of up to `limit` enabled subscriptions that send through `integration` (integrations'
+    in-use hook: it is not disconnected while they do)."""
+    users = [
+        s for channel in all_channels().values() for s in channel.subscriptions_using(integration, limit)
+    ]
+    return [f'"{s.title}" (id {s.id})' if s.title else f"untitled (id {s.id})" for s in users[:limit]]

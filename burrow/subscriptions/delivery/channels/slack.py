@@ -6,7 +6,7 @@ one of its team's Slack integrations."""
 from rest_framework import serializers
 
 from burrow.integrations.models import Integration
-from burrow.integrations.providers.slack import SlackError, post_message, slack_token
+from burrow.integrations.providers.slack import SlackError, post_message, posting_integrations, slack_token
 from burrow.subscriptions.delivery.base import (
     INTEGRATION_NOT_FOUND,
     Channel,
@@ -17,7 +17,7 @@ from burrow.subscriptions.delivery.base import (
     TransientError,
     with_utm,
 )
-from burrow.subscriptions.models import SubscriptionDelivery
+from burrow.subscriptions.models import Subscription, SubscriptionDelivery
 
 NO_INTEGRATION_TO_RE_ENABLE = (
     "Cannot re-enable Slack subscription: no integration configured. Reconnect Slack first."
@@ -101,6 +101,25 @@ class SlackChannel(Channel):
             if target.re_enabling and not {"target_type", "integration_id"} & target.fields:
                 raise serializers.ValidationError({"enabled": NO_INTEGRATION_TO_RE_ENABLE}) from None
             raise
+
+    def subscriptions_using(self, integration: Integration, limit: int) -> list[Subscription]:
+        """Those naming `integration`, and those the Slack fallback rule sends to it."""
+        if integration.kind != Integration.Kind.SLACK:
+            return []
+        live = list(
+            Subscription.objects.filter(
+                team_id=integration.team_id, enabled=True, deleted=False, target_type=self.target_type
+            )
+            .select_related("integration")
+            .only("id", "title", "integration__id", "integration__kind", "integration__team_id")
+            .order_by("id")
+        )
+        posting = posting_integrations(integration.team_id, [s.integration for s in live])
+        return [
+            s
+            for s, chosen in zip(live, posting, strict=True)
+            if chosen is not None and chosen.id == integration.id
+        ][:limit]
 
     def recipients(self, delivery: SubscriptionDelivery) -> list[str]:
         if delivery.trigger_type == SubscriptionDelivery.Trigger.TARGET_CHANGE and (
