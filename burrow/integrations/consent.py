@@ -1,7 +1,7 @@
 """The browser's round trip through a provider's consent page: the URL that starts it (with a fresh state),
 and the callback that checks the browser started the flow, spends the state and hands the code to
-`services.connect`. GitHub's App install comes back without a code, so it takes a second trip for the user's
-authorization."""
+`services.connect`, unless the provider's `callback_detour` sends the browser on another trip first (GitHub's
+App install comes back without a code: it asks for the user's authorization)."""
 
 from dataclasses import dataclass
 
@@ -9,10 +9,15 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 
 from burrow.core.models import OrganizationMembership, Team, User
 from burrow.integrations import services
-from burrow.integrations.models import Integration, OAuthState
-from burrow.integrations.oauth import CallbackBrowser, check_browser, clean_next, issue_state, spend_state
-from burrow.integrations.providers.github import provider as github
-from burrow.integrations.providers.github import valid_installation_id
+from burrow.integrations.models import Integration
+from burrow.integrations.oauth import (
+    CallbackBrowser,
+    FlowStart,
+    check_browser,
+    clean_next,
+    issue_state,
+    spend_state,
+)
 from burrow.integrations.services import KIND_NOT_SUPPORTED, provider_for
 from burrow.links import integration_callback_url
 
@@ -28,12 +33,6 @@ PROVIDER_ERRORS = {
     "temporarily_unavailable": "{provider} did not connect: {provider} is busy right now. Please try again.",
 }
 PROVIDER_ERROR_OTHER = "{provider} did not connect. Please try again."
-
-
-@dataclass(frozen=True)
-class FlowStart:
-    url: str  # the provider page to send the browser to
-    state: str
 
 
 def authorize(user: User, team: Team, kind, next_value) -> FlowStart:
@@ -52,7 +51,7 @@ def authorize(user: User, team: Team, kind, next_value) -> FlowStart:
 class CallbackResult:
     integration: Integration | None
     redirect: str  # where the browser goes next ("" → the page shows the result)
-    started: FlowStart | None = None  # a further flow the browser goes on to (GitHub's user authorization)
+    started: FlowStart | None = None  # a further flow the browser goes on to (`callback_detour`)
 
 
 def complete_callback(kind: str, params, browser: CallbackBrowser) -> CallbackResult:
@@ -75,30 +74,8 @@ def complete_callback(kind: str, params, browser: CallbackBrowser) -> CallbackRe
     ):
         raise PermissionDenied("You don't have access to the project.")
     config = {name: params.get(name) for name in ("code", "installation_id") if params.get(name)}
-    if kind == github.kind and not config.get("code"):
-        # The App does not ask for user authorization on install: ask for it now, for this installation.
-        installation_id = valid_installation_id(config.get("installation_id") or spent.installation_id)
-        started = github_user_authorize(spent.user, spent.team, installation_id, spent.next)
+    started = provider.callback_detour(spent, config)
+    if started is not None:
         return CallbackResult(None, started.url, started)
     integration, _ = services.connect(spent.team, spent.user, kind, config, spent=spent)
     return CallbackResult(integration, spent.next)
-
-
-def github_user_authorize(
-    user: User, team: Team, installation_id, next_value, connect_from=None
-) -> FlowStart:
-    """GitHub's user-authorization URL for an installation, when the install flow came back without a code."""
-    if installation_id in (None, ""):
-        raise ValidationError("installation_id is required")
-    installation_id = valid_installation_id(installation_id)
-    next_path = clean_next(next_value)
-    github.user_authorize_url("", "")  # refuses before a state is issued when the client id is missing
-    state = issue_state(
-        user=user,
-        team=team,
-        kind=github.kind,
-        flow=OAuthState.Flow.GITHUB_OAUTH,
-        next_path=next_path,
-        installation_id=installation_id,
-    )
-    return FlowStart(github.user_authorize_url(state, integration_callback_url(github.kind)), state)

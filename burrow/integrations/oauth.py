@@ -44,6 +44,12 @@ STARTED_ELSEWHERE = (
 )
 
 
+@dataclass(frozen=True)
+class FlowStart:
+    url: str  # the provider page to send the browser to
+    state: str
+
+
 class InvalidState(ValidationError):
     def __init__(self) -> None:
         super().__init__(INVALID_STATE)

@@ -4,8 +4,8 @@ from rest_framework import serializers
 
 from burrow.core.serializers import UserBasicSerializer
 from burrow.integrations.models import KIND_CHOICES, Integration, OrganizationIntegration, ProxyRecord
-from burrow.integrations.providers import display_name
-from burrow.integrations.providers.slack import SCOPES as SLACK_SCOPES
+from burrow.integrations.providers import display_name, get_provider
+from burrow.integrations.providers.base import SHOWN_DEFAULTS
 
 
 class IntegrationSerializer(serializers.ModelSerializer):
@@ -35,29 +35,22 @@ class IntegrationSerializer(serializers.ModelSerializer):
         return display_name(integration)
 
     def get_files_write_requestable(self, integration: Integration) -> bool:
-        return integration.kind == Integration.Kind.SLACK and "files:write" in SLACK_SCOPES.split(",")
+        return self._shown(integration)["files_write_requestable"]
 
     def get_installation_shared(self, integration: Integration) -> bool | None:
         """GitHub only: another project of the organization uses the same installation."""
-        if integration.kind != Integration.Kind.GITHUB:
-            return None
-        shared = getattr(integration, "shared_installation", None)
-        if shared is None:
-            shared = (
-                Integration.objects.filter(
-                    kind=Integration.Kind.GITHUB,
-                    integration_id=integration.integration_id,
-                    team__organization_id=integration.team.organization_id,
-                )
-                .exclude(pk=integration.pk)
-                .exists()
-            )
-        return bool(shared)
+        return self._shown(integration)["installation_shared"]
 
     def get_installation_status(self, integration: Integration) -> str | None:
-        if integration.kind != Integration.Kind.GITHUB:
-            return None
-        return "unavailable" if integration.errors else "connected"
+        return self._shown(integration)["installation_status"]
+
+    def _shown(self, integration: Integration) -> dict:
+        """The provider's own fields, worked out once per integration shown."""
+        cache = self.context.setdefault("shown", {})
+        if integration.pk not in cache:
+            provider = get_provider(integration.kind)
+            cache[integration.pk] = {**SHOWN_DEFAULTS, **(provider.shown(integration) if provider else {})}
+        return cache[integration.pk]
 
 
 class IntegrationCreateSerializer(serializers.Serializer):
@@ -66,22 +59,6 @@ class IntegrationCreateSerializer(serializers.Serializer):
 
     kind = serializers.ChoiceField(choices=KIND_CHOICES)
     config = serializers.DictField(required=False, default=dict)
-
-
-class GitHubOAuthAuthorizeSerializer(serializers.Serializer):
-    installation_id = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=40)
-    next = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=2000)
-    connect_from = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=100)
-
-
-class GitHubOAuthURLSerializer(serializers.Serializer):
-    oauth_url = serializers.URLField()
-
-
-class GitHubLinkExistingSerializer(serializers.Serializer):
-    source_team_id = serializers.IntegerField(required=False, allow_null=True)  # the reference's field
-    installation_id = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=40)
-    discovery_id = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=100)
 
 
 class OrganizationIntegrationSerializer(serializers.ModelSerializer):

@@ -1,5 +1,5 @@
 """Making and removing connections: connecting a provider account (one upsert, whether the account came
-through the API, the consent callback or a GitHub installation another project already has), disconnecting
+through the API, the consent callback or a provider's own action), disconnecting
 it (and revoking it at the provider), and the organization integrations the operator adds. The API, the
 callback page and the CLI all come through here, so a connection is made and removed the same way whichever
 door it came in by. Beside it: `consent.py` (the browser's trip to the provider), `tokens.py` (using a stored
@@ -11,7 +11,6 @@ from django.db import IntegrityError, transaction
 from rest_framework.exceptions import PermissionDenied, ValidationError
 
 from burrow.core.activity import log_activity
-from burrow.core.ids import parse_id
 from burrow.core.models import Organization, OrganizationMembership, Team, User
 from burrow.integrations import in_use
 from burrow.integrations.models import Integration, OAuthState, OrganizationIntegration
@@ -20,8 +19,6 @@ from burrow.integrations.provider_errors import as_api_errors
 from burrow.integrations.providers import display_name, get_provider
 from burrow.integrations.providers.base import Connection, Provider
 from burrow.integrations.providers.errors import ProviderError
-from burrow.integrations.providers.github import provider as github
-from burrow.integrations.providers.github import valid_installation_id
 from burrow.links import integration_callback_url
 
 logger = logging.getLogger(__name__)
@@ -116,60 +113,6 @@ def store(team: Team, user: User, provider: Provider, connection: Connection) ->
         except IntegrityError:
             continue
     raise ValidationError(provider.connecting_twice)
-
-
-# GitHub App
-
-
-def github_link_existing(user: User, team: Team, source_team_id=None, installation_id=None) -> Integration:
-    """Connects `team` to a GitHub installation another project of the organization already has."""
-    if installation_id not in (None, ""):
-        installation_id = valid_installation_id(installation_id)
-    siblings = Integration.objects.filter(
-        kind=github.kind, team__organization_id=team.organization_id
-    ).exclude(team=team)
-    if source_team_id not in (None, ""):
-        source_id = parse_id(source_team_id)
-        if (
-            source_id is None
-            or source_id == team.id
-            or not Team.objects.filter(id=source_id, organization_id=team.organization_id).exists()
-        ):
-            raise ValidationError("Source team not found in your organization")
-        rows = siblings.filter(team_id=source_id)
-        if installation_id:
-            rows = rows.filter(integration_id=installation_id)
-        source = rows.order_by("id").first()
-        if source is None:
-            raise ValidationError("Source team does not have a GitHub integration")
-    elif installation_id:
-        source = siblings.filter(integration_id=installation_id).order_by("id").first()
-        if source is None:
-            raise ValidationError(
-                "No team in your organization has this GitHub installation linked",
-                code="github_link_existing_orphan_installation",
-            )
-    else:
-        installations = set(siblings.values_list("integration_id", flat=True))
-        if not installations:
-            raise ValidationError("No team in your organization has a GitHub installation to link")
-        if len(installations) > 1:
-            raise ValidationError(
-                "Your organization has multiple GitHub installations; specify which one to link via installation_id"
-            )
-        source = siblings.order_by("id").first()
-    if not is_org_admin(user, team.organization_id):
-        raise ValidationError(
-            "Linking another project's GitHub installation needs organization admin access; ask an admin, "
-            "or connect GitHub to this project through the install flow.",
-            code="github_link_existing_personal_github_required",
-        )
-    with as_api_errors():
-        connection = github.installation_connection(
-            str(source.integration_id), (source.config or {}).get("connecting_user_github_login")
-        )
-    integration, _ = store(team, user, github, connection)
-    return integration
 
 
 # Disconnecting

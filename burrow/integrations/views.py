@@ -1,9 +1,9 @@
 """`/api/projects/:id/integrations/` (and the environments twin): list, retrieve, connect, disconnect, the
-OAuth `authorize` redirect, GitHub's actions and one look-up route per provider look-up; and
+OAuth `authorize` redirect, each provider's own actions (GitHub's) and one look-up route per provider look-up; and
 `/api/organizations/:id/integrations/`; sender domains (`email/verify`), Domain Connect (`domain-connect/…`)
 and `/api/organizations/:id/proxy_records/`. Views parse and authorise; the service modules do the work."""
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -32,15 +32,12 @@ from burrow.integrations import (
 from burrow.integrations.filters import IntegrationFilter
 from burrow.integrations.models import Integration, OrganizationIntegration, ProxyRecord
 from burrow.integrations.oauth import bind_browser
-from burrow.integrations.providers import lookups
-from burrow.integrations.providers.base import Lookup
+from burrow.integrations.providers import lookups, registry
+from burrow.integrations.providers.base import Action, Lookup, Provider
 from burrow.integrations.serializers import (
     DomainConnectApplyURLRequestSerializer,
     DomainConnectApplyURLSerializer,
     DomainConnectCheckSerializer,
-    GitHubLinkExistingSerializer,
-    GitHubOAuthAuthorizeSerializer,
-    GitHubOAuthURLSerializer,
     IntegrationCreateSerializer,
     IntegrationSerializer,
     OrganizationIntegrationSerializer,
@@ -72,16 +69,10 @@ class IntegrationViewSet(
         return [DjangoFilterBackend] if self.action == "list" else []
 
     def safely_get_queryset(self, queryset: QuerySet) -> QuerySet:
-        shared = (
-            Integration.objects.filter(
-                kind=Integration.Kind.GITHUB,
-                integration_id=OuterRef("integration_id"),
-                team__organization_id=OuterRef("team__organization_id"),
-            )
-            .exclude(pk=OuterRef("pk"))
-            .values("pk")
-        )
-        return queryset.annotate(shared_installation=Exists(shared)).order_by("id")
+        annotations = {}
+        for provider in registry().values():
+            annotations.update(provider.list_annotations())
+        return queryset.annotate(**annotations).order_by("id")
 
     @extend_schema(request=IntegrationCreateSerializer, responses={201: IntegrationSerializer})
     def create(self, request: Request, *args, **kwargs) -> Response:
@@ -124,37 +115,6 @@ class IntegrationViewSet(
         bind_browser(response, started.state, request.query_params.get("kind"))
         return response
 
-    @extend_schema(request=GitHubOAuthAuthorizeSerializer, responses={200: GitHubOAuthURLSerializer})
-    @action(methods=["post"], detail=False, url_path="github/oauth_authorize", required_scopes=WRITE)
-    def github_oauth_authorize(self, request: Request, *args, **kwargs) -> Response:
-        """Mint a User OAuth URL to bootstrap a fresh code when the install flow returns without one."""
-        body = GitHubOAuthAuthorizeSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        started = consent.github_user_authorize(
-            request.user,
-            self.team,
-            body.validated_data.get("installation_id"),
-            body.validated_data.get("next"),
-            body.validated_data.get("connect_from"),
-        )
-        response = Response({"oauth_url": started.url})
-        bind_browser(response, started.state, Integration.Kind.GITHUB)  # a front end's fetch keeps it
-        return response
-
-    @extend_schema(request=GitHubLinkExistingSerializer, responses={200: IntegrationSerializer})
-    @action(methods=["post"], detail=False, url_path="github/link_existing", required_scopes=WRITE)
-    def github_link_existing(self, request: Request, *args, **kwargs) -> Response:
-        """Reuse a GitHub installation already linked to a sibling team in the same organization."""
-        body = GitHubLinkExistingSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        integration = services.github_link_existing(
-            request.user,
-            self.team,
-            body.validated_data.get("source_team_id"),
-            body.validated_data.get("installation_id"),
-        )
-        return Response(self.get_serializer(integration).data)
-
     @extend_schema(request=None, responses={200: IntegrationSerializer})
     @action(methods=["post"], detail=True, url_path="email/verify", required_scopes=WRITE)
     def email_verify(self, request: Request, *args, **kwargs) -> Response:
@@ -192,6 +152,34 @@ class IntegrationViewSet(
         body.is_valid(raise_exception=True)
         url = domain_connect.apply_url(self.team, **body.validated_data)
         return Response({"url": url})
+
+
+def _action_route(provider: Provider, provider_action: Action):
+    """`POST …/integrations/<url_path>/` for one provider action."""
+
+    def run(self, request: Request, *args, **kwargs) -> Response:
+        body = provider_action.request(data=request.data)
+        body.is_valid(raise_exception=True)
+        result = provider_action.run(request.user, self.team, body.validated_data)
+        response = Response(
+            self.get_serializer(result.integration).data if result.integration is not None else result.body
+        )
+        if result.started_state:
+            bind_browser(response, result.started_state, provider.kind)  # a front end's fetch keeps it
+        return response
+
+    run.__name__ = provider_action.name
+    run.__doc__ = provider_action.description
+    route = action(methods=["post"], detail=False, url_path=provider_action.url_path, required_scopes=WRITE)(
+        run
+    )
+    response = provider_action.response or IntegrationSerializer
+    return extend_schema(request=provider_action.request, responses={200: response})(route)
+
+
+for _provider in registry().values():
+    for _action in _provider.actions:
+        setattr(IntegrationViewSet, _action.name, _action_route(_provider, _action))
 
 
 def _lookup_route(name: str, lookup: Lookup):

@@ -2,9 +2,12 @@
 
 A provider knows how to send a person to its consent page (`authorize_url`), how to turn what comes back
 into a connection (`connect`: token exchange and account look-up), how to keep a token fresh (`needs_refresh`,
-`refresh`), how to let go of it (`revoke`), and which look-ups it offers (`lookups`). It knows nothing of
-HTTP requests to Burrow, of tenancy or of the database: `consent.py`, `services.py` and `tokens.py` do
-that."""
+`refresh`), how to let go of it (`revoke`), and which look-ups it offers (`lookups`). Where its flow differs
+from the plain code flow, hooks say how: what is stored (`stored`: a sender domain keeps its key), a further
+consent trip the callback needs (`callback_detour`), its own steps of connecting served as API routes
+(`actions`), and the fields it fills in on the API's integration object (`shown`). So adding a provider,
+whatever its flow, is adding its module; `consent.py`, `services.py` and `tokens.py` do the rest (requests
+to Burrow, tenancy, storage) the same way for every provider."""
 
 import base64
 import json
@@ -56,6 +59,30 @@ class Lookup:
     run: Callable[[Any, LookupRequest], dict]
     response: dict[str, Any] = field(default_factory=dict)
     parameters: tuple = ()
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    """What a provider action answers: an integration (shown as the API shows integrations) or a body, and
+    the state of a consent flow it started, whose cookie the browser gets."""
+
+    integration: Any = None
+    body: dict | None = None
+    started_state: str = ""
+
+
+@dataclass(frozen=True)
+class Action:
+    """A provider's own step of connecting, served at `POST …/integrations/<url_path>/`: `run` gets the user,
+    the project and the body `request` (a DRF serializer) validated. `response` is the answer's serializer
+    for the OpenAPI document; None means the integration. `name` is the route's method name."""
+
+    name: str
+    url_path: str
+    request: type
+    run: Callable[[Any, Any, dict], ActionResult]
+    response: Any = None
     description: str = ""
 
 
@@ -121,6 +148,11 @@ def check_lookup_status(response, provider: str) -> None:
         )
 
 
+# Fields of the API's integration object that only some providers fill in (`Provider.shown`), and their value
+# for the others.
+SHOWN_DEFAULTS = {"files_write_requestable": False, "installation_shared": None, "installation_status": None}
+
+
 class Provider:
     kind: str = ""
     label: str = ""  # the provider's name in messages: "Slack", "LinkedIn Ads"
@@ -129,6 +161,7 @@ class Provider:
     not_configured_message = "Kind not configured"
     authorize_flow = "oauth"  # the OAuthState flow `authorize` starts
     lookups: tuple[Lookup, ...] = ()
+    actions: tuple[Action, ...] = ()
     connecting_twice = "This account was being connected twice at once. Please try again."
     reconnect_takes_over = True  # reconnecting an account makes its user the integration's creator
 
@@ -143,6 +176,19 @@ class Provider:
 
     def connect(self, config: dict, *, redirect_uri: str, installation_id: str = "") -> Connection:
         raise NotImplementedError
+
+    def callback_detour(self, spent, config: dict):
+        """A further consent flow (an `oauth.FlowStart`) the browser must go through before the callback
+        can connect, or None. `spent` is the callback's spent state, `config` its code and ids."""
+        return None
+
+    def list_annotations(self) -> dict:
+        """Annotations the integrations list adds to every row for `shown`, so a page costs one query."""
+        return {}
+
+    def shown(self, integration) -> dict:
+        """This provider's values of the `SHOWN_DEFAULTS` fields for `integration`."""
+        return {}
 
     def stored(self, connection: Connection, existing) -> Connection:
         """What to store for a finished connect: the connection itself, unless the provider keeps something

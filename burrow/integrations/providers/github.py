@@ -1,24 +1,34 @@
 """GitHub App: installed from GitHub's installation page; the person's OAuth code proves they can see the
 installation, then installation tokens are minted with the App's JWT (RS256, signed with the App's private
 key) and re-minted at half their lifetime. The `github_repos` look-up lists what the installation can reach.
-Server-to-server calls go to github.com (OAuth) and api.github.com, or both to BURROW_GITHUB_API_URL."""
+Server-to-server calls go to github.com (OAuth) and api.github.com, or both to BURROW_GITHUB_API_URL.
 
-import base64
-import json
+The install flow's own steps are this module's hooks: an install that comes back without a code takes a second
+trip for the user's authorization (`callback_detour`, and the `github/oauth_authorize` action for front ends
+that handle the callback themselves); `github/link_existing` connects a project to an installation another
+project of the organization has; `shown` says whether an installation is shared and still works."""
+
 import re
 import time
 from urllib.parse import urlencode
 
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from django.conf import settings
 from django.core.cache import cache
+from django.db.models import Exists, OuterRef, QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
+from burrow.core.ids import parse_id
+from burrow.core.models import Team, User
+from burrow.integrations import services
+from burrow.integrations.models import Integration, OAuthState
+from burrow.integrations.oauth import FlowStart, clean_next, issue_state
+from burrow.integrations.provider_errors import as_api_errors
 from burrow.integrations.providers.base import (
+    Action,
+    ActionResult,
     Connection,
     Lookup,
     LookupRequest,
@@ -30,7 +40,9 @@ from burrow.integrations.providers.base import (
     required_text,
 )
 from burrow.integrations.providers.errors import ProviderRejected
+from burrow.integrations.providers.github_jwt import app_jwt
 from burrow.integrations.providers.http import call, rebase
+from burrow.links import integration_callback_url
 
 INSTALLATION_ID = re.compile(r"[1-9]\d{0,19}")
 INVALID_INSTALLATION_ID = "Invalid installation_id"
@@ -38,7 +50,6 @@ NO_ACCESS = "You do not have access to this GitHub installation"
 APP_NOT_CONFIGURED = "GitHub App is not configured on this instance (missing BURROW_GITHUB_APP_SLUG)."
 CLIENT_NOT_CONFIGURED = "GitHub App client ID is not configured (BURROW_GITHUB_CLIENT_ID missing)."
 CODE_EXCHANGE_FAILED = "Failed to exchange the OAuth code — ensure BURROW_GITHUB_CLIENT_SECRET is configured"
-KEY_NOT_CONFIGURED = "GitHub App is not configured on this instance: set BURROW_GITHUB_APP_ID and BURROW_GITHUB_APP_PRIVATE_KEY."
 CACHE_SECONDS = 3600
 REPO_PAGES = 10
 
@@ -51,28 +62,27 @@ def valid_installation_id(value) -> str:
     return text
 
 
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+class GitHubOAuthAuthorizeSerializer(serializers.Serializer):
+    installation_id = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=40)
+    next = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=2000)
+    connect_from = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=100)
 
 
-def app_jwt() -> str:
-    """The App's own token (10 minutes at most, iat backdated a minute for clock drift)."""
-    pem = settings.GITHUB_APP_PRIVATE_KEY
-    if "\\n" in pem and "\n" not in pem.strip():
-        pem = pem.replace("\\n", "\n")  # a PEM squeezed onto one line of an environment file
-    try:
-        key = serialization.load_pem_private_key(pem.encode(), password=None)
-    except (ValueError, TypeError):
-        key = None
-    if not settings.GITHUB_APP_ID or not isinstance(key, rsa.RSAPrivateKey):
-        raise ProviderRejected("GitHub", KEY_NOT_CONFIGURED)
-    now = int(time.time())
-    header = _b64url(json.dumps({"alg": "RS256", "typ": "JWT"}).encode())
-    claims = _b64url(
-        json.dumps({"iat": now - 60, "exp": now + 540, "iss": str(settings.GITHUB_APP_ID)}).encode()
-    )
-    signature = key.sign(f"{header}.{claims}".encode(), padding.PKCS1v15(), hashes.SHA256())
-    return f"{header}.{claims}.{_b64url(signature)}"
+class GitHubOAuthURLSerializer(serializers.Serializer):
+    oauth_url = serializers.URLField()
+
+
+class GitHubLinkExistingSerializer(serializers.Serializer):
+    source_team_id = serializers.IntegerField(required=False, allow_null=True)  # the reference's field
+    installation_id = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=40)
+    discovery_id = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=100)
+
+
+def _sharing(integration_id, organization_id, pk) -> QuerySet:
+    """The organization's other projects' connections to the same installation."""
+    return Integration.objects.filter(
+        kind="github", integration_id=integration_id, team__organization_id=organization_id
+    ).exclude(pk=pk)
 
 
 class GitHubProvider(Provider):
@@ -109,6 +119,25 @@ class GitHubProvider(Provider):
                 },
             ),
         )
+        self.actions = (
+            Action(
+                name="github_oauth_authorize",
+                url_path="github/oauth_authorize",
+                request=GitHubOAuthAuthorizeSerializer,
+                response=GitHubOAuthURLSerializer,
+                run=self.oauth_authorize,
+                description="Mint a User OAuth URL to bootstrap a fresh code when the install flow returns "
+                "without one.",
+            ),
+            Action(
+                name="github_link_existing",
+                url_path="github/link_existing",
+                request=GitHubLinkExistingSerializer,
+                run=self.link_existing,
+                description="Reuse a GitHub installation already linked to a sibling team in the same "
+                "organization.",
+            ),
+        )
 
     def url(self, real_url: str) -> str:
         return rebase(real_url, settings.GITHUB_API_URL)
@@ -132,6 +161,105 @@ class GitHubProvider(Provider):
     def display_name(self, integration) -> str:
         name = ((integration.config or {}).get("account") or {}).get("name")
         return str(name) if name else f"ID: {integration.integration_id}"
+
+    def list_annotations(self) -> dict:
+        shared = _sharing(OuterRef("integration_id"), OuterRef("team__organization_id"), OuterRef("pk"))
+        return {"shared_installation": Exists(shared.values("pk"))}
+
+    def shown(self, integration) -> dict:
+        """Whether another project of the organization uses the same installation, and whether it works."""
+        shared = getattr(integration, "shared_installation", None)
+        if shared is None:
+            shared = _sharing(
+                integration.integration_id, integration.team.organization_id, integration.pk
+            ).exists()
+        return {
+            "installation_shared": bool(shared),
+            "installation_status": "unavailable" if integration.errors else "connected",
+        }
+
+    # The install flow's own steps
+
+    def callback_detour(self, spent, config: dict) -> FlowStart | None:
+        if config.get("code"):
+            return None
+        # The App does not ask for user authorization on install: ask for it now, for this installation.
+        installation_id = valid_installation_id(config.get("installation_id") or spent.installation_id)
+        return self.start_user_authorization(spent.user, spent.team, installation_id, spent.next)
+
+    def start_user_authorization(self, user: User, team: Team, installation_id, next_value) -> FlowStart:
+        """GitHub's user-authorization URL for an installation, when the install flow came back without a
+        code."""
+        if installation_id in (None, ""):
+            raise ValidationError("installation_id is required")
+        installation_id = valid_installation_id(installation_id)
+        next_path = clean_next(next_value)
+        self.user_authorize_url("", "")  # refuses before a state is issued when the client id is missing
+        state = issue_state(
+            user=user,
+            team=team,
+            kind=self.kind,
+            flow=OAuthState.Flow.GITHUB_OAUTH,
+            next_path=next_path,
+            installation_id=installation_id,
+        )
+        return FlowStart(self.user_authorize_url(state, integration_callback_url(self.kind)), state)
+
+    def oauth_authorize(self, user: User, team: Team, body: dict) -> ActionResult:
+        started = self.start_user_authorization(user, team, body.get("installation_id"), body.get("next"))
+        return ActionResult(body={"oauth_url": started.url}, started_state=started.state)
+
+    def link_existing(self, user: User, team: Team, body: dict) -> ActionResult:
+        """Connects `team` to a GitHub installation another project of the organization already has."""
+        source_team_id, installation_id = body.get("source_team_id"), body.get("installation_id")
+        if installation_id not in (None, ""):
+            installation_id = valid_installation_id(installation_id)
+        siblings = Integration.objects.filter(
+            kind=self.kind, team__organization_id=team.organization_id
+        ).exclude(team=team)
+        if source_team_id not in (None, ""):
+            source_id = parse_id(source_team_id)
+            if (
+                source_id is None
+                or source_id == team.id
+                or not Team.objects.filter(id=source_id, organization_id=team.organization_id).exists()
+            ):
+                raise ValidationError("Source team not found in your organization")
+            rows = siblings.filter(team_id=source_id)
+            if installation_id:
+                rows = rows.filter(integration_id=installation_id)
+            source = rows.order_by("id").first()
+            if source is None:
+                raise ValidationError("Source team does not have a GitHub integration")
+        elif installation_id:
+            source = siblings.filter(integration_id=installation_id).order_by("id").first()
+            if source is None:
+                raise ValidationError(
+                    "No team in your organization has this GitHub installation linked",
+                    code="github_link_existing_orphan_installation",
+                )
+        else:
+            installations = set(siblings.values_list("integration_id", flat=True))
+            if not installations:
+                raise ValidationError("No team in your organization has a GitHub installation to link")
+            if len(installations) > 1:
+                raise ValidationError(
+                    "Your organization has multiple GitHub installations; specify which one to link via "
+                    "installation_id"
+                )
+            source = siblings.order_by("id").first()
+        if not services.is_org_admin(user, team.organization_id):
+            raise ValidationError(
+                "Linking another project's GitHub installation needs organization admin access; ask an "
+                "admin, or connect GitHub to this project through the install flow.",
+                code="github_link_existing_personal_github_required",
+            )
+        with as_api_errors():
+            connection = self.installation_connection(
+                str(source.integration_id), (source.config or {}).get("connecting_user_github_login")
+            )
+        integration, _ = services.store(team, user, self, connection)
+        return ActionResult(integration=integration)
 
     def api(self, method: str, path: str, token: str, **kwargs):
         return call(

@@ -249,6 +249,9 @@ class SlackProvider(OAuthProvider):
     def token_url(self) -> str:
         return f"{settings.SLACK_API_URL}/oauth.v2.access"
 
+    def shown(self, integration) -> dict:
+        return {"files_write_requestable": "files:write" in SCOPES.split(",")}
+
     def revoke(self, integration, *, last_for_account: bool) -> None:
         # A workspace's bot token is shared by every install of the app there: keep it while in use.
         token = integration.sensitive_config.get("access_token")
