@@ -69,7 +69,8 @@ def _spf_status(values: list[str], expected: str) -> str:
     policies = [v for v in values if v.lower().split(" ", 1)[0] == "v=spf1"]
     if not policies:
         return MISSING
-    if len(policies) > 1:  # two SPF policies at one name is a permanent error for every receiver (§4.5)
+    # Two SPF policies at one name are a permanent error for every receiver (RFC 7208 §4.5).
+    if len(policies) > 1:
         return WRONG_VALUE
     terms = set(policies[0].lower().split())
     needed = [t for t in expected.lower().split()[1:] if not t.endswith("all")]

@@ -1,4 +1,4 @@
-"""Provider failures leave as API errors, never as 500s (DECISIONS §5): unreachable, slow or 5xx → 502 naming
+"""Provider failures leave as API errors, never as 500s: unreachable, slow or 5xx → 502 naming
 the provider; the provider's 401 → the integration is marked `TOKEN_REFRESH_FAILED` and the answer is 400
 asking to reconnect (later calls get that 400 without calling the provider); 403 → 400 about permissions.
 Every call to a provider on an integration's behalf goes through here, so each failure reads the same."""
