@@ -3,7 +3,10 @@ allows, else run it in one of the environment's slots and cache the answer. Shap
 `HogQLQueryResponse`."""
 
 import hashlib
+import logging
+import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from datetime import timedelta
 
@@ -21,10 +24,9 @@ from burrow.queries.sources import Target, target_for
 
 MAX_RUNNING_PER_ENVIRONMENT = 4
 RETRY_AFTER_SECONDS = 1
-# The reference's modes. Burrow computes the async ones in the request too (docs/deviations.md): `async` and
-# `lazy_async` answer from a fresh cache as `blocking` does, `force_async` recomputes as `force_blocking`.
+logger = logging.getLogger(__name__)
+
 REFRESH_MODES = ("blocking", "force_blocking", "lazy_async", "async", "force_async")
-FORCED = ("force_blocking", "force_async")
 STALE_RESULTS_KEPT = timedelta(days=1)
 
 
@@ -45,15 +47,27 @@ def cache_key(target: Target, checked: sqlcheck.Checked) -> str:
 
 
 def run_query(team: Team, sql: str, *, source_id=None, refresh="blocking") -> dict:
+    """The answer per the refresh mode: `blocking` answers a fresh cached answer, else computes;
+    `force_blocking` computes; `lazy_async` answers any cached answer, else computes; `async` answers any cached
+    answer and refreshes a stale one in the background; `force_async` answers any cached answer and always
+    refreshes it in the background. Without a cached answer every mode computes in the request."""
     mode = refresh_mode(refresh)
     target = target_for(team, source_id)
     checked = sqlcheck.check(sql, target.kind)
     key = cache_key(target, checked)
-    if mode not in FORCED:
-        fresh_after = timezone.now() - timedelta(seconds=settings.QUERY_CACHE_SECONDS)
-        cached = QueryResult.objects.filter(cache_key=key, team=team, last_refresh__gte=fresh_after).first()
-        if cached is not None:
+    cached = (
+        None if mode == "force_blocking" else QueryResult.objects.filter(cache_key=key, team=team).first()
+    )
+    if cached is not None:
+        fresh = cached.last_refresh >= timezone.now() - timedelta(seconds=settings.QUERY_CACHE_SECONDS)
+        if mode == "force_async" or (mode == "async" and not fresh):
+            _refresh_in_background(team, target, checked, sql, key)
+        if fresh or mode != "blocking":
             return {**cached.response, "is_cached": True, "cache_key": key}
+    return _compute(team, target, checked, sql, key)
+
+
+def _compute(team: Team, target: Target, checked: sqlcheck.Checked, sql: str, key: str) -> dict:
     started = time.perf_counter()
     with running_slot(team):
         result = runner(target.kind).run(target, checked.sql, settings.QUERY_TIMEOUT, MAX_RESULT_BYTES)
@@ -82,6 +96,40 @@ def run_query(team: Team, sql: str, *, source_id=None, refresh="blocking") -> di
     }
     _store(key, team, response, now)
     return response
+
+
+# Background refreshes of the async modes: a small pool per process, one refresh per cache key at a time.
+_refresher = ThreadPoolExecutor(max_workers=2, thread_name_prefix="burrow-query-refresh")
+_refreshing: dict[str, Future] = {}
+_refreshing_lock = threading.Lock()
+
+
+def _refresh_in_background(team: Team, target: Target, checked: sqlcheck.Checked, sql: str, key: str) -> None:
+    with _refreshing_lock:
+        if key in _refreshing:
+            return
+        _refreshing[key] = _refresher.submit(_refresh, team, target, checked, sql, key)
+
+
+def _refresh(team: Team, target: Target, checked: sqlcheck.Checked, sql: str, key: str) -> None:
+    try:
+        _compute(team, target, checked, sql, key)
+    except (QueryError, TooManyQueries) as error:
+        # The cached answer stays; the next request in an async mode tries again.
+        logger.info("background query refresh failed: %s", error, extra={"team": team.id, "cache_key": key})
+    except Exception:  # a refresh thread must never die silently
+        logger.exception("background query refresh crashed", extra={"team": team.id, "cache_key": key})
+    finally:
+        with _refreshing_lock:
+            _refreshing.pop(key, None)
+        connection.close()  # this thread's own connection
+
+
+def wait_for_refreshes(timeout: float = 30) -> None:
+    """Waits for the background refreshes started so far (tests, and graceful shutdowns)."""
+    with _refreshing_lock:
+        pending = list(_refreshing.values())
+    wait(pending, timeout=timeout)
 
 
 def _store(key: str, team: Team, response: dict, now) -> None:

@@ -1,6 +1,7 @@
 """`POST /api/environments/:id/query/` on the embedded DuckDB warehouse: the reference's HogQLQueryResponse,
 its row limits, the cache and its refresh modes, the concurrency bound, and every refusal a clear 4xx."""
 
+import duckdb
 import pytest
 
 from burrow.queries.models import QueryResult, RunningQuery
@@ -154,3 +155,31 @@ def test_the_query_api_needs_the_query_read_scope(tenant, warehouse, key_client)
 def test_other_query_kinds_are_refused(tenant, warehouse):
     body = {"query": {"kind": "TrendsQuery", "series": []}}
     assert error(tenant.client.post(tenant.url("query/"), body, format="json"))["attr"] == "query__kind"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_async_modes_answer_the_cache_and_refresh_it_in_the_background(tenant, warehouse):
+    from burrow.queries.execution import wait_for_refreshes
+
+    count = "SELECT count(*) AS n FROM events"
+    assert query(tenant, count).json()["results"] == [[90]]
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute("INSERT INTO events SELECT * FROM events")
+    # Fresh: `async` and `lazy_async` answer the cache and start nothing.
+    assert query(tenant, count, refresh="async").json()["results"] == [[90]]
+    assert query(tenant, count, refresh="lazy_async").json()["results"] == [[90]]
+    wait_for_refreshes()
+    assert query(tenant, count).json()["results"] == [[90]]
+    # `force_async` answers the cache at once and refreshes it.
+    answer = query(tenant, count, refresh="force_async").json()
+    assert answer["is_cached"] is True and answer["results"] == [[90]]
+    wait_for_refreshes()
+    assert query(tenant, count).json()["results"] == [[180]]
+    # Stale: `async` answers the stale answer and refreshes it; `blocking` would have computed.
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute("DELETE FROM events WHERE n > 10")
+    QueryResult.objects.update(last_refresh="2020-01-01T00:00:00Z")
+    assert query(tenant, count, refresh="async").json()["results"] == [[180]]
+    wait_for_refreshes()
+    fresh = query(tenant, count, refresh="lazy_async").json()
+    assert fresh["results"] == [[36]] and fresh["is_cached"] is True
