@@ -56,12 +56,6 @@ def test_lower_apps_import_no_app_built_on_them(app):
     assert not found, "\n".join(found)
 
 
-# Imports that close a cycle elsewhere in `burrow`, being untangled by their apps' own work: (importer,
-# imported), as module names. This list must shrink to empty: never add to it (give the modules an order),
-# and take an entry out as soon as its import is gone.
-KNOWN_CYCLE_EDGES: set[tuple[str, str]] = set()
-
-
 def module_name(path: Path) -> str:
     parts = path.relative_to(BURROW.parent).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
@@ -151,10 +145,7 @@ def _reachable(graph: dict[str, set[str]], start: str) -> set[str]:
 
 
 def test_no_module_takes_part_in_an_import_cycle():
-    graph = import_graph()
-    for importer, imported in KNOWN_CYCLE_EDGES:
-        graph[importer].discard(imported)
-    found = tangles(graph)
+    found = tangles(import_graph())
     assert not found, "import cycles:\n" + "\n".join(found)
 
 
