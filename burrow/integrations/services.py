@@ -1,9 +1,9 @@
-"""Making and removing connections: connecting a provider account (one upsert, whether the account came
-through the API, the consent callback or a provider's own action), disconnecting
-it (and revoking it at the provider), and the organization integrations the operator adds. The API, the
-callback page and the CLI all come through here, so a connection is made and removed the same way whichever
-door it came in by. Beside it: `consent.py` (the browser's trip to the provider), `tokens.py` (using a stored
-connection), `provider_errors.py` (how provider failures read)."""
+"""Making and removing connections: connecting a provider account (one upsert, `store`, whether the account
+came through the API, the consent callback or a provider's own action), disconnecting it (refused while
+another app says it is in use, `in_use.py`; then revoked at the provider), and the organization integrations
+the operator adds. The API, the callback page and the CLI all come through here, so a connection is made and
+removed the same way whichever door it came in by. Beside it: `consent.py` (the browser's trip to the
+provider), `tokens.py` (using a stored connection), `provider_errors.py` (how provider failures read)."""
 
 import logging
 

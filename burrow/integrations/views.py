@@ -1,7 +1,8 @@
 """`/api/projects/:id/integrations/` (and the environments twin): list, retrieve, connect, disconnect, the
-OAuth `authorize` redirect, each provider's own actions (GitHub's) and one look-up route per provider look-up; and
-`/api/organizations/:id/integrations/`; sender domains (`email/verify`), Domain Connect (`domain-connect/…`)
-and `/api/organizations/:id/proxy_records/`. Views parse and authorise; the service modules do the work."""
+OAuth `authorize` redirect, one route per provider action (GitHub's `github/…`) and per provider look-up;
+and `/api/organizations/:id/integrations/`; sender domains (`email/verify`), Domain Connect
+(`domain-connect/…`) and `/api/organizations/:id/proxy_records/`. Views parse and authorise; the service
+modules do the work."""
 
 from django.db.models import QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
