@@ -136,3 +136,9 @@ def test_testing_the_embedded_warehouse_answers_its_version(tenant):
     source_id = create(tenant, kind="duckdb").json()["id"]
     answer = tenant.client.post(tenant.url(f"data_sources/{source_id}/test/")).json()
     assert answer["ok"] is True and answer["version"].startswith("DuckDB v")
+
+
+def test_a_deleted_environment_takes_its_warehouse_with_it(tenant, warehouse):
+    assert warehouse.exists()
+    tenant.team.delete()
+    assert not warehouse.exists()
