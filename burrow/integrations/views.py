@@ -1,6 +1,6 @@
 """`/api/projects/:id/integrations/` (and the environments twin): list, retrieve, connect, disconnect, the
-OAuth `authorize` redirect, one route per provider action (GitHub's `github/…`) and per provider look-up;
-and `/api/organizations/:id/integrations/`; sender domains (`email/verify`), Domain Connect
+OAuth `authorize` redirect, one route per provider action (GitHub's `github/…`, a sender domain's
+`email/verify`) and per provider look-up; and `/api/organizations/:id/integrations/`; Domain Connect
 (`domain-connect/…`) and `/api/organizations/:id/proxy_records/`. Views parse and authorise; the service
 modules do the work."""
 
@@ -24,7 +24,6 @@ from burrow.core.tenancy import TenantViewSetMixin
 from burrow.integrations import (
     consent,
     domain_connect,
-    email_domains,
     proxy_records,
     services,
     tokens,
@@ -34,7 +33,7 @@ from burrow.integrations.filters import IntegrationFilter
 from burrow.integrations.models import Integration, OrganizationIntegration, ProxyRecord
 from burrow.integrations.oauth import bind_browser
 from burrow.integrations.providers import lookups, registry
-from burrow.integrations.providers.base import Action, Lookup, Provider
+from burrow.integrations.providers.base import Action, ActionRequest, Lookup, Provider
 from burrow.integrations.serializers import (
     DomainConnectApplyURLRequestSerializer,
     DomainConnectApplyURLSerializer,
@@ -116,14 +115,6 @@ class IntegrationViewSet(
         bind_browser(response, started.state, request.query_params.get("kind"))
         return response
 
-    @extend_schema(request=None, responses={200: IntegrationSerializer})
-    @action(methods=["post"], detail=True, url_path="email/verify", required_scopes=WRITE)
-    def email_verify(self, request: Request, *args, **kwargs) -> Response:
-        """Looks up a sender domain's DNS records and stores each one's `status` in `config.dns_records`;
-        `config.verified` is true once all are in place. DNS failures mean "not verified" (200)."""
-        integration = email_domains.verify(self.get_object(), request.user)
-        return Response(self.get_serializer(integration).data)
-
     @extend_schema(
         parameters=[
             OpenApiParameter(
@@ -156,12 +147,16 @@ class IntegrationViewSet(
 
 
 def _action_route(provider: Provider, provider_action: Action):
-    """`POST …/integrations/<url_path>/` for one provider action."""
+    """`POST …/integrations/<url_path>/` (or `…/integrations/:id/<url_path>/`) for one provider action."""
 
     def run(self, request: Request, *args, **kwargs) -> Response:
-        body = provider_action.request(data=request.data)
-        body.is_valid(raise_exception=True)
-        result = provider_action.run(request.user, self.team, body.validated_data)
+        integration = self.get_object() if provider_action.detail else None
+        body = {}
+        if provider_action.request is not None:
+            given = provider_action.request(data=request.data)
+            given.is_valid(raise_exception=True)
+            body = given.validated_data
+        result = provider_action.run(ActionRequest(request.user, self.team, body, integration))
         response = Response(
             self.get_serializer(result.integration).data if result.integration is not None else result.body
         )
@@ -171,9 +166,12 @@ def _action_route(provider: Provider, provider_action: Action):
 
     run.__name__ = provider_action.name
     run.__doc__ = provider_action.description
-    route = action(methods=["post"], detail=False, url_path=provider_action.url_path, required_scopes=WRITE)(
-        run
-    )
+    route = action(
+        methods=["post"],
+        detail=provider_action.detail,
+        url_path=provider_action.url_path,
+        required_scopes=WRITE,
+    )(run)
     response = provider_action.response or IntegrationSerializer
     return extend_schema(request=provider_action.request, responses={200: response})(route)
 

@@ -157,7 +157,7 @@ def test_two_spf_policies_at_one_name_are_a_wrong_value(tenant, fake_dns):
 
 @pytest.mark.parametrize("how", ["TIMEOUT", "SERVFAIL"])
 def test_dns_faults_mean_not_verified_never_an_error(tenant, fake_dns, how, monkeypatch):
-    from burrow.integrations import email_domains
+    from burrow.integrations.providers import email as email_domains
 
     monkeypatch.setattr(email_domains, "LOOKUP_LIFETIME_SECONDS", 0.5)
     created = create_sender_domain(tenant).json()

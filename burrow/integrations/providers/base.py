@@ -73,16 +73,26 @@ class ActionResult:
 
 
 @dataclass(frozen=True)
+class ActionRequest:
+    user: Any
+    team: Any
+    body: dict  # validated by the action's `request` serializer ({} without one)
+    integration: Any = None  # the integration a `detail` action is on
+
+
+@dataclass(frozen=True)
 class Action:
-    """A provider's own step of connecting, served at `POST …/integrations/<url_path>/`: `run` gets the user,
-    the project and the body `request` (a DRF serializer) validated. `response` is the answer's serializer
-    for the OpenAPI document; None means the integration. `name` is the route's method name."""
+    """A provider's own step, served at `POST …/integrations/<url_path>/` (`…/integrations/:id/<url_path>/`
+    when `detail`): `run` gets the user, the project, the body validated by `request` (a DRF serializer
+    class, or None for no body) and the integration. `response` is the answer's serializer for the OpenAPI
+    document; None means the integration. `name` is the route's method name."""
 
     name: str
     url_path: str
-    request: type
-    run: Callable[[Any, Any, dict], ActionResult]
+    run: Callable[[ActionRequest], ActionResult]
+    request: type | None = None
     response: Any = None
+    detail: bool = False
     description: str = ""
 
 

@@ -1,7 +1,7 @@
 """Sender domains, the `email` kind: a project names a domain it controls, and Burrow itself makes what other
 providers hand back, with no provider to call: a DKIM key pair, an ownership token and the DNS records to
-publish (ownership TXT, DKIM TXT, SPF TXT on the bounce subdomain). Checking the records and sending from the
-domain are `email_domains.py`'s.
+publish (ownership TXT, DKIM TXT, SPF TXT on the bounce subdomain), checked over DNS on request (its
+`email/verify` action). Sending from the domain is `email_domains.py`'s.
 
 The private key lives in `sensitive_config` (encrypted at rest, never shown); everything else, records and
 their last status included, is in `config`. One row per project and domain (`integration_id` is the domain):
@@ -9,6 +9,7 @@ connecting the same domain again changes the sender's name and address but keeps
 records already published stay right."""
 
 import base64
+import logging
 import re
 import secrets
 from dataclasses import dataclass
@@ -18,10 +19,17 @@ from urllib.parse import urlsplit
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
-from burrow.integrations import dns_names
-from burrow.integrations.providers.base import Connection, Provider
+from burrow.core.dns import LookupFailed, txt_records
+from burrow.core.models import User
+from burrow.integrations import dns_names, services
+from burrow.integrations.models import Integration
+from burrow.integrations.providers.base import Action, ActionResult, Connection, Provider
+
+logger = logging.getLogger(__name__)
 
 KEY_BITS = 2048
 OWNERSHIP_HOST = "_burrow"
@@ -29,6 +37,7 @@ OWNERSHIP_PREFIX = "burrow-domain-verification="
 DEFAULT_MAIL_FROM_SUBDOMAIN = "feedback"  # PostHog's default MAIL FROM subdomain
 DEFAULT_LOCAL_PART = "reports"
 MAX_FROM_NAME = 100
+LOOKUP_LIFETIME_SECONDS = 3.0
 
 PENDING, VERIFIED, MISSING, WRONG_VALUE, LOOKUP_FAILED = (
     "pending",
@@ -49,6 +58,7 @@ SUBDOMAIN_INVALID = (
 )
 FROM_NAME_INVALID = f"from_name must be text of at most {MAX_FROM_NAME} characters on one line."
 EMAIL_INVALID = "email must be an address at {domain}, such as {local}@{domain}."
+NOT_EMAIL = "email/verify endpoint is only supported for Email integrations"
 
 
 @dataclass(frozen=True)
@@ -153,12 +163,97 @@ def _records(config: dict, public_key: str) -> list[dict]:
     ]
 
 
+def _status(record: dict) -> str:
+    try:
+        values = txt_records(record["name"], LOOKUP_LIFETIME_SECONDS)
+    except LookupFailed as exc:
+        logger.info("sender domain look-up failed", extra={"dns_name": record["name"], "error": str(exc)})
+        return LOOKUP_FAILED
+    if record["purpose"] == "dkim":
+        return _dkim_status(values, record["value"])
+    if record["purpose"] == "spf":
+        return _spf_status(values, record["value"])
+    if record["value"] in (v.strip() for v in values):
+        return VERIFIED
+    return WRONG_VALUE if any(v.startswith(OWNERSHIP_PREFIX) for v in values) else MISSING
+
+
+def _tags(value: str) -> dict[str, str]:
+    """A DKIM key record's tags (RFC 6376 §3.2); whitespace inside values is folding, not data."""
+    tags = {}
+    for part in value.split(";"):
+        name, sep, data = part.partition("=")
+        if sep:
+            tags[name.strip().lower()] = "".join(data.split())
+    return tags
+
+
+def _dkim_status(values: list[str], expected: str) -> str:
+    if not values:
+        return MISSING
+    wanted = _tags(expected)["p"]
+    return VERIFIED if any(_tags(v).get("p") == wanted for v in values) else WRONG_VALUE
+
+
+def _spf_status(values: list[str], expected: str) -> str:
+    policies = [v for v in values if v.lower().split(" ", 1)[0] == "v=spf1"]
+    if not policies:
+        return MISSING
+    # Two SPF policies at one name are a permanent error for every receiver (RFC 7208 §4.5).
+    if len(policies) > 1:
+        return WRONG_VALUE
+    terms = set(policies[0].lower().split())
+    needed = [t for t in expected.lower().split()[1:] if not t.endswith("all")]
+    return VERIFIED if all(t in terms for t in needed) else WRONG_VALUE
+
+
+def verify(integration: Integration, user: User) -> Integration:
+    """Looks every record up and stores each one's status; the domain is verified when all are in place.
+    DNS faults leave a record `lookup_failed` (not verified), never an error."""
+    if integration.kind != Integration.Kind.EMAIL:
+        raise ValidationError(NOT_EMAIL)
+    statuses = {r["name"]: _status(r) for r in (integration.config or {}).get("dns_records", [])}
+    with transaction.atomic():
+        current = Integration.objects.select_for_update().get(pk=integration.pk)
+        config = dict(current.config or {})
+        records = [
+            {**r, "status": statuses.get(r["name"], r["status"])} for r in config.get("dns_records", [])
+        ]
+        now = timezone.now().isoformat().replace("+00:00", "Z")
+        verified = bool(records) and all(r["status"] == VERIFIED for r in records)
+        config.update(
+            dns_records=records,
+            verified=verified,
+            verified_at=(config.get("verified_at") or now) if verified else None,
+            last_checked_at=now,
+        )
+        current.config = config
+        current.save(update_fields=["config"])
+    logger.info("sender domain checked", extra={"integration": current.pk, "verified": verified})
+    was_verified = bool((integration.config or {}).get("verified"))
+    if verified != was_verified:  # the moment its mails start (or stop) leaving from the domain
+        change = {"action": "changed", "field": "verified", "before": was_verified, "after": verified}
+        services.log_integration(current, user, "updated", changes=[change])
+    return current
+
+
 class EmailProvider(Provider):
     kind = "email"
     label = "Email"
     uses_state = False  # Burrow makes the keys: no consent page, no state
     connecting_twice = "This domain was being added twice at once. Please try again."
     reconnect_takes_over = False  # re-adding a domain changes its sender, not who added it
+    actions = (
+        Action(
+            name="email_verify",
+            url_path="email/verify",
+            detail=True,
+            run=lambda request: ActionResult(integration=verify(request.integration, request.user)),
+            description="Looks up a sender domain's DNS records and stores each one's `status` in "
+            '`config.dns_records`;\n`config.verified` is true once all are in place. DNS failures mean "not '
+            'verified" (200).',
+        ),
+    )
 
     def connect(self, config: dict, *, redirect_uri: str, installation_id: str = "") -> Connection:
         options = parse_options(config)

@@ -28,6 +28,7 @@ from burrow.integrations.oauth import FlowStart, clean_next, issue_state
 from burrow.integrations.provider_errors import as_api_errors
 from burrow.integrations.providers.base import (
     Action,
+    ActionRequest,
     ActionResult,
     Connection,
     Lookup,
@@ -205,13 +206,18 @@ class GitHubProvider(Provider):
         )
         return FlowStart(self.user_authorize_url(state, integration_callback_url(self.kind)), state)
 
-    def oauth_authorize(self, user: User, team: Team, body: dict) -> ActionResult:
-        started = self.start_user_authorization(user, team, body.get("installation_id"), body.get("next"))
+    def oauth_authorize(self, request: ActionRequest) -> ActionResult:
+        installation_id, next_value = request.body.get("installation_id"), request.body.get("next")
+        started = self.start_user_authorization(request.user, request.team, installation_id, next_value)
         return ActionResult(body={"oauth_url": started.url}, started_state=started.state)
 
-    def link_existing(self, user: User, team: Team, body: dict) -> ActionResult:
-        """Connects `team` to a GitHub installation another project of the organization already has."""
-        source_team_id, installation_id = body.get("source_team_id"), body.get("installation_id")
+    def link_existing(self, request: ActionRequest) -> ActionResult:
+        """Connects the project to a GitHub installation another project of the organization already has."""
+        user, team = request.user, request.team
+        source_team_id, installation_id = (
+            request.body.get("source_team_id"),
+            request.body.get("installation_id"),
+        )
         if installation_id not in (None, ""):
             installation_id = valid_installation_id(installation_id)
         siblings = Integration.objects.filter(
