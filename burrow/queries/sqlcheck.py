@@ -25,6 +25,9 @@ FORBIDDEN_FUNCTIONS = frozenset(
         "read_json", "read_json_auto", "read_json_objects", "read_ndjson", "read_ndjson_auto",
         "read_ndjson_objects", "read_text", "read_blob", "read_xlsx", "glob", "sniff_csv", "iceberg_scan",
         "delta_scan", "postgres_scan", "postgres_query", "mysql_scan", "sqlite_scan", "query_table",
+        # DuckDB's catalog functions that show server paths and settings (the data dir, secrets storage)
+        "duckdb_databases", "duckdb_settings", "duckdb_secrets", "duckdb_temporary_files", "duckdb_extensions",
+        "pragma_database_list",
         # PostgreSQL file, server and state functions
         "pg_read_file", "pg_read_binary_file", "pg_ls_dir", "pg_stat_file", "lo_import", "lo_export",
         "lo_get", "lo_put", "lo_from_bytea", "dblink", "dblink_exec", "dblink_connect", "set_config",

@@ -79,6 +79,7 @@ def test_the_cache_expires_after_query_cache_seconds(tenant, warehouse, settings
         ("SELECT * FROM read_csv('/etc/passwd')", "read_csv()"),
         ("SELECT * FROM '/etc/passwd'", "/etc/passwd"),
         ("SELECT * FROM glob('/*')", "glob()"),
+        ("SELECT path FROM duckdb_databases()", "duckdb_databases()"),
         ("PRAGMA version", "PRAGMA"),
         ("SET threads = 1", "SET"),
         ("SELECT FROM WHERE", "Syntax error"),
