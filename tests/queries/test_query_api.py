@@ -184,3 +184,36 @@ def test_async_modes_answer_the_cache_and_refresh_it_in_the_background(tenant, w
     wait_for_refreshes()
     fresh = query(tenant, count, refresh="lazy_async").json()
     assert fresh["results"] == [[36]] and fresh["is_cached"] is True
+
+
+@pytest.mark.django_db(transaction=True)
+def test_four_queries_of_an_environment_run_at_once_and_a_fifth_gets_429(tenant, warehouse, settings):
+    import threading
+    import time
+
+    from django.db import connection
+
+    from tests.conftest import client_for
+
+    settings.QUERY_TIMEOUT = 3
+    forever = "SELECT count(*) FROM range(100000000000) t(i) WHERE i % 7 = {}"
+    answers = []
+
+    def run(n: int) -> None:
+        try:
+            answers.append(query(tenant, forever.format(n), client=client_for(tenant.key)).status_code)
+        finally:
+            connection.close()  # this thread's own
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 20
+    while RunningQuery.objects.filter(team=tenant.team).count() < 4 and time.monotonic() < deadline:
+        time.sleep(0.05)  # waiting for the four to take their slots
+    busy = query(tenant, "SELECT 1 AS one")
+    for thread in threads:
+        thread.join()
+    assert error(busy, 429)["code"] == "throttled"
+    assert sorted(answers) == [400, 400, 400, 400]  # each stopped at the timeout, none refused
+    assert query(tenant, "SELECT 1 AS one").status_code == 200 and not RunningQuery.objects.exists()
