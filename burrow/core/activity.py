@@ -54,3 +54,26 @@ def log_activity(
             "context": context,
         },
     )
+
+
+def log_object_activity(
+    obj: Any,
+    *,
+    scope: str,
+    user: User | None,
+    activity: str,
+    name: str | None,
+    changes: list[dict[str, Any]] | None = None,
+    context: dict[str, Any] | None = None,
+) -> ActivityLog | None:
+    """`log_activity` for an object that belongs to a team: the entry is the team's, about its primary key."""
+    return log_activity(
+        team=obj.team,
+        user=user,
+        scope=scope,
+        item_id=obj.pk,
+        activity=activity,
+        name=name,
+        changes=changes,
+        context=context,
+    )

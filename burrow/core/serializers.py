@@ -95,15 +95,3 @@ class TeamScopedSerializer(serializers.ModelSerializer):
             if value is not None and not field.belongs_to(value, team):
                 raise serializers.ValidationError({name: field.ownership_error(name)})
         return attrs
-
-
-class ChangedFieldsSerializer(serializers.ModelSerializer):
-    """Updates save only the fields the request changed (plus `auto_now` timestamps), so two requests that
-    change different fields at once both keep their change."""
-
-    def update(self, instance, validated_data):
-        for name, value in validated_data.items():
-            setattr(instance, name, value)
-        touched = [f.name for f in instance._meta.concrete_fields if getattr(f, "auto_now", False)]
-        instance.save(update_fields=[*validated_data, *touched])
-        return instance

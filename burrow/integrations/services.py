@@ -10,7 +10,7 @@ import logging
 from django.db import IntegrityError, transaction
 from rest_framework.exceptions import PermissionDenied, ValidationError
 
-from burrow.core.activity import log_activity
+from burrow.core.activity import log_object_activity
 from burrow.core.models import Organization, OrganizationMembership, Team, User
 from burrow.integrations import in_use
 from burrow.integrations.models import Integration, OAuthState, OrganizationIntegration
@@ -153,11 +153,10 @@ def _revoke(integration: Integration, last_for_account: bool) -> None:
 def log_integration(
     integration: Integration, user: User | None, activity: str, changes: list[dict] | None = None
 ) -> None:
-    log_activity(
-        team=integration.team,
-        user=user,
+    log_object_activity(
+        integration,
         scope=ACTIVITY_SCOPE,
-        item_id=integration.pk,
+        user=user,
         activity=activity,
         name=display_name(integration),
         changes=changes,

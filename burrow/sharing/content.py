@@ -6,12 +6,10 @@ from typing import Any
 
 from django.utils.functional import cached_property
 
-from burrow.analytics.models import Dashboard, DashboardTile, Insight
+from burrow.analytics.models import INSIGHT_CONTENT_FIELDS, Dashboard, DashboardTile, Insight
 from burrow.analytics.tiles import TileFlags, cell, placed_insights, rendered_tiles
 from burrow.sharing.models import SessionRecording, SharingConfiguration
 from burrow.sharing.serializers import BOOLEAN_SETTINGS
-
-EXPORTED_INSIGHT_FIELDS = ("id", "short_id", "name", "derived_name", "description", "query", "result")
 
 
 class Share:
@@ -103,7 +101,7 @@ class Share:
 
 
 def _insight_data(insight: Insight) -> dict[str, Any]:
-    data = {name: getattr(insight, name) for name in EXPORTED_INSIGHT_FIELDS}
+    data = {name: getattr(insight, name) for name in INSIGHT_CONTENT_FIELDS}
     data["last_modified_at"] = insight.last_modified_at.isoformat().replace("+00:00", "Z")
     return data
 

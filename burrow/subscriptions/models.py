@@ -115,7 +115,7 @@ class Subscription(models.Model):
         self.next_delivery_date = self.compute_next_delivery_date()
 
     def compute_next_delivery_date(self, after=None):
-        """First occurrence strictly after max(after, now): on time, never in the past (DECISIONS §3)."""
+        """First occurrence strictly after max(after, now): on time, never in the past (no early-delivery buffer)."""
         now = timezone.now()
         return self.schedule.next_after(max(after, now) if after else now)
 

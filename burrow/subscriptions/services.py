@@ -10,7 +10,7 @@ from typing import Any
 
 from django.db import transaction
 
-from burrow.core.activity import field_changes, log_activity
+from burrow.core.activity import field_changes, log_object_activity
 from burrow.core.models import Team, User
 from burrow.subscriptions.activity import activity_state
 from burrow.subscriptions.delivery.registry import channel_for
@@ -154,11 +154,10 @@ def _locked(subscription_id: int) -> Subscription:
 
 
 def _log(subscription: Subscription, user: User | None, activity: str, changes: list | None = None) -> None:
-    log_activity(
-        team=subscription.team,
-        user=user,
+    log_object_activity(
+        subscription,
         scope=ACTIVITY_SCOPE,
-        item_id=subscription.id,
+        user=user,
         activity=activity,
         name=str(subscription),
         changes=changes,

@@ -27,6 +27,7 @@ from scim2_models.path import (
     ValuePath,
 )
 
+from burrow.core.addresses import InvalidAddress, address_key
 from burrow.domains.scim.resources import ROLES, USER_SCHEMA
 
 NOTHING = Q(pk__in=[])
@@ -118,6 +119,9 @@ class _UserFilter(FilterVisitor[Q]):
         if key in ("groups", "groups.value", "groups.display"):
             return self._by_role(op, value)
         column = self._column(key)
+        if column == "email" and op in (CompareOperator.eq, CompareOperator.ne):
+            matches = _by_address(value)
+            return ~matches if op == CompareOperator.ne else matches
         if column in DATETIME_COLUMNS:
             value = _datetime(value)
             if op in ORDER_LOOKUPS:
@@ -154,6 +158,14 @@ class _UserFilter(FilterVisitor[Q]):
         level = ROLES.get(str(value).lower())
         matches = Q(scim_level=level) if level is not None else NOTHING
         return ~matches if op == CompareOperator.ne else matches
+
+
+def _by_address(value: Any) -> Q:
+    """Equality of addresses is equality of their one stored spelling, as everywhere else in Burrow."""
+    try:
+        return Q(email_key=address_key(str(value)))
+    except InvalidAddress:
+        return NOTHING
 
 
 def _compare_constant(constant: Any, op: CompareOperator, value: Any) -> bool:

@@ -18,6 +18,23 @@ def test_list_filters_by_user_name_case_insensitively(scim):
     assert body["totalResults"] == 1 and [r["id"] for r in body["Resources"]] == [ada["id"]]
 
 
+# Mixed case, a fullwidth local part, a fullwidth domain: one address (burrow/core/addresses.py).
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "ADA@Acme.Example.org",
+        "\uff41\uff44\uff41@acme.example.org",
+        "ada@\uff21\uff23\uff2d\uff25.example.org",
+    ],
+)
+def test_a_user_name_filter_compares_the_one_stored_spelling(scim, spelling):
+    ada = scim.create("ada")
+    found = scim.get("/Users", filter=f'userName eq "{spelling}"').json()
+    assert [r["id"] for r in found["Resources"]] == [ada["id"]]
+    others = scim.get("/Users", filter=f'userName ne "{spelling}"').json()
+    assert ada["id"] not in [r["id"] for r in others["Resources"]]
+
+
 @pytest.mark.parametrize(
     "expression, expected",
     [
