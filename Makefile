@@ -50,7 +50,7 @@ MUTATE_CODE := burrow/core/tenancy.py burrow/core/permissions.py burrow/subscrip
 	burrow/domains/provisioning.py burrow/domains/signin/services.py burrow/domains/saml/services.py \
 	burrow/domains/scim/services.py burrow/domains/scim/filters.py \
 	burrow/integrations/oauth.py burrow/integrations/consent.py burrow/integrations/domain_connect.py \
-	burrow/integrations/email_domains.py \
+	burrow/integrations/email_domains.py burrow/integrations/providers/email.py \
 	burrow/queries/execution.py burrow/queries/sources.py burrow/queries/sourceurl.py \
 	burrow/queries/sqlcheck.py burrow/queries/hosts.py
 # Browser tests are left out: they drive a separate server process, which mutmut cannot map to functions.
