@@ -5,7 +5,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from burrow.subscriptions.models import Subscription
+from burrow.subscriptions.models import SCHEDULE_FIELDS, Subscription
 
 ACTIVITY_FIELDS = (
     "title",
@@ -14,13 +14,7 @@ ACTIVITY_FIELDS = (
     "dashboard_export_insights",
     "target_type",
     "target_value",
-    "frequency",
-    "interval",
-    "byweekday",
-    "bysetpos",
-    "count",
-    "start_date",
-    "until_date",
+    *SCHEDULE_FIELDS,
     "integration_id",
     "enabled",
     "deleted",

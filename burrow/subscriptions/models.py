@@ -21,6 +21,10 @@ def split_addresses(value: str | None) -> list[str]:
     return [a.strip() for a in (value or "").split(",") if a.strip()]
 
 
+# The fields that make a schedule, in the order the API and the activity log show them.
+SCHEDULE_FIELDS = ("frequency", "interval", "byweekday", "bysetpos", "count", "start_date", "until_date")
+
+
 class Subscription(models.Model):
     class Frequency(models.TextChoices):
         DAILY = "daily"

@@ -20,7 +20,12 @@ from burrow.integrations.models import Integration
 from burrow.subscriptions import services
 from burrow.subscriptions.delivery.base import INTEGRATION_NOT_FOUND, Channel, TargetEdit
 from burrow.subscriptions.delivery.registry import channel_for, target_type_choices
-from burrow.subscriptions.models import MAX_REPORT_INSIGHTS, Subscription, SubscriptionDelivery
+from burrow.subscriptions.models import (
+    MAX_REPORT_INSIGHTS,
+    SCHEDULE_FIELDS,
+    Subscription,
+    SubscriptionDelivery,
+)
 from burrow.subscriptions.schedule import RRULE_FIELDS, Schedule, impossible_position
 
 INT32_MIN, INT32_MAX = -2147483648, 2147483647
@@ -91,13 +96,7 @@ class SubscriptionSerializer(TeamScopedSerializer):
             "dashboard_export_insights",
             "target_type",
             "target_value",
-            "frequency",
-            "interval",
-            "byweekday",
-            "bysetpos",
-            "count",
-            "start_date",
-            "until_date",
+            *SCHEDULE_FIELDS,
             "created_at",
             "created_by",
             "deleted",
