@@ -5,14 +5,17 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 
-def _wait_for(browser, selector: str):
-    WebDriverWait(browser.driver, 60).until(lambda driver: driver.find_elements(By.CSS_SELECTOR, selector))
+def _wait_for(browser, selector: str, at_least: int = 1):
+    """The elements once at least `at_least` are drawn: the pages draw their operations a few at a time."""
+    WebDriverWait(browser.driver, 60).until(
+        lambda driver: len(driver.find_elements(By.CSS_SELECTOR, selector)) >= at_least
+    )
     return browser.driver.find_elements(By.CSS_SELECTOR, selector)
 
 
 def test_swagger_ui_renders_the_operations_list(burrow_server, chromium, tmp_path):
     chromium.driver.get(f"{burrow_server.url}/api/schema/swagger-ui/")
-    operations = _wait_for(chromium, ".opblock")
+    operations = _wait_for(chromium, ".opblock", at_least=21)
     chromium.driver.save_screenshot(str(tmp_path / "swagger-ui.png"))
 
     assert len(operations) > 20
@@ -26,7 +29,7 @@ def test_swagger_ui_renders_the_operations_list(burrow_server, chromium, tmp_pat
 
 def test_redoc_renders_the_operations(burrow_server, chromium, tmp_path):
     chromium.driver.get(f"{burrow_server.url}/api/schema/redoc/")
-    operations = _wait_for(chromium, "[data-section-id^='operation/']")
+    operations = _wait_for(chromium, "[data-section-id^='operation/']", at_least=21)
     chromium.driver.save_screenshot(str(tmp_path / "redoc.png"))
 
     assert len(operations) > 20
