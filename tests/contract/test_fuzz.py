@@ -41,6 +41,7 @@ COLLECTION_KINDS = {
     "deliveries": "delivery",
     "domains": "domain",
     "proxy_records": "proxy record",
+    "data_sources": "data source",
 }
 KINDS = {"project", "environment", "organization", *COLLECTION_KINDS.values()}
 # Objects that belong to the resource named before them in the path: `{dashboard_id}/…/{password_id}` is
@@ -133,6 +134,9 @@ VALID_BODIES = {
     },
     "PATCH insights/{id}/": {"description": "patched"},
     "POST subscriptions/": SUBSCRIPTION,
+    "POST data_sources/": {"name": "Fuzzed source", "kind": "duckdb"},
+    "PATCH data_sources/{id}/": {"name": "Patched source"},
+    "POST query/": {"query": {"kind": "HogQLQuery", "query": "SELECT 1 AS one"}},
     "PUT subscriptions/{id}/": SUBSCRIPTION,
     "PATCH subscriptions/{id}/": {"title": "Patched subscription"},
     # The schema gives these actions the subscription's request body; they read none.
@@ -344,6 +348,7 @@ def fuzz_tenant(
         "delivery": str(delivery.id),
         "recording": recording.session_id,
         "login email": tenant.user.email,
+        "data source": str(make("queries.DataSource", tenant, kind="duckdb", secret={"url": ""}).id),
     }
     # Each shared resource is password-protected, with one password.
     for kind, resource in (("dashboard", dashboard), ("insight", insight), ("recording", recording)):
