@@ -11,7 +11,7 @@ from hypothesis.configuration import set_hypothesis_home_dir
 # not into `.hypothesis/` of the directory pytest was started in.
 set_hypothesis_home_dir(django_settings.DATA_DIR / "hypothesis")
 
-# The local fake servers (SMTP, DNS, Slack) are fixtures every test package can use.
+# The local fake servers (SMTP, DNS, Slack) and a Celery worker are fixtures every test package can use.
 pytest_plugins = [
     "tests.fakes.smtp",
     "tests.fakes.dns",
@@ -23,6 +23,7 @@ pytest_plugins = [
     "tests.fakes.twilio",
     "tests.fakes.github",
     "tests.fakes.domain_connect",
+    "tests.workers",
 ]
 
 _counter = itertools.count(1)

@@ -241,3 +241,21 @@ def make_data_source(tenant, **fields):
     }
     defaults.update(fields)
     return DataSource.objects.create(team=tenant.team, **defaults)
+
+
+@factory("queries.QueryTask", marked=lambda m: {"query_id": m, "sql": f"SELECT '{m}'", "error_message": m})
+def make_query_task(tenant, **fields):
+    from burrow.queries.models import QueryTask
+
+    now = timezone.now()
+    defaults = {
+        "query_id": uuid.uuid4().hex,
+        "cache_key": "query_secret",
+        "sql": "SELECT 'Secret query'",
+        "status": QueryTask.Status.ERROR,
+        "error_message": "Secret failure",
+        "created_at": now,
+        "expires_at": now + timedelta(days=1),
+    }
+    defaults.update(fields)
+    return QueryTask.objects.create(team=tenant.team, **defaults)

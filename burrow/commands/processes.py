@@ -42,7 +42,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     scheduler.add_argument("--once", action="store_true", help="run one tick and exit")
     scheduler.set_defaults(func=cmd_scheduler)
 
-    worker = commands.add_parser("worker", help="run Celery delivery workers (needs BURROW_BROKER_URL)")
+    worker = commands.add_parser("worker", help="run Celery workers for deliveries and background queries (needs BURROW_BROKER_URL)")
     worker.add_argument(
         "--concurrency",
         type=int,
@@ -128,6 +128,6 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    from burrow.subscriptions.tasks import run_worker
+    from burrow.core.workers import run_worker
 
     return run_worker(concurrency=args.concurrency)

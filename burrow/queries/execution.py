@@ -11,13 +11,13 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from burrow.core.models import Team
-from burrow.queries import sqlcheck
+from burrow.queries import sqlcheck, statuses
 from burrow.queries.errors import QueryError, TooManyQueries
-from burrow.queries.models import QueryResult, RunningQuery
+from burrow.queries.models import QueryResult, QueryTask, RunningQuery
 from burrow.queries.runners import runner
 from burrow.queries.runners.base import MAX_RESULT_BYTES
 from burrow.queries.sources import Target, target_for
@@ -27,7 +27,9 @@ RETRY_AFTER_SECONDS = 1
 logger = logging.getLogger(__name__)
 
 REFRESH_MODES = ("blocking", "force_blocking", "lazy_async", "async", "force_async")
+ASYNC_MODES = ("lazy_async", "async", "force_async")
 STALE_RESULTS_KEPT = timedelta(days=1)
+LAZY_FRESH_FOR = STALE_RESULTS_KEPT  # `lazy_async` takes any cached answer that is still kept
 
 
 def refresh_mode(value) -> str:
@@ -46,28 +48,42 @@ def cache_key(target: Target, checked: sqlcheck.Checked) -> str:
     return "query_" + hashlib.sha256(material.encode()).hexdigest()[:48]
 
 
-def run_query(team: Team, sql: str, *, source_id=None, refresh="blocking") -> dict:
-    """The answer per the refresh mode: `blocking` answers a fresh cached answer, else computes;
-    `force_blocking` computes; `lazy_async` answers any cached answer, else computes; `async` answers any cached
-    answer and refreshes a stale one in the background; `force_async` answers any cached answer and always
-    refreshes it in the background. Without a cached answer every mode computes in the request."""
+def run_query(
+    team: Team, sql: str, *, source_id=None, refresh="blocking", query_id: str | None = None
+) -> dict:
+    """The answer per the refresh mode, as the reference's query runner:
+    - `blocking`: a fresh cached answer, else computed now; `force_blocking`: computed now;
+    - `async`: a fresh cached answer; a stale one with a background refresh started; none: only the status
+      of a background computation (`query_status`, polled at `GET …/query/:id/`);
+    - `lazy_async`: as `async`, but a cached answer counts as fresh for a day;
+    - `force_async`: always a background computation, and only its status.
+    The background computation's id is `query_id` (the client's), else the cache key, so identical queries
+    share one computation."""
     mode = refresh_mode(refresh)
     target = target_for(team, source_id)
     checked = sqlcheck.check(sql, target.kind)
     key = cache_key(target, checked)
+    if mode == "force_async":
+        return {"query_status": start_background(team, source_id, sql, key, query_id)}
     cached = (
         None if mode == "force_blocking" else QueryResult.objects.filter(cache_key=key, team=team).first()
     )
     if cached is not None:
-        fresh = cached.last_refresh >= timezone.now() - timedelta(seconds=settings.QUERY_CACHE_SECONDS)
-        if mode == "force_async" or (mode == "async" and not fresh):
-            _refresh_in_background(team, target, checked, sql, key)
-        if fresh or mode != "blocking":
-            return {**cached.response, "is_cached": True, "cache_key": key}
-    return _compute(team, target, checked, sql, key)
+        age = timezone.now() - cached.last_refresh
+        fresh_for = (
+            LAZY_FRESH_FOR if mode == "lazy_async" else timedelta(seconds=settings.QUERY_CACHE_SECONDS)
+        )
+        answer = {**cached.response, "is_cached": True, "cache_key": key}
+        if age <= fresh_for:
+            return {**answer, "query_status": statuses.running_status(team, query_id or key)}
+        if mode in ASYNC_MODES:
+            return {**answer, "query_status": start_background(team, source_id, sql, key, query_id)}
+    elif mode in ASYNC_MODES:
+        return {"cache_key": key, "query_status": start_background(team, source_id, sql, key, query_id)}
+    return compute(team, target, checked, sql, key)
 
 
-def _compute(team: Team, target: Target, checked: sqlcheck.Checked, sql: str, key: str) -> dict:
+def compute(team: Team, target: Target, checked: sqlcheck.Checked, sql: str, key: str) -> dict:
     started = time.perf_counter()
     with running_slot(team):
         result = runner(target.kind).run(target, checked.sql, settings.QUERY_TIMEOUT, MAX_RESULT_BYTES)
@@ -98,38 +114,87 @@ def _compute(team: Team, target: Target, checked: sqlcheck.Checked, sql: str, ke
     return response
 
 
-# Background refreshes of the async modes: a small pool per process, one refresh per cache key at a time.
-_refresher = ThreadPoolExecutor(max_workers=2, thread_name_prefix="burrow-query-refresh")
-_refreshing: dict[str, Future] = {}
-_refreshing_lock = threading.Lock()
+def start_background(team: Team, source_id, sql: str, key: str, query_id: str | None) -> dict:
+    """Starts (or joins) the background computation of `key` and answers its status."""
+    task, new = statuses.enqueue(team, source_id, sql, key, query_id)
+    if new:
+        # After the commit: a worker on another connection must see the task it is handed.
+        transaction.on_commit(lambda: _hand_over(task))
+    return statuses.status_of(task)
 
 
-def _refresh_in_background(team: Team, target: Target, checked: sqlcheck.Checked, sql: str, key: str) -> None:
-    with _refreshing_lock:
-        if key in _refreshing:
-            return
-        _refreshing[key] = _refresher.submit(_refresh, team, target, checked, sql, key)
+def _hand_over(task: QueryTask) -> None:
+    if settings.BROKER_URL:
+        # Imported here: Celery is a heavy library that only processes with a broker need.
+        from burrow.core.workers import app as celery_app
+
+        try:
+            # By name (the task module imports this one); no retries: a dead broker fails the task at once.
+            celery_app.send_task(COMPUTE_TASK, args=[task.pk], retry=False)
+        except Exception:
+            logger.exception("broker unavailable", extra={"team": task.team_id, "query_id": task.query_id})
+            statuses.finish(task, QueryTask.Status.ERROR, "The broker at BURROW_BROKER_URL is unreachable.")
+        return
+    future = _background.submit(_run_in_thread, task.pk)
+    with _background_lock:
+        _background_running.add(future)
+    future.add_done_callback(_forget)
 
 
-def _refresh(team: Team, target: Target, checked: sqlcheck.Checked, sql: str, key: str) -> None:
+COMPUTE_TASK = "burrow.queries.compute"
+# Without a broker, background computations run in a small pool of this process.
+_background = ThreadPoolExecutor(max_workers=2, thread_name_prefix="burrow-query")
+_background_running: set[Future] = set()
+_background_lock = threading.Lock()
+
+
+def _forget(future: Future) -> None:
+    with _background_lock:
+        _background_running.discard(future)
+
+
+def _run_in_thread(task_pk: int) -> None:
     try:
-        _compute(team, target, checked, sql, key)
-    except (QueryError, TooManyQueries) as error:
-        # The cached answer stays; the next request in an async mode tries again.
-        logger.info("background query refresh failed: %s", error, extra={"team": team.id, "cache_key": key})
-    except Exception:  # a refresh thread must never die silently
-        logger.exception("background query refresh crashed", extra={"team": team.id, "cache_key": key})
+        run_task(task_pk)
     finally:
-        with _refreshing_lock:
-            _refreshing.pop(key, None)
-        connection.close()  # this thread's own connection
+        connection.close()  # this thread's own
 
 
-def wait_for_refreshes(timeout: float = 30) -> None:
-    """Waits for the background refreshes started so far (tests, and graceful shutdowns)."""
-    with _refreshing_lock:
-        pending = list(_refreshing.values())
+def wait_for_background(timeout: float = 30) -> None:
+    """Waits for the background computations this process started (tests, and graceful shutdowns)."""
+    with _background_lock:
+        pending = list(_background_running)
     wait(pending, timeout=timeout)
+
+
+def run_task(task_pk: int) -> None:
+    """Runs a queued background computation (in a worker or this process's pool) and records how it ended;
+    while the environment's slots are all taken it waits for one, a while."""
+    task = statuses.pick_up(task_pk)
+    if task is None:
+        return  # cancelled, or another worker has it
+    try:
+        target = target_for(task.team, task.data_source_id)
+        checked = sqlcheck.check(task.sql, target.kind)
+        key = cache_key(target, checked)
+        deadline = time.monotonic() + statuses.SLOT_WAIT_SECONDS
+        while True:
+            try:
+                compute(task.team, target, checked, task.sql, key)
+                break
+            except TooManyQueries as busy:
+                if time.monotonic() > deadline:
+                    raise QueryError(str(busy), "throttled") from None
+                time.sleep(busy.retry_after / 4)  # slots free as other queries end; nothing to wait on
+    except QueryError as error:
+        statuses.finish(task, QueryTask.Status.ERROR, error.message)
+    except Exception:  # a background computation must end with a status, never silently
+        logger.exception("background query crashed", extra={"team": task.team_id, "query_id": task.query_id})
+        statuses.finish(
+            task, QueryTask.Status.ERROR, "The query failed unexpectedly; the server log has why."
+        )
+    else:
+        statuses.finish(task, QueryTask.Status.COMPLETE, cache_key=key)
 
 
 def _store(key: str, team: Team, response: dict, now) -> None:

@@ -67,3 +67,34 @@ class RunningQuery(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["team", "slot"], name="one_running_query_per_slot")]
+
+
+class QueryTask(models.Model):
+    """A query computed in the background (the async refresh modes), polled by its id at
+    `GET …/query/:id/` as the reference's query status. Its answer lives in the cache under `cache_key`."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        COMPLETE = "complete"
+        ERROR = "error"
+        CANCELLED = "cancelled"
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+")
+    query_id = models.CharField(max_length=200)
+    cache_key = models.CharField(max_length=64)
+    sql = models.TextField()
+    data_source_id = models.UUIDField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    error_message = models.TextField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    picked_up_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["team", "query_id"], name="one_query_task_per_id")]
+        indexes = [
+            models.Index(fields=["team", "cache_key", "status"], name="query_task_key_status_idx"),
+            models.Index(fields=["team", "expires_at"], name="query_task_expiry_idx"),
+        ]

@@ -64,7 +64,15 @@ class QueryRequestSerializer(serializers.Serializer):
         help_text="blocking (default), force_blocking, lazy_async, async, force_async; true/false as in "
         "the reference.",
     )
-    client_query_id = serializers.CharField(required=False, allow_null=True, allow_blank=True, max_length=200)
+    client_query_id = serializers.RegexField(
+        r"^[A-Za-z0-9_.:-]*$",
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        max_length=200,
+        help_text="The id of the background computation (async modes), polled at GET …/query/:id/; "
+        "letters, digits and _ . : - (default: the cache key).",
+    )
     data_source = serializers.UUIDField(
         required=False, allow_null=True, help_text="Burrow: the data source to run on (default: the default)."
     )
@@ -85,3 +93,30 @@ class QueryResponseSerializer(serializers.Serializer):
     is_cached = serializers.BooleanField()
     last_refresh = serializers.DateTimeField()
     cache_key = serializers.CharField()
+
+
+class QueryStatusSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    team_id = serializers.IntegerField()
+    insight_id = serializers.IntegerField(allow_null=True)
+    dashboard_id = serializers.IntegerField(allow_null=True)
+    query_async = serializers.BooleanField()
+    complete = serializers.BooleanField()
+    error = serializers.BooleanField()
+    error_message = serializers.CharField(allow_null=True)
+    results = QueryResponseSerializer(allow_null=True)
+    start_time = serializers.DateTimeField(allow_null=True)
+    pickup_time = serializers.DateTimeField(allow_null=True)
+    end_time = serializers.DateTimeField(allow_null=True)
+    expiration_time = serializers.DateTimeField(allow_null=True)
+    task_id = serializers.CharField(allow_null=True)
+    query_progress = serializers.DictField(allow_null=True)
+    labels = serializers.ListField(child=serializers.CharField(), allow_null=True)
+
+
+class QueryStatusResponseSerializer(serializers.Serializer):
+    query_status = QueryStatusSerializer()
+
+
+class QueryCancelSerializer(serializers.Serializer):
+    message = serializers.CharField()

@@ -7,24 +7,26 @@ from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from burrow.core.exceptions import error_body
 from burrow.core.permissions import OrganizationAdminWritePermission
 from burrow.core.tenancy import TenantViewSetMixin
-from burrow.queries import execution, sources
+from burrow.queries import execution, sources, statuses
 from burrow.queries.errors import QueryError, TooManyQueries
-from burrow.queries.models import DataSource
+from burrow.queries.models import DataSource, QueryTask
 from burrow.queries.runners import runner
 from burrow.queries.serializers import (
     DataSourceCreateSerializer,
     DataSourceSerializer,
     DataSourceTestSerializer,
     DataSourceUpdateSerializer,
+    QueryCancelSerializer,
     QueryRequestSerializer,
     QueryResponseSerializer,
+    QueryStatusResponseSerializer,
 )
 
 
@@ -96,7 +98,9 @@ class QueryViewSet(TenantViewSetMixin, viewsets.GenericViewSet):
     The SQL is the source's own dialect (DuckDB, PostgreSQL or ClickHouse), one read-only SELECT."""
 
     required_scopes = ["query:read"]
-    queryset = DataSource.objects.none()
+    queryset = QueryTask.objects.none()  # statuses are looked up in burrow.queries.statuses
+    lookup_url_kwarg = "query_id"
+    lookup_value_regex = r"[^/]+"
     serializer_class = QueryRequestSerializer
 
     @extend_schema(request=QueryRequestSerializer, responses={200: QueryResponseSerializer})
@@ -112,6 +116,7 @@ class QueryViewSet(TenantViewSetMixin, viewsets.GenericViewSet):
                 data["query"]["query"],
                 source_id=data.get("data_source"),
                 refresh=data.get("refresh"),
+                query_id=data.get("client_query_id") or None,
             )
         except QueryError as error:
             raise invalid(error, "data_source" if error.code == "data_source_not_found" else None) from None
@@ -121,4 +126,29 @@ class QueryViewSet(TenantViewSetMixin, viewsets.GenericViewSet):
                 status=status.HTTP_429_TOO_MANY_REQUESTS,
                 headers={"Retry-After": str(busy.retry_after)},
             )
-        return Response(answer)
+        computing = (answer.get("query_status") or {}).get("complete") is False
+        return Response(answer, status=status.HTTP_202_ACCEPTED if computing else status.HTTP_200_OK)
+
+    @extend_schema(
+        responses={code: QueryStatusResponseSerializer for code in (200, 202, 400)},
+    )
+    def retrieve(self, request: Request, query_id: str, *args, **kwargs) -> Response:
+        """The status of a background computation (the async refresh modes) by its id: 202 while it runs,
+        200 with the answer in `query_status.results`, 400 with `error_message` when it failed."""
+        task = self._task(query_id)
+        body = {"query_status": statuses.status_of(task)}
+        if task.status == QueryTask.Status.ERROR:
+            return Response(body, status=status.HTTP_400_BAD_REQUEST)
+        return Response(body, status=status.HTTP_200_OK if body["query_status"]["complete"] else 202)
+
+    @extend_schema(request=None, responses={200: QueryCancelSerializer})
+    def destroy(self, request: Request, query_id: str, *args, **kwargs) -> Response:
+        """Cancels a background computation: a queued one never runs, and its status is forgotten."""
+        statuses.cancel(self._task(query_id))
+        return Response({"message": "Query cancelled"})
+
+    def _task(self, query_id: str) -> QueryTask:
+        task = statuses.find(self.team, query_id)
+        if task is None:
+            raise NotFound("Query not found.")
+        return task

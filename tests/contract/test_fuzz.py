@@ -42,6 +42,7 @@ COLLECTION_KINDS = {
     "domains": "domain",
     "proxy_records": "proxy record",
     "data_sources": "data source",
+    "query": "query",  # a background computation's status
 }
 KINDS = {"project", "environment", "organization", *COLLECTION_KINDS.values()}
 # Objects that belong to the resource named before them in the path: `{dashboard_id}/…/{password_id}` is
@@ -349,6 +350,7 @@ def fuzz_tenant(
         "recording": recording.session_id,
         "login email": tenant.user.email,
         "data source": str(make("queries.DataSource", tenant, kind="duckdb", secret={"url": ""}).id),
+        "query": make("queries.QueryTask", tenant, status="complete").query_id,
     }
     # Each shared resource is password-protected, with one password.
     for kind, resource in (("dashboard", dashboard), ("insight", insight), ("recording", recording)):

@@ -39,7 +39,7 @@ ANSWERS_ANY_ID = {
     "with its own sharing of that id, never the neighbour's",
 }
 # URL kwargs that name an object by another field than its primary key.
-URL_FIELDS = {"recording_id": "session_id"}
+URL_FIELDS = {"recording_id": "session_id", "query_id": "query_id"}
 
 
 def _walk(patterns, prefix=""):

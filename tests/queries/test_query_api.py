@@ -1,11 +1,17 @@
 """`POST /api/environments/:id/query/` on the embedded DuckDB warehouse: the reference's HogQLQueryResponse,
 its row limits, the cache and its refresh modes, the concurrency bound, and every refusal a clear 4xx."""
 
+import time
+from datetime import timedelta
+
 import duckdb
 import pytest
+from django.utils import timezone
 
-from burrow.queries.models import QueryResult, RunningQuery
+from burrow.queries.execution import wait_for_background
+from burrow.queries.models import QueryResult, QueryTask, RunningQuery
 from burrow.queries.sources import embedded_path
+from tests.devtools import port_open
 from tests.helpers import error
 from tests.queries.conftest import fill_duckdb
 
@@ -52,7 +58,7 @@ def test_blocking_answers_from_the_cache_and_force_blocking_recomputes(tenant, w
     second = query(tenant, DAILY, refresh="blocking").json()
     assert second["is_cached"] is True and second["cache_key"] == first["cache_key"]
     assert second["results"] == first["results"] and second["last_refresh"] == first["last_refresh"]
-    assert query(tenant, DAILY, refresh="async").json()["is_cached"] is True
+    assert query(tenant, DAILY, refresh="async").json()["is_cached"] is True  # fresh: no refresh
     fill_duckdb(warehouse)  # unchanged data, but a forced refresh must run the query again
     forced = query(tenant, DAILY, refresh="force_blocking").json()
     assert forced["is_cached"] is False and forced["last_refresh"] != first["last_refresh"]
@@ -116,10 +122,6 @@ def test_a_result_larger_than_10_mb_is_refused(tenant, warehouse):
 
 
 def test_a_fifth_concurrent_query_of_an_environment_waits_429(tenant, other_tenant, warehouse):
-    from datetime import timedelta
-
-    from django.utils import timezone
-
     later = timezone.now() + timedelta(minutes=5)
     for slot in range(4):
         RunningQuery.objects.create(team=tenant.team, slot=slot, expires_at=later)
@@ -158,32 +160,93 @@ def test_other_query_kinds_are_refused(tenant, warehouse):
     assert error(tenant.client.post(tenant.url("query/"), body, format="json"))["attr"] == "query__kind"
 
 
+def status_of(tenant, query_id, client=None):
+    return (client or tenant.client).get(tenant.url(f"query/{query_id}/"))
+
+
 @pytest.mark.django_db(transaction=True)
 def test_async_modes_answer_the_cache_and_refresh_it_in_the_background(tenant, warehouse):
-    from burrow.queries.execution import wait_for_refreshes
-
     count = "SELECT count(*) AS n FROM events"
     assert query(tenant, count).json()["results"] == [[90]]
     with duckdb.connect(str(warehouse)) as connection:
         connection.execute("INSERT INTO events SELECT * FROM events")
     # Fresh: `async` and `lazy_async` answer the cache and start nothing.
-    assert query(tenant, count, refresh="async").json()["results"] == [[90]]
-    assert query(tenant, count, refresh="lazy_async").json()["results"] == [[90]]
-    wait_for_refreshes()
-    assert query(tenant, count).json()["results"] == [[90]]
-    # `force_async` answers the cache at once and refreshes it.
-    answer = query(tenant, count, refresh="force_async").json()
-    assert answer["is_cached"] is True and answer["results"] == [[90]]
-    wait_for_refreshes()
+    for mode in ("async", "lazy_async"):
+        fresh = query(tenant, count, refresh=mode)
+        assert fresh.status_code == 200 and fresh.json()["results"] == [[90]]
+        assert fresh.json()["query_status"] is None
+    assert not QueryTask.objects.exists()
+    # Stale: `async` answers the stale answer with the status of the refresh it started (202)...
+    QueryResult.objects.update(last_refresh="2020-01-01T00:00:00Z")
+    stale = query(tenant, count, refresh="async")
+    assert stale.status_code == 202, stale.content
+    assert stale.json()["results"] == [[90]] and stale.json()["is_cached"] is True
+    started = stale.json()["query_status"]
+    assert started["id"] == stale.json()["cache_key"] and started["query_async"] is True
+    wait_for_background()
+    # ...which, polled, answers the new numbers; the cache has them too.
+    done = status_of(tenant, started["id"])
+    assert done.status_code == 200 and done.json()["query_status"]["complete"] is True
+    assert done.json()["query_status"]["results"]["results"] == [[180]]
     assert query(tenant, count).json()["results"] == [[180]]
-    # Stale: `async` answers the stale answer and refreshes it; `blocking` would have computed.
+    # `lazy_async` takes an answer up to a day old without refreshing.
+    QueryResult.objects.update(last_refresh=timezone.now() - timedelta(hours=20))
     with duckdb.connect(str(warehouse)) as connection:
         connection.execute("DELETE FROM events WHERE n > 10")
-    QueryResult.objects.update(last_refresh="2020-01-01T00:00:00Z")
-    assert query(tenant, count, refresh="async").json()["results"] == [[180]]
-    wait_for_refreshes()
-    fresh = query(tenant, count, refresh="lazy_async").json()
-    assert fresh["results"] == [[36]] and fresh["is_cached"] is True
+    assert query(tenant, count, refresh="lazy_async").json()["results"] == [[180]]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_async_without_a_cached_answer_answers_a_status_to_poll(tenant, warehouse):
+    miss = query(tenant, DAILY, refresh="async", client_query_id="my-query.1")
+    assert miss.status_code == 202, miss.content
+    body = miss.json()
+    assert set(body) == {"cache_key", "query_status"}
+    assert body["query_status"]["id"] == "my-query.1" and body["query_status"]["team_id"] == tenant.team.id
+    wait_for_background()
+    done = status_of(tenant, "my-query.1").json()["query_status"]
+    assert done["complete"] is True and done["error"] is False and done["pickup_time"] and done["end_time"]
+    assert done["results"]["columns"] == ["day", "total"] and len(done["results"]["results"]) == 30
+    # `force_async` always computes in the background and answers only the status.
+    forced = query(tenant, DAILY, refresh="force_async")
+    assert forced.status_code == 202 and set(forced.json()) == {"query_status"}
+    wait_for_background()
+    assert status_of(tenant, forced.json()["query_status"]["id"]).status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failing_background_query_answers_400_with_the_databases_message(tenant, warehouse):
+    failed = query(tenant, "SELECT nope FROM events", refresh="async", client_query_id="bad")
+    assert failed.status_code == 202
+    wait_for_background()
+    answer = status_of(tenant, "bad")
+    assert answer.status_code == 400
+    state = answer.json()["query_status"]
+    assert state["complete"] is True and state["error"] is True and 'column "nope"' in state["error_message"]
+
+
+def test_a_query_status_is_its_environments_alone_and_can_be_cancelled(tenant, other_tenant, warehouse):
+    # Not handed to a worker (this test's transaction never commits): it stays queued.
+    query(tenant, DAILY, refresh="force_async", client_query_id="mine")
+    assert status_of(tenant, "mine").status_code == 202
+    assert error(status_of(other_tenant, "mine"), 404)["detail"] == "Query not found."
+    assert error(other_tenant.client.delete(other_tenant.url("query/mine/")), 404)
+    assert QueryTask.objects.filter(query_id="mine").exists()
+    cancelled = tenant.client.delete(tenant.url("query/mine/"))
+    assert cancelled.status_code == 200 and cancelled.json() == {"message": "Query cancelled"}
+    assert error(status_of(tenant, "mine"), 404)
+    assert error(query(tenant, DAILY, refresh="async", client_query_id="a/b"))["attr"] == "client_query_id"
+
+
+def test_a_queued_query_no_worker_takes_ends_with_a_message_saying_so(tenant, warehouse, settings):
+    settings.QUERY_TIMEOUT = 1
+    query(tenant, DAILY, refresh="force_async", client_query_id="lost")
+    QueryTask.objects.update(created_at=timezone.now() - timedelta(minutes=10))
+    answer = status_of(tenant, "lost")
+    assert answer.status_code == 400 and "burrow worker" in answer.json()["query_status"]["error_message"]
+    # Asked again, the same id starts afresh.
+    assert query(tenant, DAILY, refresh="force_async", client_query_id="lost").status_code == 202
+    assert status_of(tenant, "lost").status_code == 202
 
 
 @pytest.mark.django_db(transaction=True)
@@ -217,3 +280,15 @@ def test_four_queries_of_an_environment_run_at_once_and_a_fifth_gets_429(tenant,
     assert error(busy, 429)["code"] == "throttled"
     assert sorted(answers) == [400, 400, 400, 400]  # each stopped at the timeout, none refused
     assert query(tenant, "SELECT 1 AS one").status_code == 200 and not RunningQuery.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(not port_open("127.0.0.1", 6379), reason="Redis is not running on 127.0.0.1:6379")
+def test_with_a_broker_a_celery_worker_computes_in_the_background(tenant, warehouse, celery_worker):
+    started = query(tenant, DAILY, refresh="force_async", client_query_id="on-celery")
+    assert started.status_code == 202
+    deadline = time.monotonic() + 30
+    while (answer := status_of(tenant, "on-celery")).status_code == 202 and time.monotonic() < deadline:
+        time.sleep(0.05)  # polling, as a client does: the worker is another thread with its own connection
+    assert answer.status_code == 200, answer.content
+    assert len(answer.json()["query_status"]["results"]["results"]) == 30

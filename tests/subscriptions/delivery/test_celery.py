@@ -3,9 +3,6 @@
 import signal
 import threading
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -17,42 +14,12 @@ from tests.devtools import port_open
 from tests.factories import make_subscription
 from tests.fakes.smtp import start_sink
 from tests.subscriptions.processes import burrow_process, wait_for
+from tests.workers import BROKER, own_queue
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(not port_open("127.0.0.1", 6379), reason="Redis is not running on 127.0.0.1:6379"),
 ]
-BROKER = "redis://127.0.0.1:6379/15"
-# One queue per test process, no other run's: Celery builds its queue list once per app, so a worker started
-# by a later test would still consume the first test's queue.
-QUEUE = f"burrow-test-{uuid.uuid4().hex}"
-
-
-@pytest.fixture
-def celery_worker(settings):
-    from celery.contrib.testing.worker import start_worker
-
-    from burrow.subscriptions.tasks import app
-
-    with (
-        own_queue(settings),
-        start_worker(app, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=10),
-    ):
-        yield
-
-
-@contextmanager
-def own_queue(settings) -> Iterator[str]:
-    """Points this process's Celery app at the test broker and this process's queue."""
-    from burrow.subscriptions.tasks import app
-
-    settings.BROKER_URL = BROKER
-    saved = app.conf.broker_url, app.conf.task_default_queue
-    app.conf.broker_url, app.conf.task_default_queue = BROKER, QUEUE
-    try:
-        yield QUEUE
-    finally:
-        app.conf.broker_url, app.conf.task_default_queue = saved
 
 
 def test_scheduled_delivery_runs_on_a_celery_worker(tenant, smtp_server, celery_worker):
