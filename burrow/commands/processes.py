@@ -42,7 +42,9 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     scheduler.add_argument("--once", action="store_true", help="run one tick and exit")
     scheduler.set_defaults(func=cmd_scheduler)
 
-    worker = commands.add_parser("worker", help="run Celery workers for deliveries and background queries (needs BURROW_BROKER_URL)")
+    worker = commands.add_parser(
+        "worker", help="run Celery workers for deliveries and background queries (needs BURROW_BROKER_URL)"
+    )
     worker.add_argument(
         "--concurrency",
         type=int,
