@@ -15,8 +15,9 @@ BURROW = Path(burrow.__file__).parent
 ABOVE_ANALYTICS = ("sharing", "subscriptions", "domains", "integrations")
 # Each app, and the apps none of its modules may import.
 FORBIDDEN = {
-    "core": ("analytics", *ABOVE_ANALYTICS),
+    "core": ("analytics", "queries", *ABOVE_ANALYTICS),
     "analytics": ABOVE_ANALYTICS,
+    "queries": ("analytics", *ABOVE_ANALYTICS),  # the query engine knows no insight, report or page
 }
 
 
