@@ -4,6 +4,7 @@ expiring public links that show it without credentials (report mails, Slack, sha
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core import signing
@@ -41,10 +42,11 @@ _pictures: OrderedDict[tuple[int, str], StoredPicture] = OrderedDict()
 _pictures_lock = threading.Lock()
 
 
-def stored_picture(insight: Insight) -> StoredPicture:
-    """The insight's picture for its current data: drawn once, shared by every subscription until it changes."""
+def stored_picture(insight: Insight, result: Any) -> StoredPicture:
+    """The picture of `result` (the insight's stored one, or what its query computed): drawn once, shared by
+    every subscription until the data changes."""
     display = display_of(insight.query)
-    digest = content_hash(insight.display_name, insight.result, display)
+    digest = content_hash(insight.display_name, result, display)
     key = (insight.id, digest)
     with _pictures_lock:
         if key in _pictures:
@@ -52,7 +54,7 @@ def stored_picture(insight: Insight) -> StoredPicture:
             return _pictures[key]
     asset = ExportedAsset.objects.filter(insight=insight, content_hash=digest).first()
     if asset is None:
-        png = render_png(insight.display_name, insight.result, display)
+        png = render_png(insight.display_name, result, display)
         asset = ExportedAsset.objects.create(
             team_id=insight.team_id, insight=insight, content_hash=digest, content=png
         )

@@ -3,7 +3,7 @@
 `Insight.result` format (PostHog trends style): a list of series
 `[{"label": str, "data": [numbers], "labels": [x labels]}]` (`labels` optional; `days` accepted as
 x labels too). The insight's `query.display` (or `query.source.display`) picks the chart: a value
-containing "Bar" draws bars, anything else lines. Any other non-empty result is drawn as a table;
+containing "Bar" draws bars, "BoldNumber" the first value as a big number, anything else lines. Any other non-empty result is drawn as a table;
 an empty or missing result draws an explicit "No data yet" picture."""
 
 import hashlib
@@ -24,8 +24,17 @@ def chart_kind(result: Any, display: str | None) -> str:
     if _is_series(result):
         if not any(series["data"] for series in result):
             return "empty"  # series without a single point: "no data yet", not blank axes
+        if display == "BoldNumber":
+            return "number"
         return "bar" if display and "bar" in display.lower() else "line"
     return "table"
+
+
+def number_text(value: float) -> str:
+    """A number as a big-number chart shows it: thousands separated, at most two decimals."""
+    if isinstance(value, int) or float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:,.2f}"
 
 
 def display_of(query: Any) -> str | None:
@@ -56,6 +65,8 @@ def render_png(title: str, result: Any, display: str | None = None) -> bytes:
         kind = chart_kind(result, display)
         if kind == "empty":
             _draw_message(axes, "No data yet")
+        elif kind == "number":
+            _draw_message(axes, number_text(result[0]["data"][0]), fontsize=48, color="#1d1f27")
         elif kind == "table":
             _draw_table(axes, result)
         else:
@@ -74,9 +85,9 @@ def _is_series(result: Any) -> bool:
     )
 
 
-def _draw_message(axes, text: str) -> None:
+def _draw_message(axes, text: str, fontsize: int = 20, color: str = "#747ea1") -> None:
     axes.axis("off")
-    axes.text(0.5, 0.5, text, ha="center", va="center", fontsize=20, color="#747ea1")
+    axes.text(0.5, 0.5, text, ha="center", va="center", fontsize=fontsize, color=color)
 
 
 def _draw_series(axes, series: list[dict], bars: bool) -> None:

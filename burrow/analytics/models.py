@@ -38,6 +38,10 @@ class Insight(models.Model):
     description = models.TextField(blank=True, default="")
     query = models.JSONField(null=True, blank=True)
     result = models.JSONField(null=True, blank=True)
+    # Where a SQL query runs (one of the team's sources); unset: the team's default source.
+    data_source = models.ForeignKey(
+        "queries.DataSource", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     deleted = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     last_modified_at = models.DateTimeField(auto_now=True)

@@ -30,6 +30,7 @@ from rest_framework.renderers import StaticHTMLRenderer
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from burrow.analytics.computing import is_computed
 from burrow.analytics.models import Dashboard, Insight
 from burrow.analytics.tiles import TileFlags, placed_insights, rendered_tiles
 from burrow.core.auth import SessionAuthentication
@@ -106,31 +107,53 @@ def not_found(request) -> HttpResponse:
     return secure_page(render(request, NOT_FOUND_TEMPLATE, status=404))
 
 
-class DashboardPage(MemberPage):
+class TilesPage(MemberPage):
+    """A page of tiles. Insights computed from their query show the cached answer while it is fresh; the
+    page's "Refresh numbers" button (a POST) computes them anew, then shows the page again."""
+
+    template_name: str
+    flags: TileFlags
+
+    def placed(self) -> tuple[dict[str, Any], list[tuple[Insight, bool]]]:
+        """The page's object (as template context) and its insights with their tiles' widths."""
+        raise NotImplementedError
+
+    def get(self, request: Request, **kwargs: str) -> HttpResponse:
+        context, placed = self.placed()
+        tiles = rendered_tiles(placed, self.flags)
+        computed = any(is_computed(insight) for insight, _ in placed)
+        return render(
+            request, self.template_name, self.page_context(**context, tiles=tiles, computed=computed)
+        )
+
+    def post(self, request: Request, **kwargs: str) -> HttpResponse:
+        _, placed = self.placed()
+        if request.data.get("action") == "refresh":
+            rendered_tiles(placed, self.flags, refresh="force_blocking")
+        return HttpResponseRedirect(request.get_full_path(), status=303)
+
+
+class DashboardPage(TilesPage):
     queryset = Dashboard.objects.filter(deleted=False)
     lookup_url_kwarg = "dashboard_id"
+    template_name = "analytics/pages/dashboard.html"
+    flags = DASHBOARD_TILES
 
-    def get(self, request: Request, **kwargs: str) -> HttpResponse:
+    def placed(self) -> tuple[dict[str, Any], list[tuple[Insight, bool]]]:
         dashboard = self.get_object()
-        context = self.page_context(
-            dashboard=dashboard,
-            tiles=rendered_tiles(placed_insights(dashboard.id), DASHBOARD_TILES),
-        )
-        return render(request, "analytics/pages/dashboard.html", context)
+        return {"dashboard": dashboard}, placed_insights(dashboard.id)
 
 
-class InsightPage(MemberPage):
+class InsightPage(TilesPage):
     queryset = Insight.objects.filter(deleted=False)
+    template_name = "analytics/pages/insight.html"
+    flags = INSIGHT_TILE
 
-    def get(self, request: Request, **kwargs: str) -> HttpResponse:
-        insight = self.get_queryset().filter(short_id=kwargs["short_id"]).first()
+    def placed(self) -> tuple[dict[str, Any], list[tuple[Insight, bool]]]:
+        insight = self.get_queryset().filter(short_id=self.kwargs["short_id"]).first()
         if insight is None:
             raise NotFound()
-        context = self.page_context(
-            insight=insight,
-            tiles=rendered_tiles([(insight, True)], INSIGHT_TILE),
-        )
-        return render(request, "analytics/pages/insight.html", context)
+        return {"insight": insight}, [(insight, True)]
 
 
 def member_teams(user) -> QuerySet[Team]:

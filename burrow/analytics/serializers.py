@@ -3,8 +3,15 @@ services.py."""
 
 from rest_framework import serializers
 
+from burrow.analytics.computing import Computed
+from burrow.analytics.insight_queries import InsightQueryError, parse_insight_query
 from burrow.analytics.models import INSIGHT_CONTENT_FIELDS, Dashboard, DashboardTile, Insight
 from burrow.core.serializers import IdField, UserBasicSerializer
+from burrow.queries.models import DataSource
+
+COMPUTED = "computed"  # where InsightViewSet puts each insight's computation (context, by insight id)
+# What a retrieve with `?refresh=` adds, as the reference's insight answers.
+COMPUTED_FIELDS = ("columns", "types", "last_refresh", "is_cached", "cache_target_age", "query_status")
 
 TILE_INSIGHT_FIELDS = ("id", "short_id", "name", "derived_name", "deleted")
 PREFETCHED_TILES = "prefetched_tiles"  # where DashboardViewSet's queryset puts a dashboard's tiles
@@ -58,12 +65,25 @@ class InsightSerializer(serializers.ModelSerializer):
     created_by = UserBasicSerializer(read_only=True, allow_null=True)
     dashboards = DashboardIdsField(required=False)
     result = serializers.JSONField(required=False, allow_null=True)
-    query = serializers.JSONField(required=False, allow_null=True)
+    query = serializers.JSONField(
+        required=False,
+        allow_null=True,
+        help_text='SQL computed from the data: {"kind": "HogQLQuery", "query": SQL} or {"kind": '
+        '"DataVisualizationNode", "source": {"kind": "HogQLQuery", …}, "display": …, "chartSettings": …}. '
+        "Any other query keeps the `result` a client stores.",
+    )
+    data_source = serializers.UUIDField(
+        source="data_source_id",
+        required=False,
+        allow_null=True,
+        help_text="Burrow: the data source a SQL query runs on (default: the project's default).",
+    )
 
     class Meta:
         model = Insight
         fields = [
             *INSIGHT_CONTENT_FIELDS,
+            "data_source",
             "dashboards",
             "deleted",
             "created_at",
@@ -71,6 +91,41 @@ class InsightSerializer(serializers.ModelSerializer):
             "created_by",
         ]
         read_only_fields = ["id", "short_id", "created_at", "last_modified_at", "created_by"]
+
+    def validate_query(self, query):
+        try:
+            parse_insight_query(query)
+        except InsightQueryError as error:
+            path = error.attr.split("__")[1:]  # below `query`
+            detail: object = [error.message]
+            for name in reversed(path):
+                detail = {name: detail}
+            raise serializers.ValidationError(detail) from None
+        return query
+
+    def validate_data_source(self, source_id):
+        if (
+            source_id is not None
+            and not DataSource.objects.filter(team=self.context["team"], id=source_id).exists()
+        ):
+            raise serializers.ValidationError("Data source not found in this project.")
+        return source_id
+
+    def to_representation(self, insight: Insight) -> dict:
+        data = super().to_representation(insight)
+        computed: Computed | None = self.context.get(COMPUTED, {}).get(insight.id)
+        if computed is not None:
+            # As the reference answers a SQL insight: the rows in `result`, their columns and types beside.
+            data.update(
+                result=computed.rows if computed.has_answer else None,
+                columns=computed.columns or None,
+                types=computed.types or None,
+                last_refresh=computed.last_refresh,
+                is_cached=computed.is_cached,
+                cache_target_age=computed.cache_target_age,
+                query_status=computed.query_status,
+            )
+        return data
 
     def validate_dashboards(self, ids: list[int]) -> list[int]:
         ids = list(dict.fromkeys(ids))

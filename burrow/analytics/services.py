@@ -76,3 +76,8 @@ def _place_on_dashboards(insight: Insight, dashboard_ids: Iterable[int]) -> None
     DashboardTile.objects.filter(insight=insight, dashboard_id__in=dashboard_ids, deleted=True).update(
         deleted=False
     )
+
+
+def set_tile_layouts(dashboard: Dashboard, insight: Insight, layouts: dict[str, Any]) -> None:
+    """Where the insight's tile sits on the dashboard (`{"sm": {"x", "y", "w", "h"}}`, as the reference)."""
+    DashboardTile.objects.filter(dashboard=dashboard, insight=insight).update(layouts=layouts)

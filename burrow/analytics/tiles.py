@@ -15,11 +15,14 @@ import math
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.template.loader import render_to_string
+from django.utils import timezone
 
-from burrow.analytics.charts import chart_kind, display_of, table_rows
+from burrow.analytics.charts import chart_kind, display_of, number_text, table_rows
+from burrow.analytics.computing import Computed, compute_all
 from burrow.analytics.models import INSIGHT_CONTENT_FIELDS, DashboardTile, Insight
 
 # A page stays a page: beyond these a chart or table is cut (the JSON export keeps everything).
@@ -31,7 +34,7 @@ TILE_TEMPLATE = "analytics/includes/tile.html"
 CACHE_SIZE = 512  # tiles; a few MB at most, as larger tiles than MAX_CACHED_LENGTH are not kept
 MAX_CACHED_LENGTH = 64 * 1024
 # What a tile shows of its insight, and the version its rendered HTML is kept under.
-INSIGHT_FIELDS = (*INSIGHT_CONTENT_FIELDS, "last_modified_at")
+INSIGHT_FIELDS = (*INSIGHT_CONTENT_FIELDS, "last_modified_at", "team", "data_source")
 
 
 @dataclass(frozen=True)
@@ -50,20 +53,36 @@ _lock = threading.Lock()
 
 def placed_insights(dashboard_id: int) -> list[tuple[Insight, bool]]:
     """A dashboard's live tiles in layout order (as the dashboard API orders them): each insight with only
-    its id and version loaded, and whether the tile spans the row."""
+    its id, version and query loaded (the query says whether it is computed), and whether the tile spans the
+    row."""
     tiles = (
         DashboardTile.objects.filter(dashboard_id=dashboard_id, deleted=False, insight__deleted=False)
         .select_related("insight")
-        .only("id", "layouts", "insight", "insight__last_modified_at")
+        .only(
+            "id",
+            "layouts",
+            "insight",
+            "insight__team",
+            "insight__last_modified_at",
+            "insight__query",
+            "insight__data_source",
+        )
         .order_by("id")  # tiles at the same place keep the order they were added in
     )
     return [(tile.insight, _is_wide(tile.layouts)) for tile in sorted(tiles, key=lambda t: t.layout_position)]
 
 
-def rendered_tiles(placed: list[tuple[Insight, bool]], flags: TileFlags) -> list[str]:
-    """The HTML of each (insight, wide) in order. Insights whose tiles are not rendered yet are loaded in one
-    query, unless they come fully loaded."""
-    keys = [(insight.id, insight.last_modified_at, wide, flags) for insight, wide in placed]
+def rendered_tiles(
+    placed: list[tuple[Insight, bool]], flags: TileFlags, refresh: str = "blocking"
+) -> list[str]:
+    """The HTML of each (insight, wide) in order. Insights whose query is SQL are computed per `refresh`
+    (from the cache while it is fresh); the rest show their stored result. Insights whose tiles are not
+    rendered yet are loaded in one query, unless they come fully loaded."""
+    computed = _computations([insight for insight, _ in placed], refresh)
+    keys = [
+        (insight.id, insight.last_modified_at, _answer_version(computed.get(insight.id)), wide, flags)
+        for insight, wide in placed
+    ]
     with _lock:
         found = {key: _rendered[key] for key in keys if key in _rendered}
         for key in found:
@@ -81,11 +100,31 @@ def rendered_tiles(placed: list[tuple[Insight, bool]], flags: TileFlags) -> list
         if insight is None or not _loaded(insight):
             found[key] = ""  # deleted since its tile was read
             continue
-        html = render_to_string(TILE_TEMPLATE, tile_context(insight, key[2], flags))
+        answer = computed.get(insight.id)
+        html = render_to_string(TILE_TEMPLATE, tile_context(insight, key[3], flags, answer))
         found[key] = html
         # Under the version just read: newer than the key's if the insight changed in between.
-        _remember((insight.id, insight.last_modified_at, key[2], flags), html)
+        _remember((insight.id, insight.last_modified_at, key[2], key[3], flags), html)
     return [found[key] for key in keys]
+
+
+def _computations(insights: list[Insight], refresh: str) -> dict[int, Computed]:
+    return {key: value for key, value in compute_all(insights, refresh).items() if value is not None}
+
+
+def _answer_version(answer: Computed | None) -> tuple:
+    """What a computed tile's HTML depends on besides the insight: its answer and the minute its age is
+    told in."""
+    if answer is None:
+        return ()
+    return (answer.last_refresh, answer.error, _minutes_ago(answer))
+
+
+def _minutes_ago(answer: Computed) -> int | None:
+    if answer.last_refresh is None:
+        return None
+    age = timezone.now() - datetime.fromisoformat(answer.last_refresh)
+    return max(0, int(age.total_seconds() // 60))
 
 
 def forget_rendered_tiles() -> None:
@@ -93,13 +132,22 @@ def forget_rendered_tiles() -> None:
         _rendered.clear()
 
 
-def tile_context(insight: Insight, wide: bool, flags: TileFlags) -> dict[str, Any]:
+def tile_context(
+    insight: Insight, wide: bool, flags: TileFlags, answer: Computed | None = None
+) -> dict[str, Any]:
+    """What the tile template shows: the stored result, or what the insight's query computed (`answer`):
+    its chart, its numbers as text, how long ago it was computed, or why it could not be."""
+    result = insight.result if answer is None else answer.result
     return {
         "tile": {
             "title": insight.display_name,
             "description": insight.description,
-            "chart": chart_for(insight),
+            "chart": chart_for(result, display_of(insight.query)),
             "wide": wide,
+            "computed": answer is not None,
+            "minutes_ago": _minutes_ago(answer) if answer else None,
+            "error": answer.error if answer else None,
+            "summary": answer.summary if answer else [],
         },
         "legend": flags.legend,
         "detailed": flags.detailed,
@@ -108,12 +156,14 @@ def tile_context(insight: Insight, wide: bool, flags: TileFlags) -> dict[str, An
     }
 
 
-def chart_for(insight: Insight) -> dict[str, Any]:
+def chart_for(result: Any, display: str | None) -> dict[str, Any]:
     """What `analytics/includes/chart.html` draws: a line or bar chart (a JSON spec for the browser, plus
-    the values for the detailed table), a table of a non-series result, or "No data yet"."""
-    kind = chart_kind(insight.result, display_of(insight.query))
+    the values for the detailed table), a big number, a table of a non-series result, or "No data yet"."""
+    kind = chart_kind(result, display)
+    if kind == "number":
+        return {"kind": "number", "value": number_text(result[0]["data"][0]), "label": result[0].get("label")}
     if kind == "table":
-        rows = table_rows(insight.result)
+        rows = table_rows(result)
         return {
             "kind": "table",
             "rows": [[cell(value) for value in row] for row in rows[:MAX_TABLE_ROWS]],
@@ -126,9 +176,9 @@ def chart_for(insight: Insight) -> dict[str, Any]:
             "label": str(item.get("label") or f"Series {index + 1}"),
             "data": [value if math.isfinite(value) else None for value in item["data"][:MAX_POINTS]],
         }
-        for index, item in enumerate(insight.result[:MAX_SERIES])
+        for index, item in enumerate(result[:MAX_SERIES])
     ]
-    labels = _x_labels(insight.result[:MAX_SERIES], max(len(s["data"]) for s in series))
+    labels = _x_labels(result[:MAX_SERIES], max(len(s["data"]) for s in series))
     spec = {"kind": kind, "labels": labels, "series": series}
     return {
         "kind": kind,

@@ -4,11 +4,15 @@ parse and authorise; services.py writes."""
 
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
 
-from burrow.analytics import services
+from burrow.analytics import computing, services
 from burrow.analytics.assets import asset_id_from_token
 from burrow.analytics.models import Dashboard, DashboardTile, ExportedAsset, Insight
 from burrow.analytics.serializers import (
+    COMPUTED,
     PREFETCHED_TILES,
     TILE_INSIGHT_FIELDS,
     DashboardSerializer,
@@ -16,6 +20,8 @@ from burrow.analytics.serializers import (
 )
 from burrow.core.readcredentials import ObjectGrantReadMixin
 from burrow.core.softdelete import SoftDeleteModelViewSet
+from burrow.queries.errors import QueryError
+from burrow.queries.execution import refresh_mode
 
 # Tiles load only what DashboardSerializer shows of them: an insight's `query` and cached `result`
 # can be large and are not part of a dashboard's representation. They land in a plain list (`to_attr`):
@@ -54,6 +60,22 @@ class InsightViewSet(ObjectGrantReadMixin, SoftDeleteModelViewSet):
     queryset = (
         Insight.objects.select_related("created_by").prefetch_related("dashboard_tiles").order_by("-id")
     )
+
+    def retrieve(self, request: Request, *args, **kwargs) -> Response:
+        """An insight; one whose query is SQL is computed per `?refresh=` (the query API's modes; default
+        `force_cache`: the cached answer, never computed) and answers its rows in `result`, with
+        `columns`, `types`, `last_refresh`, `is_cached`, `cache_target_age` and `query_status`; one that
+        cannot be computed is a 400 saying why."""
+        insight = self.get_object()
+        try:
+            refresh = refresh_mode(request.query_params.get("refresh", "force_cache"))
+        except QueryError as error:
+            raise ValidationError({"refresh": [error.message]}) from None
+        computed = computing.compute(insight, refresh) if computing.is_computed(insight) else None
+        if computed is not None and computed.error:
+            raise ValidationError(computed.error, code="query_failed")  # as the query API answers it
+        context = {**self.get_serializer_context(), COMPUTED: {insight.id: computed} if computed else {}}
+        return Response(self.get_serializer_class()(insight, context=context).data)
 
     def perform_create(self, serializer: InsightSerializer) -> None:
         serializer.instance = services.create_insight(self.team, self.request.user, serializer.validated_data)

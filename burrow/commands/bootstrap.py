@@ -83,6 +83,7 @@ def cmd_bootstrap(args: argparse.Namespace) -> int:
 
 
 def _bootstrap_demo(bootstrap, User) -> int:
+    from burrow.analytics.demo import create_demo_dashboard
     from burrow.links import project_api_url, site_url
     from burrow.queries.demo import fill_environment
 
@@ -99,6 +100,9 @@ def _bootstrap_demo(bootstrap, User) -> int:
     result = bootstrap(DEMO_EMAIL, "Demo organization", "Demo project", ["*"], password=password)
     data = result.as_json()
     print(f"burrow: {fill_environment(data['environment_id'])}")
+    demo_user = User.objects.get(email=DEMO_EMAIL)
+    dashboard = create_demo_dashboard(demo_user.current_team, demo_user)
+    print(f"burrow: demo dashboard {dashboard.id} ({dashboard.name}): SQL insights over the demo warehouse")
     print("burrow: created a demo user, organization, project and API key:")
     _print_bootstrap(result, as_json=False)
     print(f"{'password':18} {password}")

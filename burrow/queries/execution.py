@@ -4,6 +4,7 @@ allows, else run it in one of the environment's slots and cache the answer. Shap
 
 import hashlib
 import logging
+import random
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor, wait
@@ -26,7 +27,7 @@ MAX_RUNNING_PER_ENVIRONMENT = 4
 RETRY_AFTER_SECONDS = 1
 logger = logging.getLogger(__name__)
 
-REFRESH_MODES = ("blocking", "force_blocking", "lazy_async", "async", "force_async")
+REFRESH_MODES = ("blocking", "force_blocking", "lazy_async", "async", "force_async", "force_cache")
 ASYNC_MODES = ("lazy_async", "async", "force_async")
 STALE_RESULTS_KEPT = timedelta(days=1)
 LAZY_FRESH_FOR = STALE_RESULTS_KEPT  # `lazy_async` takes any cached answer that is still kept
@@ -49,16 +50,24 @@ def cache_key(target: Target, checked: sqlcheck.Checked) -> str:
 
 
 def run_query(
-    team: Team, sql: str, *, source_id=None, refresh="blocking", query_id: str | None = None
+    team: Team,
+    sql: str,
+    *,
+    source_id=None,
+    refresh="blocking",
+    query_id: str | None = None,
+    slot_wait: float = 0,
 ) -> dict:
     """The answer per the refresh mode, as the reference's query runner:
     - `blocking`: a fresh cached answer, else computed now; `force_blocking`: computed now;
     - `async`: a fresh cached answer; a stale one with a background refresh started; none: only the status
       of a background computation (`query_status`, polled at `GET …/query/:id/`);
     - `lazy_async`: as `async`, but a cached answer counts as fresh for a day;
-    - `force_async`: always a background computation, and only its status.
+    - `force_async`: always a background computation, and only its status;
+    - `force_cache`: any cached answer, never computed (none: only `cache_key` and `query_status`).
     The background computation's id is `query_id` (the client's), else the cache key, so identical queries
-    share one computation."""
+    share one computation. With `slot_wait`, a query that finds the environment's slots taken waits up to
+    that many seconds for one (background work); else it is refused at once (TooManyQueries: a 429)."""
     mode = refresh_mode(refresh)
     target = target_for(team, source_id)
     checked = sqlcheck.check(sql, target.kind)
@@ -76,11 +85,30 @@ def run_query(
         answer = {**cached.response, "is_cached": True, "cache_key": key}
         if age <= fresh_for:
             return {**answer, "query_status": statuses.running_status(team, query_id or key)}
+        if mode == "force_cache":
+            return {**answer, "query_status": statuses.running_status(team, query_id or key)}
         if mode in ASYNC_MODES:
             return {**answer, "query_status": start_background(team, source_id, sql, key, query_id)}
+    elif mode == "force_cache":
+        return {"cache_key": key, "query_status": statuses.running_status(team, query_id or key)}
     elif mode in ASYNC_MODES:
         return {"cache_key": key, "query_status": start_background(team, source_id, sql, key, query_id)}
-    return compute(team, target, checked, sql, key)
+    return compute_waiting(team, target, checked, sql, key, slot_wait)
+
+
+def compute_waiting(
+    team: Team, target: Target, checked: sqlcheck.Checked, sql: str, key: str, slot_wait: float
+) -> dict:
+    """`compute`, waiting up to `slot_wait` seconds for one of the environment's slots."""
+    deadline = time.monotonic() + slot_wait
+    while True:
+        try:
+            return compute(team, target, checked, sql, key)
+        except TooManyQueries:
+            if time.monotonic() >= deadline:
+                raise
+            # Slots free as other queries end, in any process: nothing to wait on but the clock.
+            time.sleep(random.uniform(0.005, 0.05))
 
 
 def compute(team: Team, target: Target, checked: sqlcheck.Checked, sql: str, key: str) -> dict:
@@ -177,15 +205,9 @@ def run_task(task_pk: int) -> None:
         target = target_for(task.team, task.data_source_id)
         checked = sqlcheck.check(task.sql, target.kind)
         key = cache_key(target, checked)
-        deadline = time.monotonic() + statuses.SLOT_WAIT_SECONDS
-        while True:
-            try:
-                compute(task.team, target, checked, task.sql, key)
-                break
-            except TooManyQueries as busy:
-                if time.monotonic() > deadline:
-                    raise QueryError(str(busy), "throttled") from None
-                time.sleep(busy.retry_after / 4)  # slots free as other queries end; nothing to wait on
+        compute_waiting(task.team, target, checked, task.sql, key, statuses.SLOT_WAIT_SECONDS)
+    except TooManyQueries as busy:
+        statuses.finish(task, QueryTask.Status.ERROR, str(busy))
     except QueryError as error:
         statuses.finish(task, QueryTask.Status.ERROR, error.message)
     except Exception:  # a background computation must end with a status, never silently

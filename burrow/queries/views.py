@@ -115,7 +115,8 @@ class QueryViewSet(TenantViewSetMixin, viewsets.GenericViewSet):
                 self.team,
                 data["query"]["query"],
                 source_id=data.get("data_source"),
-                refresh=data.get("refresh"),
+                # As the reference's query API: cache-only becomes "cached if fresh, else computed".
+                refresh="blocking" if data.get("refresh") == "force_cache" else data.get("refresh"),
                 query_id=data.get("client_query_id") or None,
             )
         except QueryError as error:

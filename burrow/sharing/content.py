@@ -6,6 +6,7 @@ from typing import Any
 
 from django.utils.functional import cached_property
 
+from burrow.analytics.computing import Computed, compute_all
 from burrow.analytics.models import INSIGHT_CONTENT_FIELDS, Dashboard, DashboardTile, Insight
 from burrow.analytics.tiles import TileFlags, cell, placed_insights, rendered_tiles
 from burrow.sharing.models import SessionRecording, SharingConfiguration
@@ -53,17 +54,23 @@ class Share:
             **self.flags,
         }
         if isinstance(self.resource, Dashboard):
+            tiles = self.tiles()
+            computed = compute_all([tile.insight for tile in tiles])
             data["dashboard"] = {
                 "id": self.resource.id,
                 "name": self.resource.name,
                 "description": self.resource.description,
                 "tiles": [
-                    {"id": tile.id, "layouts": tile.layouts, "insight": _insight_data(tile.insight)}
-                    for tile in self.tiles()
+                    {
+                        "id": tile.id,
+                        "layouts": tile.layouts,
+                        "insight": _insight_data(tile.insight, computed.get(tile.insight.id)),
+                    }
+                    for tile in tiles
                 ],
             }
         elif isinstance(self.resource, Insight):
-            data["insight"] = _insight_data(self.resource)
+            data["insight"] = _insight_data(self.resource, compute_all([self.resource]).get(self.resource.id))
         else:
             data["recording"] = _recording_data(self.resource)
         return data
@@ -100,9 +107,19 @@ class Share:
         return context
 
 
-def _insight_data(insight: Insight) -> dict[str, Any]:
+def _insight_data(insight: Insight, answer: Computed | None) -> dict[str, Any]:
+    """The insight as the API shows it; one computed from its query (the shared insight's own, never the
+    viewer's) with the answer's rows in `result`, their columns and when they were computed."""
     data = {name: getattr(insight, name) for name in INSIGHT_CONTENT_FIELDS}
     data["last_modified_at"] = insight.last_modified_at.isoformat().replace("+00:00", "Z")
+    if answer is not None:
+        data.update(
+            result=answer.rows if answer.has_answer else None,
+            columns=answer.columns or None,
+            types=answer.types or None,
+            last_refresh=answer.last_refresh,
+            error=answer.error,
+        )
     return data
 
 

@@ -53,7 +53,15 @@ BENCHES = {
     "delivery": Bench(
         "delivery.py",
         ("--count", "40", "--insights", "2", "--processes", "1"),
-        ((rf"^40 deliveries \(1 scheduler processes\) in [\d.]+ s = {RATE} deliveries/min$", 1),),
+        ((rf"^40 deliveries \(1 scheduler processes, stored results\) in [\d.]+ s = {RATE} deliveries/min$", 1),),
+    ),
+    "delivery_sql": Bench(
+        "delivery.py",
+        ("--count", "40", "--insights", "2", "--processes", "1", "--sql"),
+        (
+            (rf"^computing an insight adds {RATE} ms per delivery \(p50\)$", 1),
+            (rf"^40 deliveries \(1 scheduler processes, SQL insights computed per delivery\) in [\d.]+ s = {RATE} deliveries/min$", 1),
+        ),
     ),
     "queries": Bench(
         "queries.py",

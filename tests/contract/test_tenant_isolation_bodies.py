@@ -139,6 +139,23 @@ def query_data_source(kind, caller, victim, **_) -> None:
     assert error(caller.client.post(caller.url("query/"), body, format="json"))["attr"] == "data_source"
 
 
+def insight_data_source(kind, caller, victim, **_) -> None:
+    """An insight reading the neighbour's data source would show the neighbour's data on every refresh."""
+    theirs = make("queries.DataSource", victim, kind="duckdb", secret={"url": ""}).id
+    query = {"kind": "HogQLQuery", "query": "SELECT 1"}
+    created = caller.client.post(
+        caller.url("insights/"), {"name": "x", "query": query, "data_source": str(theirs)}, format="json"
+    )
+    existing = make("analytics.Insight", caller)
+    patched = caller.client.patch(
+        caller.url(f"insights/{existing.id}/"), {"data_source": str(theirs)}, format="json"
+    )
+    for response in (created, patched):
+        assert error(response)["attr"] == "data_source"
+    existing.refresh_from_db()
+    assert existing.data_source_id is None
+
+
 _NOT_OURS = "GitHub's own id, checked with GitHub, not an object of a project"
 # (route below the project/environment/organization, property): a check, or why it names nothing of a
 # neighbour's.
@@ -148,6 +165,7 @@ BODY_REFERENCES = {
     ("subscriptions/", "dashboard_export_insights"): subscription_dashboard_export_insights,
     ("subscriptions/", "integration_id"): subscription_integration_id,
     ("insights/", "dashboards"): insight_dashboards,
+    ("insights/", "data_source"): insight_data_source,
     ("integrations/domain-connect/apply-url/", "integration_id"): domain_connect_email,
     ("integrations/domain-connect/apply-url/", "proxy_record_id"): domain_connect_proxy,
     ("integrations/github/link_existing/", "source_team_id"): github_source_team,

@@ -38,7 +38,11 @@ class ReportInsight:
     short_id: str
     name: str
     url: str
-    result: object
+    result: object  # what the picture shows
+    # Computed from the insight's query: the numbers as text, and the rows with their columns.
+    summary: list[str] = field(default_factory=list)
+    columns: list[str] | None = None
+    rows: list[list] | None = None
     asset_id: int | None = None
     image_url: str | None = None
     png: bytes | None = None

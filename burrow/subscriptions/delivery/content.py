@@ -3,12 +3,15 @@
 import logging
 
 from burrow.analytics.assets import asset_url, stored_picture
+from burrow.analytics.computing import compute_all
 from burrow.analytics.models import DashboardTile, Insight
 from burrow.links import insight_url
 from burrow.subscriptions.delivery.base import Report, ReportInsight
 from burrow.subscriptions.models import MAX_REPORT_INSIGHTS, Subscription, SubscriptionDelivery
 
 logger = logging.getLogger(__name__)
+# A delivery waits this long for one of its project's query slots (other deliveries and pages use them too).
+DELIVERY_SLOT_WAIT = 60
 
 
 def report_insights(subscription: Subscription) -> tuple[list[Insight], int]:
@@ -39,6 +42,8 @@ def build_report(delivery: SubscriptionDelivery) -> Report:
         summary=subscription.summary,
         total_insight_count=total,
     )
+    # Every insight whose query is SQL is computed now, once: picture, text and rows come from that answer.
+    computed = compute_all(insights, refresh="force_blocking", slot_wait=DELIVERY_SLOT_WAIT)
     for insight in insights:
         item = ReportInsight(
             insight_id=insight.id,
@@ -47,8 +52,20 @@ def build_report(delivery: SubscriptionDelivery) -> Report:
             url=insight_url(subscription.team_id, insight.short_id),
             result=insight.result,
         )
+        report.insights.append(item)
+        answer = computed.get(insight.id)
+        if answer is not None:
+            if answer.error:
+                logger.warning(
+                    "insight not computed",
+                    extra={"insight_id": insight.id, "delivery_id": str(delivery.id), "error": answer.error},
+                )
+                item.result, item.error = None, answer.error
+                continue
+            item.result, item.summary = answer.result, answer.summary
+            item.columns, item.rows = answer.columns, answer.rows
         try:
-            picture = stored_picture(insight)
+            picture = stored_picture(insight, item.result)
             item.asset_id, item.png, item.image_url = (
                 picture.asset_id,
                 picture.png,
@@ -59,7 +76,6 @@ def build_report(delivery: SubscriptionDelivery) -> Report:
                 "insight export failed", extra={"insight_id": insight.id, "delivery_id": str(delivery.id)}
             )
             item.error = f"Could not render this insight ({type(exc).__name__})."
-        report.insights.append(item)
     return report
 
 

@@ -36,21 +36,29 @@ def _headline(report: Report) -> str:
     return text
 
 
-def _insight_block(item: ReportInsight) -> dict:
-    if item.image_url:
-        return {
+def _insight_blocks(item: ReportInsight) -> list[dict]:
+    """The picture (or why there is none), then the numbers as text: Slack's notifications and screen
+    readers show the text, not the picture."""
+    if not item.image_url:
+        return [{"type": "section", "text": {"type": "mrkdwn", "text": f"*{item.name}*: {item.error}"}}]
+    blocks: list[dict] = [
+        {
             "type": "image",
             "image_url": item.image_url,
-            "alt_text": item.name,
+            "alt_text": "; ".join([item.name, *item.summary])[:2000],
             "title": {"type": "plain_text", "text": item.name[:200]},
         }
-    return {"type": "section", "text": {"type": "mrkdwn", "text": f"*{item.name}*: {item.error}"}}
+    ]
+    if item.summary:
+        text = "\n".join(item.summary)[:3000]
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": text}]})
+    return blocks
 
 
 def main_blocks(report: Report) -> list[dict]:
     blocks: list[dict] = [{"type": "section", "text": {"type": "mrkdwn", "text": _headline(report)}}]
     if report.insights:
-        blocks.append(_insight_block(report.insights[0]))
+        blocks.extend(_insight_blocks(report.insights[0]))
     if len(report.insights) > 1:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "_See 🧵 for more Insights_"}})
     blocks.append({"type": "divider"})
@@ -156,7 +164,7 @@ def _messages(channel: str, report: Report) -> list[dict]:
     headline = _headline(report).split("\n")[0]
     messages = [{"channel": channel, "blocks": main_blocks(report), "text": headline}]
     messages += [
-        {"channel": channel, "blocks": [_insight_block(item)], "text": item.name}
+        {"channel": channel, "blocks": _insight_blocks(item), "text": "; ".join([item.name, *item.summary])}
         for item in report.insights[1:]
     ]
     if report.showing_note:

@@ -47,6 +47,9 @@ def payload(report: Report) -> dict:
                 "name": i.name,
                 "url": i.url,
                 "result": i.result,
+                "columns": i.columns,
+                "results": i.rows,
+                "summary": i.summary,
                 "image_url": i.image_url,
                 "error": i.error,
             }
