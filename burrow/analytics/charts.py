@@ -12,6 +12,8 @@ import json
 import threading
 from typing import Any
 
+from burrow.analytics.summaries import format_number as number_text
+
 WIDTH_IN, HEIGHT_IN, DPI = 8, 4.5, 100
 MAX_TABLE_ROWS = 12
 # Agg and its font cache are not safe to share between threads; rendering is CPU-bound anyway.
@@ -29,12 +31,6 @@ def chart_kind(result: Any, display: str | None) -> str:
         return "bar" if display and "bar" in display.lower() else "line"
     return "table"
 
-
-def number_text(value: float) -> str:
-    """A number as a big-number chart shows it: thousands separated, at most two decimals."""
-    if isinstance(value, int) or float(value).is_integer():
-        return f"{int(value):,}"
-    return f"{value:,.2f}"
 
 
 def display_of(query: Any) -> str | None:

@@ -109,6 +109,7 @@ class _ChartLayout:
     kind: str
     x_labels: tuple[str, ...] = ()
     series: tuple[tuple[str, tuple[float | int | None, ...]], ...] = ()
+    x_is_time: bool = False  # x holds dates or times (a trend), not categories
 
 
 def _chart_layout(
@@ -152,7 +153,12 @@ def _chart_layout(
     if not y_indexes:
         return _ChartLayout("table")
     x_labels = tuple(_label(_cell(row, x_index)) for row in rows)
-    return _ChartLayout("series", x_labels, tuple((columns[i], numbers(i)) for i in y_indexes))
+    x_type = (_column_type(columns, types, x_index) or "").lower()
+    x_is_time = "date" in x_type or "time" in x_type or all(_ISO_DATE.match(label) for label in x_labels)
+    return _ChartLayout("series", x_labels, tuple((columns[i], numbers(i)) for i in y_indexes), x_is_time)
+
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}.*)?$")
 
 
 def _sql(value: object, attr: str) -> str:

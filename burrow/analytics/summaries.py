@@ -10,6 +10,7 @@ from burrow.analytics.insight_queries import InsightQuery, _chart_layout
 
 MAX_LINE_CHARS = 199  # every line stays under 200 characters
 MAX_SERIES_LINES = 5
+MAX_CATEGORIES = 5
 SEPARATOR = " · "
 NO_DATA = "No data"
 NULL_TEXT = "–"
@@ -18,7 +19,8 @@ NULL_TEXT = "–"
 def text_summary(
     spec: InsightQuery, columns: list[str], types: list[list[str]], rows: list[list], max_rows: int = 3
 ) -> list[str]:
-    """Lines describing the answer: per series its last value and the change against the previous point;
+    """Lines describing the answer: per series over time its last value and the change against the previous
+    point; per series over categories its first values;
     for BoldNumber the number; for a table a header line and the first `max_rows` rows. Raises
     InsightQueryError as chart_result does (the chart settings name a column the answer lacks)."""
     layout = _chart_layout(spec, columns, types, rows)
@@ -28,7 +30,8 @@ def text_summary(
         label, values = layout.series[0]
         lines = [f"{label}: {_format_value(values[0])}"]
     elif layout.kind == "series":
-        lines = [_series_line(label, values, layout.x_labels) for label, values in layout.series]
+        describe = _series_line if layout.x_is_time else _categories_line
+        lines = [describe(label, values, layout.x_labels) for label, values in layout.series]
         if len(lines) > MAX_SERIES_LINES:
             lines = lines[:MAX_SERIES_LINES] + [f"… and {len(lines) - MAX_SERIES_LINES} more series"]
     else:
@@ -44,14 +47,15 @@ def _format_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
-        return _format_number(value)
+        return format_number(value)
     if isinstance(value, dict | list):
         value = json.dumps(value, default=str, ensure_ascii=False)
     return " ".join(str(value).split())
 
 
-def _format_number(value: float | int, decimals: int = 2) -> str:
-    """1234567 → "1,234,567"; 1234.5 → "1,234.5"; 0.125 → "0.13" (at most `decimals` decimals)."""
+def format_number(value: float | int, decimals: int = 2) -> str:
+    """1234567 → "1,234,567"; 1234.5 → "1,234.5"; 0.125 → "0.13" (at most `decimals` decimals): as text and
+    as a big-number chart show a number."""
     if isinstance(value, int):
         return f"{value:,}"
     if value != value or value in (float("inf"), float("-inf")):
@@ -74,8 +78,15 @@ def _series_line(label: str, values: Sequence[float | int | None], x_labels: Seq
         return f"{line} (previous 0)"  # no percentage of nothing
     percent = (last - previous) / abs(previous) * 100
     arrow, sign = ("▲", "+") if percent > 0 else ("▼", "-")
-    amount = _format_number(round(abs(percent), 1), decimals=1)
+    amount = format_number(round(abs(percent), 1), decimals=1)
     return f"{line} ({arrow} {sign}{'<0.1' if amount == '0' else amount}% vs {x_labels[-2]})"
+
+
+def _categories_line(label: str, values: Sequence[float | int | None], x_labels: Sequence[str]) -> str:
+    """ "pageviews: Chrome 4,932 · Safari 1,608 · Firefox 828": categories have no "previous point"."""
+    shown = SEPARATOR.join(f"{x} {_format_value(v)}" for x, v in zip(x_labels, values[:MAX_CATEGORIES]))
+    more = f" … and {len(values) - MAX_CATEGORIES} more" if len(values) > MAX_CATEGORIES else ""
+    return f"{label}: {shown}{more}"
 
 
 def _table_lines(columns: Sequence[str], rows: Sequence[Sequence], max_rows: int) -> list[str]:

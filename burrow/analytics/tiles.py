@@ -138,16 +138,18 @@ def tile_context(
     """What the tile template shows: the stored result, or what the insight's query computed (`answer`):
     its chart, its numbers as text, how long ago it was computed, or why it could not be."""
     result = insight.result if answer is None else answer.result
+    chart = chart_for(result, display_of(insight.query))
     return {
         "tile": {
             "title": insight.display_name,
             "description": insight.description,
-            "chart": chart_for(result, display_of(insight.query)),
+            "chart": chart,
             "wide": wide,
             "computed": answer is not None,
             "minutes_ago": _minutes_ago(answer) if answer else None,
             "error": answer.error if answer else None,
-            "summary": answer.summary if answer else [],
+            # A chart's numbers as text (a table or a big number already is text).
+            "summary": answer.summary if answer and chart["kind"] in ("line", "bar") else [],
         },
         "legend": flags.legend,
         "detailed": flags.detailed,

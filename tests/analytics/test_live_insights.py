@@ -185,6 +185,9 @@ def test_every_delivery_computes_the_numbers_anew(tenant, warehouse, webhook):
     second = received[-1]["insights"][0]
     assert second["results"] == [[2790 + 900]] and second["summary"] == ["total: 3,690"]
     assert second["image_url"] != first["image_url"]  # a new picture for the new numbers
+    body = {"query": {"kind": "HogQLQuery", "query": TOTAL}, "refresh": "force_blocking"}
+    same_moment = tenant.client.post(tenant.url("query/"), body, format="json").json()
+    assert same_moment["results"] == second["results"] and same_moment["columns"] == second["columns"]
 
 
 @pytest.mark.django_db(transaction=True)

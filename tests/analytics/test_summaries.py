@@ -74,15 +74,29 @@ def test_numbers_are_grouped_and_rounded():
 
 def test_settings_pick_the_series_as_in_the_chart():
     rows = [["2024-01-01", 5, 10.0], ["2024-01-02", 8, 12.0]]
-    assert text_summary(spec(x="signups", y=["visits"]), COLUMNS, TYPES, rows) == [
-        "visits: 12 on 8 (▲ +20% vs 5)"
-    ]
+    # x = signups is a number, not a time: each x value with its value, no "previous point"
+    assert text_summary(spec(x="signups", y=["visits"]), COLUMNS, TYPES, rows) == ["visits: 5 10 · 8 12"]
 
 
 def test_at_most_five_series_then_how_many_more():
     columns = ["x"] + [f"s{i}" for i in range(1, 8)]
-    lines = text_summary(spec(), columns, [], [["a"] + list(range(1, 8))])
-    assert lines == [f"s{i}: {i} on a" for i in range(1, 6)] + ["… and 2 more series"]
+    lines = text_summary(spec(), columns, [], [["2024-01-01"] + list(range(1, 8))])
+    assert lines == [f"s{i}: {i} on 2024-01-01" for i in range(1, 6)] + ["… and 2 more series"]
+
+
+def test_a_series_over_categories_lists_its_first_values_not_a_change():
+    rows = [[name, n] for name, n in (("Chrome", 4932), ("Safari", 1608), ("Firefox", 828), ("Edge", 628))]
+    rows += [[f"Other {i}", i] for i in range(3)]
+    assert text_summary(spec(), ["browser", "views"], [["browser", "VARCHAR"], ["views", "BIGINT"]], rows) == [
+        "views: Chrome 4,932 · Safari 1,608 · Firefox 828 · Edge 628 · Other 0 0 … and 2 more"
+    ]
+
+
+def test_a_date_typed_x_is_a_trend_whatever_its_text():
+    rows = [["Jan", 1], ["Feb", 2]]
+    assert text_summary(spec(), ["month", "n"], [["month", "DATE"], ["n", "BIGINT"]], rows) == [
+        "n: 2 on Feb (▲ +100% vs Jan)"
+    ]
 
 
 def test_exactly_five_series_are_all_shown():
