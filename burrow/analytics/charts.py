@@ -32,7 +32,6 @@ def chart_kind(result: Any, display: str | None) -> str:
     return "table"
 
 
-
 def display_of(query: Any) -> str | None:
     if not isinstance(query, dict):
         return None

@@ -84,7 +84,8 @@ def _series_line(label: str, values: Sequence[float | int | None], x_labels: Seq
 
 def _categories_line(label: str, values: Sequence[float | int | None], x_labels: Sequence[str]) -> str:
     """ "pageviews: Chrome 4,932 · Safari 1,608 · Firefox 828": categories have no "previous point"."""
-    shown = SEPARATOR.join(f"{x} {_format_value(v)}" for x, v in zip(x_labels, values[:MAX_CATEGORIES]))
+    pairs = zip(x_labels[:MAX_CATEGORIES], values[:MAX_CATEGORIES], strict=True)
+    shown = SEPARATOR.join(f"{x} {_format_value(v)}" for x, v in pairs)
     more = f" … and {len(values) - MAX_CATEGORIES} more" if len(values) > MAX_CATEGORIES else ""
     return f"{label}: {shown}{more}"
 

@@ -87,9 +87,9 @@ def test_at_most_five_series_then_how_many_more():
 def test_a_series_over_categories_lists_its_first_values_not_a_change():
     rows = [[name, n] for name, n in (("Chrome", 4932), ("Safari", 1608), ("Firefox", 828), ("Edge", 628))]
     rows += [[f"Other {i}", i] for i in range(3)]
-    assert text_summary(spec(), ["browser", "views"], [["browser", "VARCHAR"], ["views", "BIGINT"]], rows) == [
-        "views: Chrome 4,932 · Safari 1,608 · Firefox 828 · Edge 628 · Other 0 0 … and 2 more"
-    ]
+    assert text_summary(
+        spec(), ["browser", "views"], [["browser", "VARCHAR"], ["views", "BIGINT"]], rows
+    ) == ["views: Chrome 4,932 · Safari 1,608 · Firefox 828 · Edge 628 · Other 0 0 … and 2 more"]
 
 
 def test_a_date_typed_x_is_a_trend_whatever_its_text():
