@@ -17,18 +17,24 @@ TILE_INSIGHT_FIELDS = ("id", "short_id", "name", "derived_name", "deleted")
 PREFETCHED_TILES = "prefetched_tiles"  # where DashboardViewSet's queryset puts a dashboard's tiles
 
 
-def tile_representation(tile: DashboardTile) -> dict:
+def tile_representation(tile: DashboardTile, computed: Computed | None = None) -> dict:
     """A live tile as a dashboard shows it: its id, a summary of its insight, its layouts.
 
     Built directly rather than through a ModelSerializer: every value is a column already in its JSON form
     (ids, strings or null, booleans, a JSON column), so DRF's per-field dispatch would produce the same dict
     at several times the cost, and a 100-dashboard page shows 400 tiles."""
     insight = tile.insight
-    return {
-        "id": tile.id,
-        "insight": {name: getattr(insight, name) for name in TILE_INSIGHT_FIELDS},
-        "layouts": tile.layouts,
-    }
+    shown = {name: getattr(insight, name) for name in TILE_INSIGHT_FIELDS}
+    if computed is not None:  # the dashboard was asked for with `?refresh=`
+        shown.update(
+            result=computed.rows if computed.has_answer else None,
+            columns=computed.columns or None,
+            types=computed.types or None,
+            last_refresh=computed.last_refresh,
+            is_cached=computed.is_cached,
+            error=computed.error,
+        )
+    return {"id": tile.id, "insight": shown, "layouts": tile.layouts}
 
 
 class DashboardSerializer(serializers.ModelSerializer):
@@ -49,7 +55,8 @@ class DashboardSerializer(serializers.ModelSerializer):
             (t for t in tiles if not t.deleted and not t.insight.deleted),
             key=lambda t: t.layout_position,
         )
-        return [tile_representation(tile) for tile in tiles]
+        computed = self.context.get(COMPUTED, {})
+        return [tile_representation(tile, computed.get(tile.insight_id)) for tile in tiles]
 
 
 class DashboardIdsField(serializers.ListField):

@@ -36,6 +36,17 @@ _DASHBOARD_TILES = DashboardTile.objects.select_related("insight").only(
 )
 
 
+def requested_refresh(request: Request, default: str | None) -> str | None:
+    """The `?refresh=` mode (the query API's), else `default`; a 400 naming `refresh` for anything else."""
+    value = request.query_params.get("refresh", default)
+    if value is None:
+        return None
+    try:
+        return refresh_mode(value)
+    except QueryError as error:
+        raise ValidationError({"refresh": [error.message]}) from None
+
+
 class DashboardViewSet(ObjectGrantReadMixin, SoftDeleteModelViewSet):
     scope_object = "dashboard"
     serializer_class = DashboardSerializer
@@ -44,6 +55,23 @@ class DashboardViewSet(ObjectGrantReadMixin, SoftDeleteModelViewSet):
         .prefetch_related(Prefetch("tiles", queryset=_DASHBOARD_TILES, to_attr=PREFETCHED_TILES))
         .order_by("-id")
     )
+
+    def retrieve(self, request: Request, *args, **kwargs) -> Response:
+        """A dashboard; with `?refresh=` (the query API's modes) each tile's SQL insight is computed, at most
+        four at a time, and the tile's insight carries `result`, `columns`, `types`, `last_refresh`,
+        `is_cached` and, when it could not be computed, `error`."""
+        self.refresh = requested_refresh(request, default=None)
+        return super().retrieve(request, *args, **kwargs)
+
+    def get_serializer(self, *args, **kwargs):
+        if self.action == "retrieve" and args and self.refresh is not None:
+            tiles = getattr(args[0], PREFETCHED_TILES, [])
+            insights = Insight.objects.filter(id__in=[tile.insight_id for tile in tiles], deleted=False).only(
+                "id", "team", "query", "data_source"
+            )
+            computed = computing.compute_all(list(insights), self.refresh)
+            kwargs["context"] = {**self.get_serializer_context(), COMPUTED: computed}
+        return super().get_serializer(*args, **kwargs)
 
     def perform_create(self, serializer: DashboardSerializer) -> None:
         serializer.instance = services.create_dashboard(
@@ -66,16 +94,16 @@ class InsightViewSet(ObjectGrantReadMixin, SoftDeleteModelViewSet):
         `force_cache`: the cached answer, never computed) and answers its rows in `result`, with
         `columns`, `types`, `last_refresh`, `is_cached`, `cache_target_age` and `query_status`; one that
         cannot be computed is a 400 saying why."""
-        insight = self.get_object()
-        try:
-            refresh = refresh_mode(request.query_params.get("refresh", "force_cache"))
-        except QueryError as error:
-            raise ValidationError({"refresh": [error.message]}) from None
-        computed = computing.compute(insight, refresh) if computing.is_computed(insight) else None
-        if computed is not None and computed.error:
-            raise ValidationError(computed.error, code="query_failed")  # as the query API answers it
-        context = {**self.get_serializer_context(), COMPUTED: {insight.id: computed} if computed else {}}
-        return Response(self.get_serializer_class()(insight, context=context).data)
+        self.refresh = requested_refresh(request, default="force_cache")
+        return super().retrieve(request, *args, **kwargs)
+
+    def get_serializer(self, *args, **kwargs):
+        if self.action == "retrieve" and args and computing.is_computed(args[0]):
+            computed = computing.compute(args[0], self.refresh)
+            if computed is not None and computed.error:
+                raise ValidationError(computed.error, code="query_failed")  # as the query API answers it
+            kwargs["context"] = {**self.get_serializer_context(), COMPUTED: {args[0].id: computed}}
+        return super().get_serializer(*args, **kwargs)
 
     def perform_create(self, serializer: InsightSerializer) -> None:
         serializer.instance = services.create_insight(self.team, self.request.user, serializer.validated_data)

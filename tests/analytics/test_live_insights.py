@@ -146,6 +146,32 @@ def test_an_insight_that_cannot_be_computed_answers_400_saying_why(tenant, wareh
     assert body["detail"].startswith("This insight could not be computed:") and "nope" in body["detail"]
 
 
+@pytest.mark.django_db
+def test_a_dashboard_with_refresh_computes_its_tiles(tenant, warehouse):
+    dashboard = Dashboard.objects.create(team=tenant.team, name="Board")
+    queries = [
+        chart(DAILY),
+        chart("SELECT nope FROM events"),
+        {"kind": "TrendsQuery"},
+        chart(TOTAL, "BoldNumber"),
+    ]
+    for y, query in enumerate(queries):
+        insight = Insight.objects.create(team=tenant.team, name=f"Tile {y}", query=query)
+        DashboardTile.objects.create(dashboard=dashboard, insight=insight, layouts={"sm": {"x": 0, "y": y}})
+    plain = tenant.client.get(tenant.url(f"dashboards/{dashboard.id}/")).json()
+    assert all("result" not in tile["insight"] for tile in plain["tiles"])
+    refreshed = tenant.client.get(tenant.url(f"dashboards/{dashboard.id}/?refresh=blocking")).json()
+    daily, broken, trend, total = (tile["insight"] for tile in refreshed["tiles"])
+    assert len(daily["result"]) == 30 and daily["columns"] == ["day", "total"] and daily["is_cached"] is False
+    assert broken["result"] is None and "nope" in broken["error"]
+    assert "result" not in trend and total["result"] == [[2790]]
+    cached = tenant.client.get(tenant.url(f"dashboards/{dashboard.id}/?refresh=blocking")).json()
+    assert cached["tiles"][0]["insight"]["is_cached"] is True
+    assert (
+        error(tenant.client.get(tenant.url(f"dashboards/{dashboard.id}/?refresh=never")))["attr"] == "refresh"
+    )
+
+
 # --- deliveries ------------------------------------------------------------------------------------------
 
 
