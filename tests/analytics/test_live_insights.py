@@ -172,6 +172,24 @@ def test_a_dashboard_with_refresh_computes_its_tiles(tenant, warehouse):
     )
 
 
+@pytest.mark.django_db
+def test_a_neighbour_cannot_refresh_an_insight_or_dashboard_nor_run_its_query(
+    tenant, other_tenant, warehouse
+):
+    from burrow.queries.models import QueryResult
+
+    insight = Insight.objects.create(team=tenant.team, name="Secret total", query=chart(TOTAL))
+    dashboard = Dashboard.objects.create(team=tenant.team, name="Secret board")
+    DashboardTile.objects.create(dashboard=dashboard, insight=insight)
+    for path in (f"insights/{insight.id}/", f"dashboards/{dashboard.id}/"):
+        own_url = other_tenant.url(path + "?refresh=force_blocking")
+        answer = other_tenant.client.get(own_url)
+        assert answer.status_code == 404 and b"2790" not in answer.content
+        theirs = other_tenant.client.get(tenant.url(path + "?refresh=force_blocking"))
+        assert theirs.status_code == 403 and b"2790" not in theirs.content
+    assert not QueryResult.objects.exists()  # nothing ran
+
+
 # --- deliveries ------------------------------------------------------------------------------------------
 
 

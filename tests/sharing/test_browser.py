@@ -104,3 +104,44 @@ def test_an_embedded_dark_insight_draws_its_legend_and_values(burrow_server, api
     assert all(count > 2000 for count in driver.execute_script(PAINTED_PIXELS))
     assert chromium.foreign_requests(url) == []
     assert chromium.console_errors() == []
+
+
+def test_a_shared_live_insight_draws_what_its_query_computes(burrow_server, chromium, tmp_path):
+    """An insight whose query is SQL over the project's warehouse (loaded with the CLI while the server
+    runs): its share page draws the computed numbers and says so in words."""
+    boot = burrow_server.burrow(
+        "bootstrap", "--email", "live@example.com", "--organization", "Live", "--project", "Data", "--json"
+    )
+    info = json.loads(boot.stdout.strip().splitlines()[-1])
+    rows = tmp_path / "signups.csv"
+    rows.write_text("day,signups\n2026-01-01,5\n2026-01-02,8\n2026-01-03,6\n")
+    environment = str(info["environment_id"])
+    loaded = burrow_server.burrow("warehouse", "load", "--environment", environment, "signups", str(rows))
+    assert loaded.returncode == 0, loaded.stderr
+    api = httpx.Client(
+        base_url=f"{burrow_server.url}/api/projects/{info['project_id']}/",
+        headers={"Authorization": f"Bearer {info['personal_api_key']}"},
+        timeout=60,
+    )
+    sql = "SELECT day, signups FROM signups ORDER BY day"
+    query = {
+        "kind": "DataVisualizationNode",
+        "source": {"kind": "HogQLQuery", "query": sql},
+        "display": "ActionsBar",
+    }
+    insight = api.post("insights/", json={"name": "Live signups", "query": query})
+    assert insight.status_code == 201, insight.text
+    sharing = api.patch(f"insights/{insight.json()['id']}/sharing/", json={"enabled": True})
+    url = f"{burrow_server.url}/shared/{sharing.json()['access_token']}"
+    driver = chromium.driver
+    driver.get(url)
+    WebDriverWait(driver, 60).until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, ".chart[data-rendered='true']")
+    )
+    driver.save_screenshot(str(tmp_path / "live-insight.png"))
+    summary = [e.text for e in driver.find_elements(By.CSS_SELECTOR, ".tile-summary li")]
+    assert summary == ["signups: 6 on 2026-01-03 (▼ -25% vs 2026-01-02)"]
+    assert driver.find_element(By.CSS_SELECTOR, ".tile-computed").text == "Computed less than a minute ago"
+    assert all(count > 2000 for count in driver.execute_script(PAINTED_PIXELS))
+    assert chromium.foreign_requests(url) == []
+    assert chromium.console_errors() == []
