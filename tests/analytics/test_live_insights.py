@@ -266,6 +266,35 @@ def test_a_report_mail_carries_the_numbers_as_text_beside_the_picture(tenant, wa
     assert any(p.get_content_type() == "image/png" for p in mail.walk())
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_slack_report_says_the_numbers_in_words_beside_each_picture(tenant, warehouse, fake_slack):
+    from burrow.integrations.models import Integration
+
+    dashboard = Dashboard.objects.create(team=tenant.team, name="KPIs")
+    for y, (name, query) in enumerate([("Daily", chart(DAILY)), ("Total", chart(TOTAL, "BoldNumber"))]):
+        insight = Insight.objects.create(team=tenant.team, name=name, query=query)
+        DashboardTile.objects.create(dashboard=dashboard, insight=insight, layouts={"sm": {"x": 0, "y": y}})
+    slack = Integration.objects.create(
+        team=tenant.team, kind="slack", integration_id="T1", sensitive_config={"access_token": "xoxb-secret"}
+    )
+    sub = make_subscription(
+        tenant,
+        insight=None,
+        dashboard=dashboard,
+        target_type="slack",
+        target_value="C1|#kpi",
+        integration=slack,
+    )
+    assert deliver_now(sub).status == "completed"
+    main, thread = fake_slack.calls
+    daily_line = "total: 180 on 2026-01-30 (▲ +3.4% vs 2026-01-29)"
+    image, words = main["blocks"][1], main["blocks"][2]
+    assert image["type"] == "image" and image["alt_text"] == f"Daily; {daily_line}"
+    assert words == {"type": "context", "elements": [{"type": "mrkdwn", "text": daily_line}]}
+    assert thread["text"] == "Total; total: 2,790"  # what a phone's notification shows
+    assert thread["blocks"][1]["elements"][0]["text"] == "total: 2,790"
+
+
 # --- pages -----------------------------------------------------------------------------------------------
 
 
