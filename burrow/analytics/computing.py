@@ -78,7 +78,7 @@ def compute(insight: Insight, refresh: str = "blocking", slot_wait: float = 0) -
         return None
     try:
         answer = execution.run_query(
-            insight.team, spec.sql, source_id=insight.data_source_id, refresh=refresh
+            insight.team, spec.sql, source_id=insight.data_source_id, refresh=refresh, slot_wait=slot_wait
         )
         if "results" not in answer:  # a cache-only or background mode without an answer yet
             return Computed(spec, query_status=answer.get("query_status"))

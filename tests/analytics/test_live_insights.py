@@ -256,6 +256,22 @@ def test_one_failing_insight_does_not_stop_the_others(tenant, warehouse, webhook
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_delivery_waits_for_a_query_slot_rather_than_fail(tenant, warehouse, webhook):
+    from burrow.queries.models import RunningQuery
+
+    url, received = webhook
+    insight = Insight.objects.create(team=tenant.team, name="Total", query=chart(TOTAL, "BoldNumber"))
+    sub = make_subscription(tenant, insight=insight, target_type="webhook", target_value=url)
+    # Every slot taken by queries of a process that died: they free themselves a second from now.
+    soon = timezone.now() + timedelta(seconds=1)
+    RunningQuery.objects.bulk_create(
+        RunningQuery(team=tenant.team, slot=n, expires_at=soon) for n in range(4)
+    )
+    assert deliver_now(sub).status == "completed"
+    assert received[-1]["insights"][0]["results"] == [[2790]] and received[-1]["insights"][0]["error"] is None
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_report_mail_carries_the_numbers_as_text_beside_the_picture(tenant, warehouse, smtp_server):
     insight = Insight.objects.create(team=tenant.team, name="Total", query=chart(TOTAL, "BoldNumber"))
     sub = make_subscription(tenant, insight=insight, target_value="reader@example.com")
