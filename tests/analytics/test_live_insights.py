@@ -5,13 +5,13 @@ and shown live on pages and in a share's JSON."""
 import json
 from datetime import timedelta
 
-import duckdb
 import pytest
 from django.utils import timezone
 from werkzeug.wrappers import Response
 
 from burrow.analytics.models import Dashboard, DashboardTile, Insight
 from burrow.queries.sources import embedded_path
+from burrow.queries.warehouse import writing
 from burrow.subscriptions.delivery.dispatch import local_pool
 from burrow.subscriptions.models import Subscription, SubscriptionDelivery
 from burrow.subscriptions.scheduler import tick
@@ -64,7 +64,7 @@ def warehouse(tenant):
 
 def add_rows(path, n: int) -> None:
     """One more event per day and browser, each of `n`: totals grow by 3·n per day."""
-    with duckdb.connect(str(path)) as connection:
+    with writing(path) as connection:
         connection.execute(
             "INSERT INTO events SELECT day, browser, ? FROM (SELECT DISTINCT day, browser FROM events)", [n]
         )

@@ -4,10 +4,10 @@ PostgreSQL database of its own with a read-only role, and in ClickHouse (chDB be
 import datetime
 import os
 
-import duckdb
 import pytest
 
 from burrow.queries.sources import embedded_path
+from burrow.queries.warehouse import writing
 from tests.fakes.clickhouse import clickhouse_server  # noqa: F401  (a fixture)
 
 # 30 days x 3 browsers; `n` = day number x browser weight, so every aggregate is easy to predict.
@@ -21,8 +21,8 @@ EVENT_ROWS = [
 
 
 def fill_duckdb(path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with duckdb.connect(str(path)) as connection:
+    """As Burrow writes a warehouse (copy and swap), so a process reading it sees the new version."""
+    with writing(path) as connection:
         connection.execute("CREATE OR REPLACE TABLE events (day DATE, browser VARCHAR, n INTEGER)")
         connection.executemany("INSERT INTO events VALUES (?, ?, ?)", EVENT_ROWS)
 

@@ -4,13 +4,13 @@ its row limits, the cache and its refresh modes, the concurrency bound, and ever
 import time
 from datetime import timedelta
 
-import duckdb
 import pytest
 from django.utils import timezone
 
 from burrow.queries.execution import wait_for_background
 from burrow.queries.models import QueryResult, QueryTask, RunningQuery
 from burrow.queries.sources import embedded_path
+from burrow.queries.warehouse import writing
 from tests.devtools import port_open
 from tests.helpers import error
 from tests.queries.conftest import fill_duckdb
@@ -168,7 +168,7 @@ def status_of(tenant, query_id, client=None):
 def test_async_modes_answer_the_cache_and_refresh_it_in_the_background(tenant, warehouse):
     count = "SELECT count(*) AS n FROM events"
     assert query(tenant, count).json()["results"] == [[90]]
-    with duckdb.connect(str(warehouse)) as connection:
+    with writing(warehouse) as connection:
         connection.execute("INSERT INTO events SELECT * FROM events")
     # Fresh: `async` and `lazy_async` answer the cache and start nothing.
     for mode in ("async", "lazy_async"):
@@ -191,7 +191,7 @@ def test_async_modes_answer_the_cache_and_refresh_it_in_the_background(tenant, w
     assert query(tenant, count).json()["results"] == [[180]]
     # `lazy_async` takes an answer up to a day old without refreshing.
     QueryResult.objects.update(last_refresh=timezone.now() - timedelta(hours=20))
-    with duckdb.connect(str(warehouse)) as connection:
+    with writing(warehouse) as connection:
         connection.execute("DELETE FROM events WHERE n > 10")
     assert query(tenant, count, refresh="lazy_async").json()["results"] == [[180]]
 
