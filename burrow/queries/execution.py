@@ -227,7 +227,24 @@ def _store(key: str, team: Team, response: dict, now) -> None:
         unique_fields=["cache_key"],
         update_fields=["response", "last_refresh", "team"],
     )
-    QueryResult.objects.filter(team=team, last_refresh__lt=now - STALE_RESULTS_KEPT).delete()
+    if _cleanup_due(team.id):
+        QueryResult.objects.filter(team=team, last_refresh__lt=now - STALE_RESULTS_KEPT).delete()
+
+
+# Answers older than a day are deleted by the next store of their environment, at most every few minutes per
+# process: a delete per computed query was a round trip that almost always found nothing.
+CLEANUP_EVERY_SECONDS = 300
+_last_cleanup: dict[int, float] = {}
+_cleanup_lock = threading.Lock()
+
+
+def _cleanup_due(team_id: int) -> bool:
+    now = time.monotonic()
+    with _cleanup_lock:
+        if now - _last_cleanup.get(team_id, -CLEANUP_EVERY_SECONDS) < CLEANUP_EVERY_SECONDS:
+            return False
+        _last_cleanup[team_id] = now
+        return True
 
 
 _TAKE_SLOT = """

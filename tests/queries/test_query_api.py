@@ -292,3 +292,17 @@ def test_with_a_broker_a_celery_worker_computes_in_the_background(tenant, wareho
         time.sleep(0.05)  # polling, as a client does: the worker is another thread with its own connection
     assert answer.status_code == 200, answer.content
     assert len(answer.json()["query_status"]["results"]["results"]) == 30
+
+
+def test_answers_older_than_a_day_go_when_the_environment_stores_a_new_one(tenant, warehouse):
+    from burrow.queries import execution
+
+    query(tenant, "SELECT 1 AS one")
+    QueryResult.objects.update(last_refresh=timezone.now() - timedelta(days=2))
+    execution._last_cleanup.pop(tenant.team.id, None)  # as after a few minutes
+    query(tenant, "SELECT 2 AS two")
+    assert list(QueryResult.objects.values_list("response__query", flat=True)) == ["SELECT 2 AS two"]
+    # At most every few minutes per process: the next store does not look again.
+    QueryResult.objects.update(last_refresh=timezone.now() - timedelta(days=2))
+    query(tenant, "SELECT 3 AS three")
+    assert QueryResult.objects.count() == 2
