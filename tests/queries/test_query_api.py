@@ -306,3 +306,20 @@ def test_answers_older_than_a_day_go_when_the_environment_stores_a_new_one(tenan
     QueryResult.objects.update(last_refresh=timezone.now() - timedelta(days=2))
     query(tenant, "SELECT 3 AS three")
     assert QueryResult.objects.count() == 2
+
+
+def test_a_loaded_warehouse_is_read_at_once_while_queries_of_the_old_version_finish(tenant, warehouse):
+    from burrow.queries.runners.duckdb import query_connection
+    from burrow.queries.sources import target_for
+
+    count = "SELECT count(*) AS n FROM events"
+    assert query(tenant, count, refresh="force_blocking").json()["results"] == [[90]]
+    running = query_connection(target_for(tenant.team))  # a query of the old version, still open
+    with writing(warehouse) as connection:
+        connection.execute("INSERT INTO events SELECT * FROM events")
+    assert query(tenant, count, refresh="force_blocking").json()["results"] == [[180]]
+    assert running.execute(count).fetchall() == [(90,)]  # it finishes on what it started with
+    running.close()
+    # One name per warehouse in `.open/`: the current version's (older names are swept).
+    names = [p.name for p in (warehouse.parent / ".open").iterdir()]
+    assert len(names) == 1 and names[0].startswith(f"{warehouse.name}.{warehouse.stat().st_ino}.")
