@@ -50,6 +50,17 @@ class Computed:
     def has_answer(self) -> bool:
         return self.error is None and self.last_refresh is not None
 
+    def answer_fields(self) -> dict[str, Any]:
+        """The answer as the reference shows a SQL insight: the rows in `result`, their columns and types
+        beside, when they were computed and whether from the cache."""
+        return {
+            "result": self.rows if self.has_answer else None,
+            "columns": self.columns or None,
+            "types": self.types or None,
+            "last_refresh": self.last_refresh,
+            "is_cached": self.is_cached,
+        }
+
     @property
     def cache_target_age(self) -> str | None:
         """When the answer stops counting as fresh (BURROW_QUERY_CACHE_SECONDS after it was computed)."""

@@ -26,14 +26,7 @@ def tile_representation(tile: DashboardTile, computed: Computed | None = None) -
     insight = tile.insight
     shown = {name: getattr(insight, name) for name in TILE_INSIGHT_FIELDS}
     if computed is not None:  # the dashboard was asked for with `?refresh=`
-        shown.update(
-            result=computed.rows if computed.has_answer else None,
-            columns=computed.columns or None,
-            types=computed.types or None,
-            last_refresh=computed.last_refresh,
-            is_cached=computed.is_cached,
-            error=computed.error,
-        )
+        shown.update(computed.answer_fields(), error=computed.error)
     return {"id": tile.id, "insight": shown, "layouts": tile.layouts}
 
 
@@ -122,13 +115,8 @@ class InsightSerializer(serializers.ModelSerializer):
         data = super().to_representation(insight)
         computed: Computed | None = self.context.get(COMPUTED, {}).get(insight.id)
         if computed is not None:
-            # As the reference answers a SQL insight: the rows in `result`, their columns and types beside.
             data.update(
-                result=computed.rows if computed.has_answer else None,
-                columns=computed.columns or None,
-                types=computed.types or None,
-                last_refresh=computed.last_refresh,
-                is_cached=computed.is_cached,
+                computed.answer_fields(),
                 cache_target_age=computed.cache_target_age,
                 query_status=computed.query_status,
             )

@@ -113,13 +113,7 @@ def _insight_data(insight: Insight, answer: Computed | None) -> dict[str, Any]:
     data = {name: getattr(insight, name) for name in INSIGHT_CONTENT_FIELDS}
     data["last_modified_at"] = insight.last_modified_at.isoformat().replace("+00:00", "Z")
     if answer is not None:
-        data.update(
-            result=answer.rows if answer.has_answer else None,
-            columns=answer.columns or None,
-            types=answer.types or None,
-            last_refresh=answer.last_refresh,
-            error=answer.error,
-        )
+        data.update(answer.answer_fields(), error=answer.error)
     return data
 
 

@@ -14,19 +14,25 @@ from tests.browser.charts import INSIGHTS, PAINTED_PIXELS
 PASSWORD = "correct horse battery"
 
 
-@pytest.fixture(scope="module")
-def api(burrow_server) -> httpx.Client:
-    """The API of the running server, as the owner of a new project."""
+def new_project(burrow_server, email: str, organization: str, project: str) -> tuple[httpx.Client, dict]:
+    """A new project on the running server: its API as its owner, and what `burrow bootstrap` printed."""
     boot = burrow_server.burrow(
-        "bootstrap", "--email", "owner@example.com", "--organization", "Acme", "--project", "Web", "--json"
+        "bootstrap", "--email", email, "--organization", organization, "--project", project, "--json"
     )
     assert boot.returncode == 0, boot.stderr
     info = json.loads(boot.stdout.strip().splitlines()[-1])
-    return httpx.Client(
+    client = httpx.Client(
         base_url=f"{burrow_server.url}/api/projects/{info['project_id']}/",
         headers={"Authorization": f"Bearer {info['personal_api_key']}"},
         timeout=60,
     )
+    return client, info
+
+
+@pytest.fixture(scope="module")
+def api(burrow_server) -> httpx.Client:
+    """The API of the running server, as the owner of a new project."""
+    return new_project(burrow_server, "owner@example.com", "Acme", "Web")[0]
 
 
 @pytest.fixture(scope="module")
@@ -109,20 +115,12 @@ def test_an_embedded_dark_insight_draws_its_legend_and_values(burrow_server, api
 def test_a_shared_live_insight_draws_what_its_query_computes(burrow_server, chromium, tmp_path):
     """An insight whose query is SQL over the project's warehouse (loaded with the CLI while the server
     runs): its share page draws the computed numbers and says so in words."""
-    boot = burrow_server.burrow(
-        "bootstrap", "--email", "live@example.com", "--organization", "Live", "--project", "Data", "--json"
-    )
-    info = json.loads(boot.stdout.strip().splitlines()[-1])
+    api, info = new_project(burrow_server, "live@example.com", "Live", "Data")
     rows = tmp_path / "signups.csv"
     rows.write_text("day,signups\n2026-01-01,5\n2026-01-02,8\n2026-01-03,6\n")
     environment = str(info["environment_id"])
     loaded = burrow_server.burrow("warehouse", "load", "--environment", environment, "signups", str(rows))
     assert loaded.returncode == 0, loaded.stderr
-    api = httpx.Client(
-        base_url=f"{burrow_server.url}/api/projects/{info['project_id']}/",
-        headers={"Authorization": f"Bearer {info['personal_api_key']}"},
-        timeout=60,
-    )
     sql = "SELECT day, signups FROM signups ORDER BY day"
     query = {
         "kind": "DataVisualizationNode",
