@@ -99,16 +99,37 @@ def run_query(
 def compute_waiting(
     team: Team, target: Target, checked: sqlcheck.Checked, sql: str, key: str, slot_wait: float
 ) -> dict:
-    """`compute`, waiting up to `slot_wait` seconds for one of the environment's slots."""
+    """`compute`, waiting up to `slot_wait` seconds for one of the environment's slots. Threads of this
+    process queue on a local semaphore first (woken as a query of theirs ends), so only as many of them as
+    there are slots compete for the shared ones."""
+    if not slot_wait:
+        return compute(team, target, checked, sql, key)
     deadline = time.monotonic() + slot_wait
-    while True:
-        try:
-            return compute(team, target, checked, sql, key)
-        except TooManyQueries:
-            if time.monotonic() >= deadline:
-                raise
-            # Slots free as other queries end, in any process: nothing to wait on but the clock.
-            time.sleep(random.uniform(0.005, 0.05))
+    local = _local_slots(team.id)
+    if not local.acquire(timeout=slot_wait):
+        raise TooManyQueries(RETRY_AFTER_SECONDS)
+    try:
+        while True:
+            try:
+                return compute(team, target, checked, sql, key)
+            except TooManyQueries:
+                if time.monotonic() >= deadline:
+                    raise
+                # Slots held by other processes free as their queries end: nothing to wait on but the clock.
+                time.sleep(random.uniform(0.005, 0.05))
+    finally:
+        local.release()
+
+
+_local_slot_semaphores: dict[int, threading.BoundedSemaphore] = {}
+_local_slots_lock = threading.Lock()
+
+
+def _local_slots(team_id: int) -> threading.BoundedSemaphore:
+    with _local_slots_lock:
+        if team_id not in _local_slot_semaphores:
+            _local_slot_semaphores[team_id] = threading.BoundedSemaphore(MAX_RUNNING_PER_ENVIRONMENT)
+        return _local_slot_semaphores[team_id]
 
 
 def compute(team: Team, target: Target, checked: sqlcheck.Checked, sql: str, key: str) -> dict:
