@@ -279,7 +279,25 @@ def test_a_report_mail_carries_the_numbers_as_text_beside_the_picture(tenant, wa
     mail = smtp_server.to("reader@example.com")[0]
     assert "total: 2,790" in mail.get_body(("plain",)).get_content()
     assert "total: 2,790" in mail.get_body(("html",)).get_content()
-    assert any(p.get_content_type() == "image/png" for p in mail.walk())
+    add_rows(warehouse, 10)
+    assert deliver_now(sub).status == "completed"
+    later = smtp_server.to("reader@example.com")[1]
+    assert "total: 3,690" in later.get_body(("plain",)).get_content()
+    first, second = (picture(m) for m in (mail, later))
+    assert first.size == second.size == (800, 450)
+    assert first.tobytes() != second.tobytes()  # the picture drew the new number too
+
+
+def picture(mail):
+    """The mail's inline PNG, decoded."""
+    import io
+
+    from PIL import Image
+
+    (part,) = [p for p in mail.walk() if p.get_content_type() == "image/png"]
+    image = Image.open(io.BytesIO(part.get_content()))
+    image.load()
+    return image
 
 
 @pytest.mark.django_db(transaction=True)
