@@ -175,9 +175,12 @@ REST_FRAMEWORK = {
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
+# The product's name where Burrow names itself (the API docs' title).
+BRAND_NAME = os.environ.get("BURROW_BRAND_NAME", "").strip() or "Burrow"
+
 SPECTACULAR_SETTINGS = {
-    "TITLE": "PostHog API",
-    "DESCRIPTION": "Burrow: PostHog's platform REST API, self-hosted.",
+    "TITLE": f"{BRAND_NAME} API",
+    "DESCRIPTION": f"{BRAND_NAME}: PostHog's platform REST API, self-hosted. Operations are grouped by area.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -189,6 +192,31 @@ SPECTACULAR_SETTINGS = {
         "burrow.core.schema.postprocess_operation_summaries",
     ],
     "COMPONENT_SPLIT_REQUEST": True,
+    # One tag per area (burrow.core.schema.AREA_TAGS picks an operation's), in this order, described.
+    "TAGS": [
+        {
+            "name": "Subscriptions",
+            "description": "Scheduled reports of a dashboard or insight, and their deliveries.",
+        },
+        {
+            "name": "Sharing",
+            "description": "Share links of dashboards, insights and session recordings, and passwords.",
+        },
+        {"name": "Dashboards and insights", "description": "Dashboards, insights and their tiles."},
+        {"name": "Queries", "description": "Data sources, and the query API over them (SQL, read-only)."},
+        {
+            "name": "Domains",
+            "description": "An organization's domains: verification, SSO enforcement, SAML, SCIM.",
+        },
+        {
+            "name": "Integrations",
+            "description": "Project and organization integrations, Domain Connect, sender domains.",
+        },
+        {
+            "name": "Organizations and projects",
+            "description": "Organizations, projects, environments, users, keys, the activity log.",
+        },
+    ],
 }
 
 EMAIL_URL = os.environ.get("BURROW_EMAIL_URL", "")

@@ -22,7 +22,24 @@ class _FakeRequest:
         self.method = method
 
 
+# The area an operation is listed under in the API docs, by the app its view belongs to (the tags and their
+# descriptions are SPECTACULAR_SETTINGS["TAGS"]).
+AREA_TAGS = {
+    "subscriptions": "Subscriptions",
+    "sharing": "Sharing",
+    "analytics": "Dashboards and insights",
+    "queries": "Queries",
+    "domains": "Domains",
+    "integrations": "Integrations",
+    "core": "Organizations and projects",
+}
+
+
 class BurrowAutoSchema(AutoSchema):
+    def get_tags(self) -> list[str]:
+        app = type(self.view).__module__.split(".")[1]
+        return [AREA_TAGS[app]]
+
     def get_auth(self):
         super().get_auth()  # registers the security scheme component
         scopes = required_scopes(_FakeRequest(self.method), self.view) or []

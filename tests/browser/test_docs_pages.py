@@ -36,7 +36,7 @@ def test_swagger_ui_renders_the_operations_list(burrow_server, chromium, tmp_pat
     operations = _swagger_operations(chromium)
     assert len(operations) > 20
     assert any(op.startswith("GET /api/projects/") and "subscriptions" in op for op in operations)
-    assert "PostHog API" in chromium.driver.find_element(By.CSS_SELECTOR, ".info .title").text
+    assert "Burrow API" in chromium.driver.find_element(By.CSS_SELECTOR, ".info .title").text
     assert (tmp_path / "swagger-ui.png").stat().st_size > 10_000
     assert chromium.foreign_requests(burrow_server.url) == []
     assert chromium.console_errors() == []

@@ -74,3 +74,20 @@ def test_swagger_ui_is_served_from_local_assets(client):
     page = client.get("/api/schema/swagger-ui/")
     assert page.status_code == 200
     assert b"cdn.jsdelivr" not in page.content and b"unpkg.com" not in page.content
+
+
+def test_every_operation_is_listed_under_one_described_area(schema):
+    from django.conf import settings
+
+    described = {tag["name"]: tag["description"] for tag in schema.get("tags", [])}
+    assert list(described) == [tag["name"] for tag in settings.SPECTACULAR_SETTINGS["TAGS"]]
+    assert all(described.values())
+    used = {}
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            assert len(operation["tags"]) == 1 and operation["tags"][0] in described, (method, path)
+            used.setdefault(operation["tags"][0], set()).add(path)
+    assert set(used) == set(described)  # every area has operations, none is left empty
+    assert any("/subscriptions/" in p for p in used["Subscriptions"])
+    assert any(p.endswith("/query/") for p in used["Queries"])
+    assert schema["info"]["title"] == "Burrow API"
