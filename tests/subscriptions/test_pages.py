@@ -69,6 +69,8 @@ def test_the_page_shows_the_schedule_next_deliveries_and_the_log(tenant, subscri
     upcoming = re.findall(r"<time datetime=\"(2030-[^\"]+)\"", html)
     assert upcoming == [(START + timedelta(weeks=n)).isoformat() for n in range(5)]
     assert html.count('<tr class="log-row">') == 1
+    logged = re.search(r'<tr class="log-row">\s*<td><time datetime="[^"]+">([^<]+)</time>', html).group(1)
+    assert logged.endswith(" UTC")  # as the next deliveries say it
     assert (
         'bo@example.com <span class="badge badge-failed">failed</span> <span class="muted">550 No such user'
         in html
