@@ -35,6 +35,10 @@ def subscription_path(
     return project_subscriptions_path(project_id)
 
 
+def project_home_path(project_id: int) -> str:
+    return f"/project/{project_id}"
+
+
 def project_subscriptions_path(project_id: int) -> str:
     return f"/project/{project_id}/subscriptions"
 

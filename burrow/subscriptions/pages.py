@@ -13,14 +13,23 @@ import time
 from datetime import UTC
 from typing import Any
 
+from django.db.models import OuterRef, Subquery
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from rest_framework.exceptions import APIException, PermissionDenied
 from rest_framework.request import Request
+from rest_framework.views import APIView
 
-from burrow.analytics.pages import MemberPage
+from burrow.analytics.models import Dashboard, Insight
+from burrow.analytics.pages import MemberPage, PageMixin, member_teams
 from burrow.core.ids import parse_id
-from burrow.links import dashboard_path, insight_path, project_subscriptions_path, subscription_path
+from burrow.links import (
+    dashboard_path,
+    insight_path,
+    project_home_path,
+    project_subscriptions_path,
+    subscription_path,
+)
 from burrow.subscriptions import services
 from burrow.subscriptions.delivery.registry import channel_for
 from burrow.subscriptions.models import Subscription, SubscriptionDelivery, split_addresses
@@ -200,6 +209,51 @@ class ProjectSubscriptionsPage(MemberPage):
             notice=NOTICES.get(request.query_params.get("notice", "")),
         )
         return render(request, "subscriptions/pages/list.html", context)
+
+
+HOME_ROWS = 20
+
+
+class ProjectHomePage(MemberPage):
+    """`/project/:id`: where a member lands after signing in — the project's dashboards, insights and
+    subscriptions (next delivery, last status), and the member's other projects."""
+
+    queryset = Subscription.objects.filter(deleted=False).select_related("insight", "dashboard")
+
+    def get(self, request: Request, **kwargs: str) -> HttpResponse:
+        team = self.team
+        last_status = SubscriptionDelivery.objects.filter(subscription=OuterRef("pk")).order_by("-created_at")
+        subscriptions = list(
+            self.get_queryset()
+            .annotate(last_status=Subquery(last_status.values("status")[:1]))
+            .order_by("-created_at", "-id")[:HOME_ROWS]
+        )
+        context = self.page_context(
+            dashboards=Dashboard.objects.filter(team=team, deleted=False).order_by("-id")[:HOME_ROWS],
+            insights=Insight.objects.filter(team=team, deleted=False)
+            .only("id", "short_id", "name", "derived_name")
+            .order_by("-id")[:HOME_ROWS],
+            subscriptions=[{"subscription": s, "path": page_path(s)} for s in subscriptions],
+            projects=list(member_teams(request.user).select_related("project").order_by("id")),
+        )
+        return render(request, "subscriptions/pages/home.html", context)
+
+
+class SiteRoot(PageMixin, APIView):
+    """`/`: the signed-in member's home (their current project, else the first of theirs); the sign-in page
+    for anyone else."""
+
+    def get(self, request: Request) -> HttpResponse:
+        teams = member_teams(request.user)
+        current = request.user.current_team_id
+        team_id = (
+            current
+            if current and teams.filter(id=current).exists()
+            else teams.order_by("id").values_list("id", flat=True).first()
+        )
+        if team_id is None:
+            return render(request, "subscriptions/pages/no_project.html", {"user": request.user})
+        return HttpResponseRedirect(project_home_path(team_id))
 
 
 class _AsWrite:

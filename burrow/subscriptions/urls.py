@@ -5,7 +5,7 @@ from django.urls import re_path
 
 from burrow.analytics.pages import LegacyDashboardRedirect, LegacyInsightRedirect
 from burrow.core.routing import ApiRouter
-from burrow.subscriptions.pages import ProjectSubscriptionsPage, SubscriptionPage
+from burrow.subscriptions.pages import ProjectHomePage, ProjectSubscriptionsPage, SiteRoot, SubscriptionPage
 from burrow.subscriptions.views import SubscriptionDeliveryViewSet, SubscriptionViewSet, UnsubscribeView
 
 router = ApiRouter()
@@ -21,6 +21,8 @@ api_urlpatterns = router.urls
 _PROJECT = r"^project/(?P<environment_id>[^/]+)"
 _SUBSCRIPTION = r"subscriptions/(?P<subscription_id>[^/]+)/?$"
 public_urlpatterns = [
+    re_path(r"^$", SiteRoot.as_view(), name="home"),
+    re_path(rf"{_PROJECT}/?$", ProjectHomePage.as_view(), name="project-home"),
     re_path(r"^unsubscribe/?$", UnsubscribeView.as_view(), name="unsubscribe"),
     re_path(
         rf"{_PROJECT}/subscriptions/?$", ProjectSubscriptionsPage.as_view(), name="project-subscriptions"

@@ -194,12 +194,29 @@ def test_a_member_follows_the_report_mail_to_the_pages(server, api, report_links
     wait.until(lambda d: "Weekly growth" in d.page_source)
     _shot(driver, tmp_path, "subscriptions")
 
+    # Home: the project's dashboards, insights and subscriptions, linked onward.
+    driver.find_element(By.LINK_TEXT, "Home").click()
+    wait.until(lambda d: d.find_elements(By.ID, "home-dashboards"))
+    assert "Growth" in driver.find_element(By.ID, "home-dashboards").text
+    assert "Weekly signups" in driver.find_element(By.ID, "home-insights").text
+    assert "Weekly growth" in driver.find_element(By.ID, "home-subscriptions").text
+    _shot(driver, tmp_path, "home")
+
     # Signing out (a CSRF-protected POST from the page's header) ends the session: the pages ask to sign in.
     driver.find_element(By.CSS_SELECTOR, ".member-signout button").click()
     wait.until(lambda d: "/login" in d.current_url)
     driver.get(links["View dashboard"])
     wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "form input[name=password]"))
     assert "/login?next=" in driver.current_url
+
+    # Signing in with nowhere to go next lands on the home, not on a dead end.
+    driver.get(f"{server.url}/login")
+    form = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "form.signin-card"))[0]
+    form.find_element(By.NAME, "email").send_keys(EMAIL)
+    form.find_element(By.NAME, "password").send_keys(PASSWORD)
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait.until(lambda d: d.find_elements(By.ID, "home-dashboards"))
+    assert re.fullmatch(rf"{re.escape(server.url)}/project/\d+", driver.current_url)
 
     assert chromium.foreign_requests(server.url) == []
     assert chromium.console_errors() == []

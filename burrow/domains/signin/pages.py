@@ -23,7 +23,7 @@ from burrow.domains.signin import services
 from burrow.domains.signin.serializers import LoginSerializer
 
 LOGIN_PATH = "/login"
-LOGOUT_PATH = "/logout"
+HOME_PATH = "/"  # a signed-in member's home (their project's), where sign-in leads without a `next`
 SAML_START_PATH = "/login/saml/"
 
 # `?error_code=` values SSO sign-in sends people back with (burrow/domains/saml), in words. Anything else gets
@@ -85,8 +85,8 @@ class LoginPage(View):
 
     def get(self, request: HttpRequest) -> HttpResponse:
         next_path = safe_next(request.GET.get("next"))
-        if request.user.is_authenticated and next_path:
-            return HttpResponseRedirect(next_path)
+        if request.user.is_authenticated:
+            return HttpResponseRedirect(next_path or HOME_PATH)
         email = request.GET.get("email", "")[:254]
         error_code = request.GET.get("error_code", "")
         error = ERROR_MESSAGES.get(error_code, GENERIC_ERROR) if error_code else ""
@@ -115,7 +115,7 @@ class LoginPage(View):
             response["Retry-After"] = str(throttled.retry_after)
             return response
         # 303: the browser GETs the next page instead of re-posting the password.
-        return HttpResponseRedirect(next_path or LOGIN_PATH, status=303)
+        return HttpResponseRedirect(next_path or HOME_PATH, status=303)
 
     def _form(
         self, request: HttpRequest, email: str, next_path: str, error: str = "", status: int = 200
@@ -127,8 +127,6 @@ class LoginPage(View):
             "email": email,
             "next": next_path,
             "error": error,
-            "signed_in": request.user if request.user.is_authenticated else None,
-            "logout_path": LOGOUT_PATH,
             **sso,
         }
         return _page(request, "domains/login.html", context, status=status)

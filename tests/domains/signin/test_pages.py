@@ -55,11 +55,10 @@ def test_signing_in_goes_to_next_with_a_working_session(browser, person):
     assert browser.get("/api/users/@me/").json()["email"] == person.email
 
 
-def test_without_next_the_login_page_says_who_is_signed_in(browser, person):
+def test_without_next_sign_in_leads_to_the_members_home(browser, person):
     response = sign_in(browser, person.email)
-    assert response.status_code == 303 and response["Location"] == "/login"
-    page = browser.get("/login")
-    assert b"You are signed in" in page.content and person.email.encode() in page.content
+    assert response.status_code == 303 and response["Location"] == "/"
+    assert browser.get("/login")["Location"] == "/"  # signed in already: nothing to fill in
 
 
 @pytest.mark.parametrize(
@@ -88,10 +87,10 @@ def test_next_off_site_is_ignored(browser, person, next_path):
             "csrfmiddlewaretoken": form_token(page),
         },
     )
-    assert response.status_code == 303 and response["Location"] == "/login"
-    # Signed in already: an off-site next shows the page instead of redirecting.
+    assert response.status_code == 303 and response["Location"] == "/"
+    # Signed in already: an off-site next leads home, never off-site.
     again = browser.get("/login", {"next": next_path})
-    assert again.status_code == 200
+    assert again.status_code == 302 and again["Location"] == "/"
 
 
 def test_a_signed_in_visitor_is_sent_on_to_a_safe_next(browser, person):
