@@ -211,7 +211,13 @@ def _asks_for_json(request: Request) -> bool:
 
 
 def _page(request: Request, state: str, token: str, payload: dict | None) -> HttpResponse:
-    context = {"state": state, "token": token, "email": (payload or {}).get("email", "")}
+    # The report is named only for a valid (signed) token: nothing is told about ids that were guessed.
+    report = (
+        Subscription.objects.filter(id=payload["id"]).select_related("insight", "dashboard").first()
+        if payload
+        else None
+    )
+    context = {"state": state, "token": token, "email": (payload or {}).get("email", ""), "report": report}
     response = render(request, "subscriptions/unsubscribe.html", context, status=200 if payload else 400)
     response["Cache-Control"] = "no-store"
     return response

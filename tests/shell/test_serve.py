@@ -67,7 +67,7 @@ def test_serve_runs_the_scheduler_that_delivers_a_due_report_by_email(serve_burr
 
         report = _wait_for(
             lambda: [
-                m for m in sink.to("reader@example.com") if m["Subject"] == "PostHog Insight report - Signups"
+                m for m in sink.to("reader@example.com") if m["Subject"] == "Burrow Insight report - Signups"
             ],
             what="the scheduled report in the SMTP sink",
         )[0]

@@ -96,7 +96,7 @@ def test_failures_finishing_together_disable_the_subscription_and_tell_its_creat
     sub.refresh_from_db()
     assert not sub.enabled and sub.consecutive_failures == 8 and not sub.disabled_notice_due
     notices = [m["Subject"] for m in smtp_server.messages]
-    assert notices == ['PostHog subscription "Daily numbers" has been automatically disabled']
+    assert notices == ['Burrow subscription "Daily numbers" has been automatically disabled']
 
 
 def test_identical_parallel_patches_adding_an_address_send_one_invite(tenant, smtp_server):

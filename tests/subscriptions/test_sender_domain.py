@@ -47,8 +47,8 @@ def test_a_report_from_a_verified_sender_domain_passes_dkim_verification(tenant,
 
     # The invite (the address is new) and the report: both from the sender domain, both signed.
     assert sorted(m["Subject"] for m in smtp_server.messages) == [
-        "PostHog Insight report - Signups",
-        f"{tenant.user.first_name or 'Someone'} subscribed you to a PostHog Insight",
+        "Burrow Insight report - Signups",
+        f"{tenant.user.first_name or 'Someone'} subscribed you to a Burrow Insight",
     ]
     assert len(smtp_server.envelopes) == 2
     for (envelope_from, raw), mail in zip(smtp_server.envelopes, smtp_server.messages, strict=True):

@@ -101,6 +101,8 @@ def test_a_browser_gets_a_confirmation_page_and_a_scanner_opening_the_link_unsub
     page = browser.get("/unsubscribe", {"token": token}, HTTP_ACCEPT="text/html,application/xhtml+xml,*/*")
     assert page.status_code == 200 and page["Content-Type"].startswith("text/html")
     assert b"a@example.com" in page.content and b'method="post"' in page.content
+    insight_name = subscription.insight.display_name.encode()
+    assert b"the insight report &ldquo;" + insight_name + b"&rdquo;" in page.content  # which report it is
     assert Subscription.objects.get(id=subscription.id).target_value == "a@example.com,b@example.com"
 
     done = browser.post(

@@ -55,10 +55,11 @@ def send_disabled_notice(subscription: Subscription, failures: int) -> None:
     context = {
         "title": title,
         "failures": failures,
+        "brand": settings.BRAND_NAME,
         "subscription_url": with_utm(subscription.url, "email"),
     }
     headers = [
-        ("Subject", f'PostHog subscription "{title}" has been automatically disabled'),
+        ("Subject", f'{settings.BRAND_NAME} subscription "{title}" has been automatically disabled'),
         ("From", settings.EMAIL_FROM),
         ("To", creator.email),
         (

@@ -40,7 +40,7 @@ def test_due_subscription_arrives_by_smtp_with_inline_chart(tenant, smtp_server)
 
     assert sorted(m["To"] for m in smtp_server.messages) == ["a@example.com", "b@example.com"]
     mail = smtp_server.to("a@example.com")[0]
-    assert mail["Subject"] == "PostHog Insight report - Weekly users"
+    assert mail["Subject"] == "Burrow Insight report - Weekly users"
     assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert mail["List-Unsubscribe"].startswith("<http")
     html = mail.get_body(("html",)).get_content()
@@ -97,7 +97,7 @@ def test_dashboard_report_shows_tiles_in_layout_order_at_most_six(tenant, smtp_s
     due(make_subscription(tenant, insight=None, dashboard=dashboard))
     run_tick()
     mail = smtp_server.messages[0]
-    assert mail["Subject"] == "PostHog Dashboard report - Growth"
+    assert mail["Subject"] == "Burrow Dashboard report - Growth"
     text = mail.get_body(("plain",)).get_content()
     assert "Showing 6 of 8 dashboard insights" in text
     assert text.index("Tile 7") < text.index("Tile 6") and "Tile 1" not in text
@@ -119,9 +119,9 @@ def test_invites_go_to_new_addresses_only_with_the_invite_message(tenant, smtp_s
     created = tenant.client.post(tenant.url("subscriptions/"), body, format="json")
     assert created.status_code == 201, created.content
     local_pool().drain(timeout=30)
-    assert smtp_server.to(tenant.user.email)[0]["Subject"] == "You have been subscribed to a PostHog Insight"
+    assert smtp_server.to(tenant.user.email)[0]["Subject"] == "You have been subscribed to a Burrow Insight"
     invite = smtp_server.to("x@example.com")[0]
-    assert invite["Subject"] == "Ada subscribed you to a PostHog Insight"
+    assert invite["Subject"] == "Ada subscribed you to a Burrow Insight"
     assert "Have a look!" in invite.get_body(("plain",)).get_content()
 
     patched = tenant.client.patch(
@@ -164,7 +164,7 @@ def test_five_failed_deliveries_disable_the_subscription_and_tell_its_creator_on
     assert not sub.enabled
     notices = [m for m in smtp_server.messages if "automatically disabled" in m["Subject"]]
     assert [m["Subject"] for m in notices] == [
-        'PostHog subscription "Daily numbers" has been automatically disabled'
+        'Burrow subscription "Daily numbers" has been automatically disabled'
     ]
     assert notices[0]["To"] == tenant.user.email
 
@@ -217,4 +217,4 @@ def test_without_smtp_mail_lands_in_the_outbox(tenant, settings, tmp_path):
     due(make_subscription(tenant, target_value="a@example.com"))
     run_tick()
     files = list((tmp_path / "outbox").glob("*.eml"))
-    assert len(files) == 1 and b"PostHog Insight report" in files[0].read_bytes()
+    assert len(files) == 1 and b"Burrow Insight report" in files[0].read_bytes()

@@ -286,5 +286,5 @@ def test_a_notice_that_cannot_be_built_stays_due_and_does_not_hold_up_the_others
     assert Subscription.objects.get(id=broken.id).disabled_notice_due
     assert not Subscription.objects.get(id=fine.id).disabled_notice_due
     assert [m["Subject"] for m in smtp_server.messages] == [
-        'PostHog subscription "Fine" has been automatically disabled'
+        'Burrow subscription "Fine" has been automatically disabled'
     ]

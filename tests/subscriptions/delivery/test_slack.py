@@ -52,7 +52,7 @@ def test_slack_report_posts_first_chart_in_the_message_and_the_rest_in_the_threa
         -1
     ] == "_See 🧵 for more Insights_"
     assert {e["text"]["text"] for e in main["blocks"][-1]["elements"]} == {
-        "View in PostHog",
+        "View in Burrow",
         "Manage Subscription",
     }
     assert len(thread) == 6 and all(t["thread_ts"] == "1700000000.000001" for t in thread)

@@ -87,12 +87,12 @@ def normalised_emails(target_value: str) -> str:
 
 def subject_for(report: Report, recipient: str) -> str:
     if not report.is_invite:
-        return f"PostHog {report.kind} report - {report.name}"
+        return f"{settings.BRAND_NAME} {report.kind} report - {report.name}"
     creator = report.subscription.created_by
     if creator is not None and creator.email.lower() == recipient.lower():
-        return f"You have been subscribed to a PostHog {report.kind}"
+        return f"You have been subscribed to a {settings.BRAND_NAME} {report.kind}"
     inviter = (creator.first_name if creator is not None else "") or "Someone"
-    return f"{inviter} subscribed you to a PostHog {report.kind}"
+    return f"{inviter} subscribed you to a {settings.BRAND_NAME} {report.kind}"
 
 
 def message_id(delivery: SubscriptionDelivery, recipient: str) -> str:

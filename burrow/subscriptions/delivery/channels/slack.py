@@ -3,6 +3,7 @@
 Pictures are shown from their signed public URLs. A target is a channel, `id|#name`; a subscription names
 one of its team's Slack integrations."""
 
+from django.conf import settings
 from rest_framework import serializers
 
 from burrow.integrations.models import Integration
@@ -27,7 +28,7 @@ NO_INTEGRATION_TO_RE_ENABLE = (
 def _headline(report: Report) -> str:
     if not report.is_invite:
         return f"Your subscription to the {report.kind} *{report.name}* is ready! 🎉"
-    text = f"This channel has been subscribed to the {report.kind} *{report.name}* on PostHog! 🎉"
+    text = f"This channel has been subscribed to the {report.kind} *{report.name}* on {settings.BRAND_NAME}! 🎉"
     next_date = report.subscription.next_delivery_date
     if next_date:
         text += (
@@ -68,7 +69,7 @@ def main_blocks(report: Report) -> list[dict]:
             "elements": [
                 {
                     "type": "button",
-                    "text": {"type": "plain_text", "text": "View in PostHog"},
+                    "text": {"type": "plain_text", "text": f"View in {settings.BRAND_NAME}"},
                     "url": with_utm(report.resource_url, "slack"),
                 },
                 {
@@ -170,7 +171,7 @@ def _messages(channel: str, report: Report) -> list[dict]:
     if report.showing_note:
         note = (
             f"Showing {len(report.insights)} of {report.total_insight_count} Insights. "
-            f"<{with_utm(report.resource_url, 'slack')}|View the rest in PostHog>"
+            f"<{with_utm(report.resource_url, 'slack')}|View the rest in {settings.BRAND_NAME}>"
         )
         messages.append(
             {
