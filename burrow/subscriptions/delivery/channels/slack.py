@@ -28,7 +28,9 @@ NO_INTEGRATION_TO_RE_ENABLE = (
 def _headline(report: Report) -> str:
     if not report.is_invite:
         return f"Your subscription to the {report.kind} *{report.name}* is ready! 🎉"
-    text = f"This channel has been subscribed to the {report.kind} *{report.name}* on {settings.BRAND_NAME}! 🎉"
+    text = (
+        f"This channel has been subscribed to the {report.kind} *{report.name}* on {settings.BRAND_NAME}! 🎉"
+    )
     next_date = report.subscription.next_delivery_date
     if next_date:
         text += (
