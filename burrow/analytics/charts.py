@@ -15,6 +15,12 @@ from typing import Any
 from burrow.analytics.summaries import format_number as number_text
 
 WIDTH_IN, HEIGHT_IN, DPI = 8, 4.5, 100
+# The pages' palette (static/analytics/charts.js): a report's picture and its page look alike.
+PALETTE = ["#1d4aff", "#f04f58", "#16a34a", "#f59e0b", "#9333ea", "#0891b2", "#db2777", "#65a30d"]
+TEXT_COLOR, GRID_COLOR = "#1d1f27", "#dcdfe6"
+TICK_FONT_SIZE = 10
+MAX_X_LABELS = 8
+X_LABEL_CHARS = 64  # about what fits level across the picture at TICK_FONT_SIZE
 MAX_TABLE_ROWS = 12
 # Agg and its font cache are not safe to share between threads; rendering is CPU-bound anyway.
 _render_lock = threading.Lock()
@@ -48,28 +54,36 @@ def content_hash(title: str, result: Any, display: str | None) -> str:
 
 
 def render_png(title: str, result: Any, display: str | None = None) -> bytes:
-    """A PNG of `result`; never raises for odd data (it becomes a table)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
+    """A PNG of `result`; never raises for odd data (it becomes a table). The title is not drawn: every
+    place that shows the picture (a mail, Slack, a page) names the insight beside it, and `title` is only
+    part of what identifies the picture (`content_hash`)."""
     with _render_lock:
-        figure = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI)
-        FigureCanvasAgg(figure)
-        axes = figure.add_subplot()
-        axes.set_title(title[:80], fontsize=12, loc="left")
-        kind = chart_kind(result, display)
-        if kind == "empty":
-            _draw_message(axes, "No data yet")
-        elif kind == "number":
-            _draw_message(axes, number_text(result[0]["data"][0]), fontsize=48, color="#1d1f27")
-        elif kind == "table":
-            _draw_table(axes, result)
-        else:
-            _draw_series(axes, result, bars=kind == "bar")
-        figure.tight_layout()
+        figure = draw(result, display)
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png")
         return buffer.getvalue()
+
+
+def draw(result: Any, display: str | None = None):
+    """The matplotlib figure of `result`, by the rules the pages' charts follow: the pages' palette, a legend
+    whenever there are two or more series, y from 0 unless the data goes below it, readable ticks."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI)
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    kind = chart_kind(result, display)
+    if kind == "empty":
+        _draw_message(axes, "No data yet")
+    elif kind == "number":
+        _draw_message(axes, number_text(result[0]["data"][0]), fontsize=48, color=TEXT_COLOR)
+    elif kind == "table":
+        _draw_table(axes, result)
+    else:
+        _draw_series(axes, result, bars=kind == "bar")
+    figure.tight_layout()
+    return figure
 
 
 def _is_series(result: Any) -> bool:
@@ -96,16 +110,31 @@ def _draw_series(axes, series: list[dict], bars: bool) -> None:
             labels = [str(v) for v in x_labels[: len(data)]]
         xs = range(len(data))
         name = str(item.get("label") or f"Series {index + 1}")
+        color = PALETTE[index % len(PALETTE)]
         if bars:
-            axes.bar([x + index * width - 0.4 + width / 2 for x in xs], data, width=width, label=name)
+            xs_shifted = [x + index * width - 0.4 + width / 2 for x in xs]
+            axes.bar(xs_shifted, data, width=width, label=name, color=color)
         else:
-            axes.plot(list(xs), data, marker="o", markersize=3, label=name)
+            axes.plot(list(xs), data, marker="o", markersize=3, label=name, color=color, linewidth=2)
+    lowest = min((value for item in series for value in item["data"]), default=0)
+    axes.set_ylim(bottom=min(0, lowest))
     if labels:
-        step = max(1, len(labels) // 10)
-        axes.set_xticks(range(0, len(labels), step), labels[::step], rotation=30, ha="right", fontsize=8)
-    axes.grid(axis="y", alpha=0.3)
+        step = -(-len(labels) // MAX_X_LABELS)  # at most MAX_X_LABELS labels, evenly spaced
+        shown = labels[::step]
+        crowded = sum(len(label) for label in shown) > X_LABEL_CHARS  # level labels would overlap
+        axes.set_xticks(
+            range(0, len(labels), step),
+            shown,
+            rotation=30 if crowded else 0,
+            ha="right" if crowded else "center",
+        )
+    axes.tick_params(labelsize=TICK_FONT_SIZE, colors=TEXT_COLOR)
+    axes.grid(axis="y", color=GRID_COLOR)
+    axes.set_axisbelow(True)
+    for side in ("top", "right"):
+        axes.spines[side].set_visible(False)
     if count > 1:
-        axes.legend(fontsize=8)
+        axes.legend(fontsize=TICK_FONT_SIZE, frameon=False)
 
 
 def _draw_table(axes, result: Any) -> None:

@@ -36,3 +36,36 @@ def test_display_is_found_in_insight_queries():
 )
 def test_every_result_renders_a_png(result):
     assert render_png("Title", result).startswith(b"\x89PNG\r\n\x1a\n")
+
+
+TWO_SERIES = [
+    {"label": "Signups", "labels": ["Mon", "Tue", "Wed"], "data": [3, 5, 8]},
+    {"label": "Logins", "labels": ["Mon", "Tue", "Wed"], "data": [9, 7, 12]},
+]
+
+
+@pytest.mark.parametrize("display", ["ActionsBar", "ActionsLineGraph"])
+def test_pictures_follow_the_pages_rules(display):
+    from matplotlib.colors import to_hex
+
+    from burrow.analytics.charts import PALETTE, draw
+
+    axes = draw(TWO_SERIES, display).axes[0]
+    assert axes.get_ylim()[0] == 0  # from 0, as the page draws it (the data starts at 3)
+    assert axes.get_title() == "" and axes.get_title(loc="left") == ""  # the mail or page names it, once
+    assert [text.get_text() for text in axes.get_legend().get_texts()] == ["Signups", "Logins"]
+    drawn = axes.patches if display == "ActionsBar" else axes.lines
+    assert {
+        to_hex(item.get_facecolor() if display == "ActionsBar" else item.get_color()) for item in drawn
+    } == {
+        PALETTE[0],
+        PALETTE[1],
+    }
+    assert all(label.get_rotation() == 0 for label in axes.get_xticklabels())  # short labels stay level
+
+
+def test_one_series_has_no_legend_and_negative_data_goes_below_zero():
+    from burrow.analytics.charts import draw
+
+    axes = draw([{"label": "Net", "labels": ["a", "b"], "data": [-4, 6]}], "ActionsLineGraph").axes[0]
+    assert axes.get_legend() is None and axes.get_ylim()[0] <= -4
