@@ -220,3 +220,56 @@ def test_a_member_follows_the_report_mail_to_the_pages(server, api, report_links
 
     assert chromium.foreign_requests(server.url) == []
     assert chromium.console_errors() == []
+
+
+OVERFLOW = """
+function scrollsItself(e) {  // inside a box that scrolls sideways on its own (a wide table in its card)
+  for (let a = e.parentElement; a && a !== document.body; a = a.parentElement) {
+    const x = getComputedStyle(a).overflowX;
+    if (x === 'auto' || x === 'scroll') return true;
+  }
+  return false;
+}
+const wide = [];
+for (const e of document.querySelectorAll('body *')) {
+  const r = e.getBoundingClientRect();
+  if (r.width && r.right > window.innerWidth + 1 && !scrollsItself(e)) {
+    wide.push(e.tagName.toLowerCase() + (e.className ? '.' + String(e.className).split(' ')[0] : ''));
+  }
+}
+return {page: document.documentElement.scrollWidth, viewport: window.innerWidth, wide: wide.slice(0, 5)};
+"""
+
+
+@pytest.mark.parametrize("width, height", [(390, 844), (1280, 800)])
+def test_every_page_fits_a_phone_and_a_desktop(server, api, report_links, chromium, tmp_path, width, height):
+    links, subscription_id = report_links
+    driver = chromium.driver
+    driver.set_window_size(width, height)
+    wait = WebDriverWait(driver, 60)
+    driver.get(f"{server.url}/login")
+    form = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "form.signin-card"))[0]
+    form.find_element(By.NAME, "email").send_keys(EMAIL)
+    form.find_element(By.NAME, "password").send_keys(PASSWORD)
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait.until(lambda d: d.find_elements(By.ID, "home-dashboards"))
+    home = driver.current_url
+    pages = {
+        "home": home,
+        "dashboard": links["View dashboard"],
+        "insight": links["Weekly signups"],
+        "subscription": links["Manage subscription"],
+        "subscriptions": f"{home}/subscriptions",
+        "not-found": f"{home}/dashboard/999999",
+    }
+    overflowing = {}
+    for name, url in pages.items():
+        driver.get(url)
+        wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
+        if name in ("dashboard", "insight"):
+            wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, ".chart[data-rendered='true']"))
+        measured = driver.execute_script(OVERFLOW)
+        if measured["page"] > measured["viewport"] or measured["wide"]:
+            overflowing[name] = measured
+        _shot(driver, tmp_path, f"{name}-{width}")
+    assert overflowing == {}
