@@ -243,10 +243,30 @@ return {page: document.documentElement.scrollWidth, viewport: window.innerWidth,
 
 @pytest.mark.parametrize("width, height", [(390, 844), (1280, 800)])
 def test_every_page_fits_a_phone_and_a_desktop(server, api, report_links, chromium, tmp_path, width, height):
+    """Signed out: the sign-in, unsubscribe and share pages; signed in: every member page."""
     links, subscription_id = report_links
     driver = chromium.driver
     driver.set_window_size(width, height)
     wait = WebDriverWait(driver, 60)
+    dashboard_id = api.get(f"subscriptions/{subscription_id}/").json()["dashboard"]
+    sharing = api.patch(f"dashboards/{dashboard_id}/sharing/", json={"enabled": True}).json()
+    overflowing = {}
+
+    def measure(name: str, url: str, charts: bool = False) -> None:
+        driver.get(url)
+        wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
+        if charts:
+            wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, ".chart[data-rendered='true']"))
+        measured = driver.execute_script(OVERFLOW)
+        if measured["page"] > measured["viewport"] or measured["wide"]:
+            overflowing[name] = measured
+        driver.save_screenshot(str(tmp_path / f"{name}-{width}.png"))
+        if SCREENSHOTS:
+            driver.save_screenshot(os.path.join(SCREENSHOTS, f"{name}-{width}.png"))
+
+    measure("login", f"{server.url}/login")
+    measure("unsubscribe", links["Unsubscribe"])
+    measure("share", f"{server.url}/shared/{sharing['access_token']}", charts=True)
     driver.get(f"{server.url}/login")
     form = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "form.signin-card"))[0]
     form.find_element(By.NAME, "email").send_keys(EMAIL)
@@ -254,22 +274,10 @@ def test_every_page_fits_a_phone_and_a_desktop(server, api, report_links, chromi
     form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     wait.until(lambda d: d.find_elements(By.ID, "home-dashboards"))
     home = driver.current_url
-    pages = {
-        "home": home,
-        "dashboard": links["View dashboard"],
-        "insight": links["Weekly signups"],
-        "subscription": links["Manage subscription"],
-        "subscriptions": f"{home}/subscriptions",
-        "not-found": f"{home}/dashboard/999999",
-    }
-    overflowing = {}
-    for name, url in pages.items():
-        driver.get(url)
-        wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
-        if name in ("dashboard", "insight"):
-            wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, ".chart[data-rendered='true']"))
-        measured = driver.execute_script(OVERFLOW)
-        if measured["page"] > measured["viewport"] or measured["wide"]:
-            overflowing[name] = measured
-        _shot(driver, tmp_path, f"{name}-{width}")
+    measure("home", home)
+    measure("dashboard", links["View dashboard"], charts=True)
+    measure("insight", links["Weekly signups"], charts=True)
+    measure("subscription", links["Manage subscription"])
+    measure("subscriptions", f"{home}/subscriptions")
+    measure("not-found", f"{home}/dashboard/999999")
     assert overflowing == {}
