@@ -134,6 +134,17 @@ def _shot(driver, tmp_path, name: str) -> None:
         driver.save_screenshot(os.path.join(SCREENSHOTS, f"{name}.png"))
 
 
+def sign_in_at_login(driver, site: str) -> None:
+    """Signs in at `/login` with no page to go back to, and waits for the home it leads to."""
+    wait = WebDriverWait(driver, 60)
+    driver.get(f"{site}/login")
+    form = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "form.signin-card"))[0]
+    form.find_element(By.NAME, "email").send_keys(EMAIL)
+    form.find_element(By.NAME, "password").send_keys(PASSWORD)
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait.until(lambda d: d.find_elements(By.ID, "home-dashboards"))
+
+
 def _log_rows(driver) -> list:
     return driver.find_elements(By.CSS_SELECTOR, "#delivery-log tr.log-row")
 
@@ -210,12 +221,7 @@ def test_a_member_follows_the_report_mail_to_the_pages(server, api, report_links
     assert "/login?next=" in driver.current_url
 
     # Signing in with nowhere to go next lands on the home, not on a dead end.
-    driver.get(f"{server.url}/login")
-    form = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "form.signin-card"))[0]
-    form.find_element(By.NAME, "email").send_keys(EMAIL)
-    form.find_element(By.NAME, "password").send_keys(PASSWORD)
-    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    wait.until(lambda d: d.find_elements(By.ID, "home-dashboards"))
+    sign_in_at_login(driver, server.url)
     assert re.fullmatch(rf"{re.escape(server.url)}/project/\d+", driver.current_url)
 
     assert chromium.foreign_requests(server.url) == []
@@ -267,12 +273,7 @@ def test_every_page_fits_a_phone_and_a_desktop(server, api, report_links, chromi
     measure("login", f"{server.url}/login")
     measure("unsubscribe", links["Unsubscribe"])
     measure("share", f"{server.url}/shared/{sharing['access_token']}", charts=True)
-    driver.get(f"{server.url}/login")
-    form = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "form.signin-card"))[0]
-    form.find_element(By.NAME, "email").send_keys(EMAIL)
-    form.find_element(By.NAME, "password").send_keys(PASSWORD)
-    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    wait.until(lambda d: d.find_elements(By.ID, "home-dashboards"))
+    sign_in_at_login(driver, server.url)
     home = driver.current_url
     measure("home", home)
     measure("dashboard", links["View dashboard"], charts=True)

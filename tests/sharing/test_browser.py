@@ -89,17 +89,23 @@ def test_a_password_protected_dashboard_opens_with_its_charts_drawn(shared_dashb
     assert len(errors) == 1 and "status of 401" in errors[0], errors
 
 
-def test_an_embedded_dark_insight_draws_its_legend_and_values(burrow_server, api, chromium, tmp_path):
-    insight = api.post("insights/", json=INSIGHTS[2]).json()
-    settings = {"theme": "dark", "legend": True, "detailed": True, "whitelabel": True}
-    sharing = api.patch(f"insights/{insight['id']}/sharing/", json={"enabled": True, "settings": settings})
-    url = f"{burrow_server.url}/embedded/{sharing.json()['access_token']}"
+def open_drawn(chromium, url: str, screenshot):
+    """Opens a share page, waits until its charts are drawn and saves a screenshot; returns the driver."""
     driver = chromium.driver
     driver.get(url)
     WebDriverWait(driver, 60).until(
         lambda d: d.find_elements(By.CSS_SELECTOR, ".chart[data-rendered='true']")
     )
-    driver.save_screenshot(str(tmp_path / "embedded-dark.png"))
+    driver.save_screenshot(str(screenshot))
+    return driver
+
+
+def test_an_embedded_dark_insight_draws_its_legend_and_values(burrow_server, api, chromium, tmp_path):
+    insight = api.post("insights/", json=INSIGHTS[2]).json()
+    settings = {"theme": "dark", "legend": True, "detailed": True, "whitelabel": True}
+    sharing = api.patch(f"insights/{insight['id']}/sharing/", json={"enabled": True, "settings": settings})
+    url = f"{burrow_server.url}/embedded/{sharing.json()['access_token']}"
+    driver = open_drawn(chromium, url, tmp_path / "embedded-dark.png")
 
     legend = [e.text for e in driver.find_elements(By.CSS_SELECTOR, ".u-legend .u-series .u-label")]
     assert "Web" in legend and "Mobile" in legend
@@ -131,12 +137,7 @@ def test_a_shared_live_insight_draws_what_its_query_computes(burrow_server, chro
     assert insight.status_code == 201, insight.text
     sharing = api.patch(f"insights/{insight.json()['id']}/sharing/", json={"enabled": True})
     url = f"{burrow_server.url}/shared/{sharing.json()['access_token']}"
-    driver = chromium.driver
-    driver.get(url)
-    WebDriverWait(driver, 60).until(
-        lambda d: d.find_elements(By.CSS_SELECTOR, ".chart[data-rendered='true']")
-    )
-    driver.save_screenshot(str(tmp_path / "live-insight.png"))
+    driver = open_drawn(chromium, url, tmp_path / "live-insight.png")
     summary = [e.text for e in driver.find_elements(By.CSS_SELECTOR, ".tile-summary li")]
     assert summary == ["signups: 6 on 2026-01-03 (▼ -25% vs 2026-01-02)"]
     assert driver.find_element(By.CSS_SELECTOR, ".tile-computed").text == "Computed less than a minute ago"
