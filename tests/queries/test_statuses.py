@@ -50,6 +50,7 @@ def test_an_unfinished_task_is_joined_and_a_finished_one_starts_afresh(tenant):
     again, new = statuses.enqueue(tenant.team, SOURCE, "SELECT 1", "query_key", "q")
     assert again.pk == task.pk and not new
     bystander = queued(tenant, "other")
+    statuses.finish(bystander, QueryTask.Status.ERROR, "also failed")
     statuses.finish(task, QueryTask.Status.ERROR, "boom")
     QueryTask.objects.filter(pk=task.pk).update(picked_up_at=timezone.now())
     restarted, new = statuses.enqueue(tenant.team, None, "SELECT 9", "new_key", "q")
@@ -61,7 +62,8 @@ def test_an_unfinished_task_is_joined_and_a_finished_one_starts_afresh(tenant):
         None,
     )
     assert (restarted.sql, restarted.cache_key, restarted.data_source_id) == ("SELECT 9", "new_key", None)
-    assert QueryTask.objects.get(pk=bystander.pk).sql == "SELECT 1"  # only that task restarted
+    untouched = QueryTask.objects.get(pk=bystander.pk)  # only that task restarted
+    assert (untouched.sql, untouched.status) == ("SELECT 1", "error")
 
 
 def test_a_worker_claims_a_task_once_and_only_that_task(tenant):
