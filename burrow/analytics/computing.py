@@ -115,9 +115,8 @@ def compute_all(
     insights: Sequence[Insight], refresh: str = "blocking", slot_wait: float = 0
 ) -> dict[int, Computed | None]:
     """Each insight whose query is SQL computed once (see `compute`), keyed by id, at most MAX_PARALLEL at a
-    time (the others are left out). Inside a
-    transaction they are computed one after the other in this thread: another thread's connection would not
-    see what the transaction has not committed."""
+    time; insights of other queries are left out. Inside a transaction they are computed one after the other
+    in this thread: another thread's connection would not see what the transaction has not committed."""
     insights = [insight for insight in insights if is_computed(insight)]
     if not insights:
         return {}

@@ -78,7 +78,7 @@ def rendered_tiles(
     """The HTML of each (insight, wide) in order. Insights whose query is SQL are computed per `refresh`
     (from the cache while it is fresh); the rest show their stored result. Insights whose tiles are not
     rendered yet are loaded in one query, unless they come fully loaded."""
-    computed = _computations([insight for insight, _ in placed], refresh)
+    computed = compute_all([insight for insight, _ in placed], refresh)
     keys = [
         (insight.id, insight.last_modified_at, _answer_version(computed.get(insight.id)), wide, flags)
         for insight, wide in placed
@@ -106,10 +106,6 @@ def rendered_tiles(
         # Under the version just read: newer than the key's if the insight changed in between.
         _remember((insight.id, insight.last_modified_at, key[2], key[3], flags), html)
     return [found[key] for key in keys]
-
-
-def _computations(insights: list[Insight], refresh: str) -> dict[int, Computed]:
-    return {key: value for key, value in compute_all(insights, refresh).items() if value is not None}
 
 
 def _answer_version(answer: Computed | None) -> tuple:

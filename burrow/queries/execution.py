@@ -83,9 +83,7 @@ def run_query(
             LAZY_FRESH_FOR if mode == "lazy_async" else timedelta(seconds=settings.QUERY_CACHE_SECONDS)
         )
         answer = {**cached.response, "is_cached": True, "cache_key": key}
-        if age <= fresh_for:
-            return {**answer, "query_status": statuses.running_status(team, query_id or key)}
-        if mode == "force_cache":
+        if age <= fresh_for or mode == "force_cache":
             return {**answer, "query_status": statuses.running_status(team, query_id or key)}
         if mode in ASYNC_MODES:
             return {**answer, "query_status": start_background(team, source_id, sql, key, query_id)}
