@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "burrow.domains",
     "burrow.domains.signin.attempts",
     "burrow.queries",
+    "burrow.recordings",
 ]
 
 MIDDLEWARE = [
@@ -136,6 +137,14 @@ if _broker.startswith(("redis://", "rediss://")):
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Session recordings: where their snapshot blocks are stored (empty: files under the data dir; s3://…: a
+# bucket), how long they are kept, and the largest request a recording client may send.
+RECORDINGS_URL = os.environ.get("BURROW_RECORDINGS_URL", "").strip()
+RECORDINGS_RETENTION_DAYS = env_number("BURROW_RECORDINGS_RETENTION_DAYS", 30, minimum=1, whole=True)
+RECORDINGS_MAX_REQUEST_BYTES = env_number(
+    "BURROW_RECORDINGS_MAX_REQUEST_BYTES", 20 * 1024 * 1024, minimum=1024, whole=True
+)
+
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
 
 THROTTLE_BURST = env_rate("BURROW_THROTTLE_BURST")
@@ -204,6 +213,10 @@ SPECTACULAR_SETTINGS = {
         },
         {"name": "Dashboards and insights", "description": "Dashboards, insights and their tiles."},
         {"name": "Queries", "description": "Data sources, and the query API over them (SQL, read-only)."},
+        {
+            "name": "Session recordings",
+            "description": "Recordings sent by posthog-js: list, metadata, snapshots, deletion.",
+        },
         {
             "name": "Domains",
             "description": "An organization's domains: verification, SSO enforcement, SAML, SCIM.",

@@ -191,6 +191,26 @@ def make_session_recording(tenant, **fields):
     return SessionRecording.objects.create(team=tenant.team, **defaults)
 
 
+@factory(
+    "recordings.Recording",
+    marked=lambda m: {"session_id": m, "distinct_id": m, "start_url": f"https://{m}.example.com/"},
+)
+def make_recording(tenant, **fields):
+    """A recording's row (its snapshots are not needed to list or find it), started an hour ago."""
+    from burrow.recordings.models import Recording
+
+    now = timezone.now()
+    defaults = {
+        "session_id": f"secret-session-{uuid.uuid4().hex[:12]}",
+        "distinct_id": "secret visitor",
+        "start_url": "https://secret.example.com/",
+        "start_time": now - timedelta(hours=1),
+        "end_time": now,
+    }
+    defaults.update(fields)
+    return Recording.objects.create(team=tenant.team, **defaults)
+
+
 @factory("sharing.SharingConfiguration", marked=lambda m: {"access_token": m})
 def make_sharing_configuration(tenant, **fields):
     """Shares a new recording unless a dashboard, insight or recording is given."""

@@ -66,6 +66,7 @@ class PageMixin:
     parser_classes = [FormParser, MultiPartParser]  # what browsers post
     throttle_classes: list = []
     schema = None  # pages are not API operations: left out of the OpenAPI schema
+    replays = False  # a page that replays a recording gets the replay policy (burrow.core.pages)
     request: Request
 
     def perform_content_negotiation(self, request, force: bool = False):
@@ -84,7 +85,8 @@ class PageMixin:
         return super().handle_exception(exc)
 
     def finalize_response(self, request, response, *args, **kwargs):
-        return secure_page(super().finalize_response(request, response, *args, **kwargs))
+        response = super().finalize_response(request, response, *args, **kwargs)
+        return secure_page(response, replays=self.replays)
 
 
 class MemberPage(TenantViewSetMixin, PageMixin, GenericAPIView):

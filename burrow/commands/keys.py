@@ -1,4 +1,5 @@
-"""`burrow keys create | list | revoke`: personal API keys, for operators and scripts."""
+"""`burrow keys create | list | revoke`: personal API keys, for operators and scripts; `burrow keys
+rotate-project-token`: a new public token for an environment's browser clients."""
 
 import argparse
 import json
@@ -17,6 +18,11 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     listing.add_argument("--email", help="only this user's keys (default: everyone's)")
     revoke = keys_sub.add_parser("revoke", help="delete a key")
     revoke.add_argument("id", help="the key's id, as `burrow keys list` shows it")
+    rotate = keys_sub.add_parser(
+        "rotate-project-token",
+        help="give an environment a new public project token (phc_…); pages still sending the old one are refused",
+    )
+    rotate.add_argument("environment", type=int, help="the environment's (or its project's) id")
     keys.set_defaults(func=cmd_keys)
 
 
@@ -27,6 +33,8 @@ def cmd_keys(args: argparse.Namespace) -> int:
     from burrow.core.scopes import InvalidScopes
     from burrow.domains.provisioning import find_user
 
+    if args.keys_command == "rotate-project-token":
+        return _rotate_project_token(args.environment)
     if args.keys_command == "create":
         user = find_user(args.email)
         if user is None:
@@ -54,4 +62,14 @@ def cmd_keys(args: argparse.Namespace) -> int:
     if not deleted:
         return fail(f"no key with id {args.id}; see `burrow keys list`")
     print(f"burrow: revoked key {args.id}")
+    return 0
+
+
+def _rotate_project_token(environment_id: int) -> int:
+    from burrow.core.models import Team, generate_project_token
+
+    token = generate_project_token()
+    if not Team.objects.filter(id=environment_id).update(api_token=token):
+        return fail(f"no environment {environment_id}; `burrow bootstrap --json` prints yours")
+    print(json.dumps({"environment_id": environment_id, "api_token": token}))
     return 0

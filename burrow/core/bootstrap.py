@@ -23,10 +23,12 @@ class BootstrapResult:
     personal_api_key: str
 
     def as_json(self) -> dict:
+        environment = self.project.environments.order_by("id").first()
         return {
             "organization_id": str(self.organization.id),
             "project_id": self.project.id,
-            "environment_id": self.project.environments.order_by("id").first().id,
+            "environment_id": environment.id,
+            "api_token": environment.api_token,
             "user_id": self.user.id,
             "user_uuid": str(self.user.uuid),
             "email": self.user.email,

@@ -14,6 +14,11 @@ def generate_distinct_id() -> str:
     return secrets.token_urlsafe(32)
 
 
+def generate_project_token() -> str:
+    """The environment's public token (`phc_…`) that browser clients such as posthog-js send with events."""
+    return f"phc_{secrets.token_urlsafe(32)}"
+
+
 def generate_key_id() -> str:
     # Never starting with "-": operators pass it on the command line (`burrow keys revoke ID`).
     while True:
@@ -61,6 +66,9 @@ class Team(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="teams")
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="environments", null=True)
     name = models.CharField(max_length=200)
+    # Public by design (it sits in every page that records): it identifies the environment to ingestion and
+    # grants nothing else. `burrow keys rotate-project-token` replaces it.
+    api_token = models.CharField(max_length=64, unique=True, default=generate_project_token)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

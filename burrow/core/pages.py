@@ -8,12 +8,24 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
     "base-uri 'none'; form-action 'self'; frame-ancestors {ancestors}"
 )
+# A page that replays a recorded web page (session recordings) draws that page's own styles (recorded inline)
+# and its images and fonts from the site they came from. Scripts stay Burrow's own: the replay runs none.
+REPLAY_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob: https: http:; font-src 'self' data: https: http:; media-src 'self' blob: https:; "
+    "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors {ancestors}"
+)
 
 
 def secure_page(
-    response: HttpResponse, *, frameable: bool = False, referrer_policy: str = "same-origin"
+    response: HttpResponse,
+    *,
+    frameable: bool = False,
+    referrer_policy: str = "same-origin",
+    replays: bool = False,
 ) -> HttpResponse:
-    """Sets the page headers on `response`; `frameable` pages (embeds) may be shown in any site's iframe.
+    """Sets the page headers on `response`; `frameable` pages (embeds) may be shown in any site's iframe;
+    pages that `replays` a recording get the policy a replayed page needs (REPLAY_SECURITY_POLICY).
 
     The referrer never leaves the site. `same-origin` rather than `no-referrer` by default: under
     `no-referrer` a browser posts the page's forms with `Origin: null`, which Django's CSRF check refuses.
@@ -22,9 +34,8 @@ def secure_page(
     response["Referrer-Policy"] = referrer_policy
     response["X-Content-Type-Options"] = "nosniff"
     response["X-Robots-Tag"] = "noindex, nofollow"
-    response["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.format(
-        ancestors="*" if frameable else "'none'"
-    )
+    policy = REPLAY_SECURITY_POLICY if replays else CONTENT_SECURITY_POLICY
+    response["Content-Security-Policy"] = policy.format(ancestors="*" if frameable else "'none'")
     if not frameable:
         response["X-Frame-Options"] = "DENY"
     return response

@@ -29,7 +29,7 @@ class ObjectGrant:
 
     team_id: int
     scope_object: str
-    object_id: int
+    object_id: int | str  # what the viewset's `granted_object_id` gives for the object (its pk by default)
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ class ObjectGrantPermission(BasePermission):
     def has_permission(self, request, view) -> bool:
         grant = request.auth
         raw_team = view.kwargs.get("project_id") or view.kwargs.get("environment_id")
-        if view.action != "retrieve" or raw_team == CURRENT:
+        if view.action not in getattr(view, "granted_actions", ("retrieve",)) or raw_team == CURRENT:
             raise PermissionDenied()
         if grant.team_id != view.team.id:
             raise PermissionDenied()
@@ -81,7 +81,8 @@ class ObjectGrantPermission(BasePermission):
 
     def has_object_permission(self, request, view, obj) -> bool:
         grant = request.auth
-        if (grant.scope_object, grant.object_id) != (view.scope_object, obj.pk):
+        granted = view.granted_object_id(obj) if hasattr(view, "granted_object_id") else obj.pk
+        if (grant.scope_object, grant.object_id) != (view.scope_object, granted):
             raise PermissionDenied()
         return True
 

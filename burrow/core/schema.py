@@ -29,6 +29,7 @@ AREA_TAGS = {
     "sharing": "Sharing",
     "analytics": "Dashboards and insights",
     "queries": "Queries",
+    "recordings": "Session recordings",
     "domains": "Domains",
     "integrations": "Integrations",
     "core": "Organizations and projects",

@@ -3,7 +3,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from burrow.core.ids import parse_id
-from burrow.core.models import ActivityLog, User
+from burrow.core.models import ActivityLog, Team, User
 
 HEDGEHOG_KEYS = ("use_as_profile", "color", "accessories", "skin")
 
@@ -95,3 +95,33 @@ class TeamScopedSerializer(serializers.ModelSerializer):
             if value is not None and not field.belongs_to(value, team):
                 raise serializers.ValidationError({name: field.ownership_error(name)})
         return attrs
+
+
+class EnvironmentSerializer(serializers.ModelSerializer):
+    """An environment (PostHog's team) as `GET /api/environments/:id/` and `/api/projects/:id/` show it: the
+    fields a client needs to point a browser SDK at it."""
+
+    project_id = serializers.IntegerField(read_only=True)
+    organization = serializers.UUIDField(source="organization_id", read_only=True)
+    timezone = serializers.SerializerMethodField()
+    session_recording_opt_in = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Team
+        fields = [
+            "id",
+            "project_id",
+            "organization",
+            "name",
+            "api_token",
+            "timezone",
+            "session_recording_opt_in",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    def get_timezone(self, team: Team) -> str:
+        return "UTC"  # every report and page of Burrow is in UTC
+
+    def get_session_recording_opt_in(self, team: Team) -> bool:
+        return True  # recordings are accepted from any page that sends the token

@@ -129,7 +129,8 @@ class TenantViewSetMixin:
     def get_object(self):
         lookup = self.lookup_url_kwarg or self.lookup_field
         pk_field = self.queryset.model._meta.pk
-        if isinstance(pk_field, IntegerField) and parse_id(self.kwargs.get(lookup)) is None:
+        by_pk = self.lookup_field in ("pk", pk_field.name)
+        if by_pk and isinstance(pk_field, IntegerField) and parse_id(self.kwargs.get(lookup)) is None:
             raise NotFound()  # a malformed or out-of-range id is simply not found, never a crash
         try:
             return super().get_object()

@@ -1,14 +1,19 @@
-"""Core routes: the activity log of each project/environment, the health checks and the site's icon."""
+"""Core routes: each project/environment itself and its activity log, the health checks and the site's icon."""
 
-from django.urls import path
+from django.urls import path, re_path
 
-from burrow.core.routing import ApiRouter
-from burrow.core.views import ActivityLogViewSet, favicon, health, readyz
+from burrow.core.routing import ENVIRONMENT_PARENT, PROJECT_PARENT, ApiRouter
+from burrow.core.views import ActivityLogViewSet, EnvironmentViewSet, favicon, health, readyz
 
 router = ApiRouter()
 router.register_team("activity_log", ActivityLogViewSet, "activity-log")
 
-api_urlpatterns = router.urls
+_environment = EnvironmentViewSet.as_view({"get": "retrieve"})
+api_urlpatterns = [
+    *router.urls,
+    re_path(rf"^{PROJECT_PARENT}/?$", _environment, name="project-detail"),
+    re_path(rf"^{ENVIRONMENT_PARENT}/?$", _environment, name="environment-detail"),
+]
 public_urlpatterns = [
     path("_health", health),
     path("_health/", health),

@@ -5,10 +5,12 @@ from django.db.migrations.executor import MigrationExecutor
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from rest_framework import mixins, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
 
 from burrow.core.exceptions import error_body
-from burrow.core.models import ActivityLog
-from burrow.core.serializers import ActivityLogSerializer
+from burrow.core.models import ActivityLog, Team
+from burrow.core.serializers import ActivityLogSerializer, EnvironmentSerializer
 from burrow.core.tenancy import TenantViewSetMixin
 
 
@@ -50,6 +52,18 @@ class ActivityLogViewSet(TenantViewSetMixin, mixins.ListModelMixin, viewsets.Gen
         if item_id:
             queryset = queryset.filter(item_id=item_id)
         return queryset
+
+
+class EnvironmentViewSet(TenantViewSetMixin, viewsets.GenericViewSet):
+    """`GET /api/environments/:id/` and `/api/projects/:id/`: the environment itself, with its public
+    `api_token` for browser SDKs (`@current` names the caller's current one)."""
+
+    scope_object = "project"
+    serializer_class = EnvironmentSerializer
+    queryset = Team.objects.all()
+
+    def retrieve(self, request: Request, *args, **kwargs) -> Response:
+        return Response(self.get_serializer(self.team).data)
 
 
 _FAVICON = Path(__file__).parent / "static" / "core" / "favicon.ico"

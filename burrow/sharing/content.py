@@ -9,6 +9,8 @@ from django.utils.functional import cached_property
 from burrow.analytics.computing import Computed, compute_all
 from burrow.analytics.models import INSIGHT_CONTENT_FIELDS, Dashboard, DashboardTile, Insight
 from burrow.analytics.tiles import TileFlags, cell, placed_insights, rendered_tiles
+from burrow.recordings.models import Recording
+from burrow.recordings.serializers import RecordingSerializer
 from burrow.sharing.models import SessionRecording, SharingConfiguration
 from burrow.sharing.serializers import BOOLEAN_SETTINGS
 
@@ -38,6 +40,15 @@ class Share:
             .order_by("id")  # tiles at the same place keep the order they were added in
         )
         return sorted(tiles, key=lambda tile: tile.layout_position)
+
+    @cached_property
+    def recorded(self) -> Recording | None:
+        """A shared recording's data, once a client has sent some (a link may be made before that)."""
+        if not isinstance(self.resource, SessionRecording):
+            return None
+        return Recording.objects.filter(
+            team_id=self.resource.team_id, session_id=self.resource.session_id
+        ).first()
 
     @property
     def title(self) -> str:
@@ -72,7 +83,7 @@ class Share:
         elif isinstance(self.resource, Insight):
             data["insight"] = _insight_data(self.resource, compute_all([self.resource]).get(self.resource.id))
         else:
-            data["recording"] = _recording_data(self.resource)
+            data["recording"] = _recording_data(self.resource, self.recorded)
         return data
 
     def page_context(self) -> dict[str, Any]:
@@ -100,7 +111,11 @@ class Share:
             context["show_header"] = False
             context["tiles"] = rendered_tiles([(self.resource, True)], tile_flags)
         else:
-            context["recording"] = _recording_data(self.resource)
+            context["recording"] = _recording_data(self.resource, self.recorded)
+            context["recorded"] = self.recorded
+            context["snapshots_url"] = (
+                f"/{'embedded' if self.embedded else 'shared'}/{self.config.access_token}/snapshots"
+            )
             context["inspector"] = (
                 _metadata_rows(self.resource.metadata) if flags.get("showInspector") else None
             )
@@ -117,11 +132,14 @@ def _insight_data(insight: Insight, answer: Computed | None) -> dict[str, Any]:
     return data
 
 
-def _recording_data(recording: SessionRecording) -> dict[str, Any]:
+def _recording_data(recording: SessionRecording, recorded: Recording | None) -> dict[str, Any]:
+    """The recording as the recordings API shows it (when it has data), with when its link was made."""
     return {
+        **(RecordingSerializer(recorded).data if recorded is not None else {}),
         "id": recording.session_id,
         "created_at": recording.created_at.isoformat().replace("+00:00", "Z"),
         "metadata": recording.metadata,
+        "has_data": recorded is not None,
     }
 
 

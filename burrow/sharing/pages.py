@@ -23,6 +23,7 @@ from burrow.core.clients import client_address
 from burrow.core.exceptions import error_body
 from burrow.core.pages import secure_page
 from burrow.core.parsers import JSONParser
+from burrow.recordings.views import snapshots_response
 from burrow.sharing import access
 from burrow.sharing.content import Share
 
@@ -37,6 +38,7 @@ class SharedPageView(APIView):
     parser_classes = [JSONParser, FormParser, MultiPartParser]
     renderer_classes = [JSONRenderer]
     embedded = False
+    replays = False  # a recording's page, which needs the replay policy (burrow.core.pages)
 
     def get(self, request: Request, access_token: str, extension: str | None = None) -> HttpResponse:
         config = access.resolve(access_token)
@@ -45,6 +47,7 @@ class SharedPageView(APIView):
         if config.password_required and not access.session_is_valid(config, _session_of(request)):
             return self._unlock_page(request, config)
         share = Share(config, self.embedded)
+        self.replays = share.recorded is not None
         if extension == ".json" or (config.password_required and _asks_for_json(request)):
             return Response(share.exported_data())
         return render(request, "sharing/page.html", share.page_context())
@@ -84,7 +87,9 @@ class SharedPageView(APIView):
         response = super().finalize_response(request, response, *args, **kwargs)
         # The page's URL is the share's secret, and its unlock form needs no CSRF token (the link is the
         # credential): no referrer at all.
-        return secure_page(response, frameable=self.embedded, referrer_policy="no-referrer")
+        return secure_page(
+            response, frameable=self.embedded, referrer_policy="no-referrer", replays=self.replays
+        )
 
     def _not_found(self, request: Request) -> HttpResponse:
         """One page for every link that does not work, so nothing tells which links exist."""
@@ -120,3 +125,34 @@ def _session_of(request: Request) -> str | None:
 
 def _asks_for_json(request: Request) -> bool:
     return "application/json" in request.headers.get("Accept", "")
+
+
+@extend_schema(exclude=True)
+class SharedSnapshotsView(APIView):
+    """`/shared/<token>/snapshots` (and `/embedded/…`): the shared recording's snapshots, as the recordings
+    API serves them, for the page's player. The same credential as the page: the link, and for a
+    password-protected share the session cookie (its path covers this one)."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes: list = []
+
+    def get(self, request: Request, access_token: str) -> HttpResponse:
+        config = access.resolve(access_token)
+        if config is None or config.resource_kind != "recording":
+            return Response(error_body("invalid_request", "not_found", "Not found."), status=404)
+        if config.password_required and not access.session_is_valid(config, _session_of(request)):
+            detail = "This share needs its password."
+            return Response(error_body("authentication_error", "not_authenticated", detail), status=401)
+        recorded = Share(config, embedded=False).recorded
+        if recorded is None:
+            return Response(
+                error_body("invalid_request", "not_found", "This recording has no data."), status=404
+            )
+        return snapshots_response(request, recorded)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        response["Cache-Control"] = "no-store"
+        response["Referrer-Policy"] = "no-referrer"
+        return response

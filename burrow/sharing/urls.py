@@ -5,7 +5,7 @@ from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
 from burrow.core.routing import ApiRouter
-from burrow.sharing.pages import SharedPageView
+from burrow.sharing.pages import SharedPageView, SharedSnapshotsView
 from burrow.sharing.views import DashboardSharingViewSet, InsightSharingViewSet, RecordingSharingViewSet
 
 _LIST_ROUTE, *_OTHER_ROUTES = SimpleRouter.routes
@@ -35,4 +35,5 @@ _TOKEN = r"(?P<access_token>[^/.]+)(?P<extension>\.[^/]*)?/?"
 public_urlpatterns = [
     re_path(rf"^shared/{_TOKEN}$", SharedPageView.as_view(), name="shared"),
     re_path(rf"^embedded/{_TOKEN}$", SharedPageView.as_view(embedded=True), name="embedded"),
+    re_path(r"^(?:shared|embedded)/(?P<access_token>[^/.]+)/snapshots/?$", SharedSnapshotsView.as_view()),
 ]

@@ -31,6 +31,7 @@ from django.conf import settings
 from django.db import close_old_connections
 from django.utils import timezone
 
+from burrow.core import chores
 from burrow.subscriptions.claims import claim_batch, claim_queued, recover_expired, take_retries
 from burrow.subscriptions.delivery.dispatch import dispatch, local_pool
 from burrow.subscriptions.delivery.notices import Notice, send_due_disabled_notice
@@ -124,6 +125,7 @@ def _pause(interval: float, started: float) -> float:
 
 def _logged_tick(started: float) -> None:
     close_old_connections()
+    chores.run_due()  # the apps' housekeeping (burrow.core.chores), each at its own interval
     try:
         result = tick()
     except Exception:

@@ -339,6 +339,7 @@ def fuzz_tenant(
     )
     make("core.ActivityLog", tenant, item_id=str(subscription.id))
     recording = make("sharing.SessionRecording", tenant)
+    make("recordings.Recording", tenant, session_id=recording.session_id)  # the shared recording has data
     ids = {
         "project": tenant.project.id,
         "environment": tenant.team.id,

@@ -40,6 +40,8 @@ ANSWERS_ANY_ID = {
 }
 # URL kwargs that name an object by another field than its primary key.
 URL_FIELDS = {"recording_id": "session_id", "query_id": "query_id"}
+# Models whose API `id` is another field than the primary key.
+LISTED_ID_FIELDS = {"recordings.Recording": "session_id"}
 
 
 def _walk(patterns, prefix=""):
@@ -275,9 +277,11 @@ def test_every_list_shows_a_tenant_only_its_own_rows(neighbours):
         assert not leaked, f"{url} shows the {kind}'s data: {leaked}"
         rows = _rows(json.loads(text))
         shown = {str(row["id"]) for row in rows if isinstance(row, dict) and "id" in row}
-        assert not {str(i.pk) for i in theirs} & shown, f"{url} lists the {kind}'s rows"
+        listed_id = LISTED_ID_FIELDS.get(label, "pk")
+        assert not {str(getattr(i, listed_id)) for i in theirs} & shown, f"{url} lists the {kind}'s rows"
         if shown or not rows:  # rows without ids (a single configuration object) prove nothing here
-            assert str(mine.pk) in shown, f"{url} does not list the caller's own row {mine.pk}: {shown}"
+            mine_id = str(getattr(mine, listed_id))
+            assert mine_id in shown, f"{url} does not list the caller's own row {mine_id}: {shown}"
 
         # The caller's own project, but the parents (e.g. the subscription of a delivery log) of the
         # victim's rows.

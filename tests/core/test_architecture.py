@@ -12,12 +12,14 @@ import pytest
 import burrow
 
 BURROW = Path(burrow.__file__).parent
-ABOVE_ANALYTICS = ("sharing", "subscriptions", "domains", "integrations")
+ABOVE_ANALYTICS = ("sharing", "subscriptions", "domains", "integrations", "recordings")
 # Each app, and the apps none of its modules may import.
 FORBIDDEN = {
     "core": ("analytics", "queries", *ABOVE_ANALYTICS),
     "analytics": ABOVE_ANALYTICS,
     "queries": ("analytics", *ABOVE_ANALYTICS),  # the query engine knows no insight, report or page
+    # Recordings are what sharing shows: they know no share, report or integration.
+    "recordings": ("queries", *(app for app in ABOVE_ANALYTICS if app != "recordings")),
 }
 
 

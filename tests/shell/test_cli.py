@@ -159,6 +159,21 @@ def test_keys_create_list_revoke(cli_env):
     assert created["id"] not in run_burrow(["keys", "list"], cli_env).stdout
 
 
+def test_bootstrap_prints_the_project_token_and_keys_rotate_it(cli_env):
+    boot = run_burrow(
+        ["bootstrap", "--email", "t@example.com", "--organization", "O", "--project", "P", "--json"], cli_env
+    )
+    info = json.loads(boot.stdout.strip().splitlines()[-1])
+    assert info["api_token"].startswith("phc_")
+    rotated = run_burrow(["keys", "rotate-project-token", str(info["environment_id"])], cli_env)
+    assert rotated.returncode == 0, rotated.stderr
+    answer = json.loads(rotated.stdout)
+    assert answer["environment_id"] == info["environment_id"]
+    assert answer["api_token"].startswith("phc_") and answer["api_token"] != info["api_token"]
+    missing = run_burrow(["keys", "rotate-project-token", "999999"], cli_env)
+    assert missing.returncode == 2 and "no environment 999999" in missing.stderr
+
+
 def _free_port() -> int:
     import socket
 
