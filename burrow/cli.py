@@ -1,4 +1,4 @@
-"""The `burrow` command: serve, scheduler, worker, bootstrap, migrate, keys, users (list, set-password),
+"""The `burrow` command: serve, scheduler, worker, status, bootstrap, migrate, keys, users (list, set-password),
 org-integration, sources, warehouse."""
 
 # The docstring is `burrow --help`'s description; each group of subcommands is a module of burrow/commands/.
@@ -9,7 +9,17 @@ import sys
 from collections.abc import Sequence
 from importlib.metadata import version
 
-from burrow.commands import bootstrap, fail, keys, org_integrations, processes, sources, users, warehouse
+from burrow.commands import (
+    bootstrap,
+    fail,
+    keys,
+    org_integrations,
+    processes,
+    sources,
+    status,
+    users,
+    warehouse,
+)
 
 # The commands that set an installation up: on first use they create the data dir and the secret key.
 PREPARING_COMMANDS = frozenset({"migrate", "serve", "bootstrap"})
@@ -61,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {version('burrow')}")
     commands = parser.add_subparsers(dest="command", required=True)
     # in the order `burrow --help` lists
-    for group in (processes, bootstrap, keys, users, org_integrations, sources, warehouse):
+    for group in (processes, status, bootstrap, keys, users, org_integrations, sources, warehouse):
         group.add_parsers(commands)
     return parser
 

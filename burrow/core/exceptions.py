@@ -35,6 +35,13 @@ class PayloadTooLarge(exceptions.APIException):
     default_type = "invalid_request"
 
 
+class ServiceUnavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "Service unavailable."
+    default_code = "service_unavailable"
+    default_type = "server_error"
+
+
 class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "Conflict."

@@ -171,3 +171,22 @@ class ActivityLog(models.Model):
     class Meta:
         indexes = [models.Index(fields=["team", "-created_at"], name="activity_team_created_idx")]
         ordering = ["-created_at"]
+
+
+class Heartbeat(models.Model):
+    """A scheduler or worker process saying it is alive (`burrow.core.heartbeats`): what `/_readyz?role=`
+    and `burrow status` read. One row per process; rows of processes gone for a day are removed."""
+
+    process = models.CharField(max_length=255, primary_key=True)  # "<role>@<host>:<pid>"
+    role = models.CharField(max_length=20)
+    host = models.CharField(max_length=255)
+    pid = models.IntegerField()
+    version = models.CharField(max_length=40)
+    started_at = models.DateTimeField()
+    beat_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["role", "-beat_at"], name="heartbeat_role_recent")]
+
+    def __str__(self) -> str:
+        return self.process

@@ -3,7 +3,7 @@
 from django.urls import path, re_path
 
 from burrow.core.routing import ENVIRONMENT_PARENT, PROJECT_PARENT, ApiRouter
-from burrow.core.views import ActivityLogViewSet, EnvironmentViewSet, favicon, health, readyz
+from burrow.core.views import ActivityLogViewSet, EnvironmentViewSet, favicon, health, livez, readyz
 
 router = ApiRouter()
 router.register_team("activity_log", ActivityLogViewSet, "activity-log")
@@ -18,5 +18,6 @@ public_urlpatterns = [
     path("_health", health),
     path("_health/", health),
     path("_readyz", readyz),
+    path("_livez", livez),
     path("favicon.ico", favicon),
 ]

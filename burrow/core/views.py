@@ -1,13 +1,12 @@
 from pathlib import Path
 
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from rest_framework import mixins, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from burrow.core import health as health_checks
 from burrow.core.exceptions import error_body
 from burrow.core.models import ActivityLog, Team
 from burrow.core.serializers import ActivityLogSerializer, EnvironmentSerializer
@@ -16,21 +15,24 @@ from burrow.core.tenancy import TenantViewSetMixin
 
 def health(request: HttpRequest) -> HttpResponse:
     """Process up and migrations applied."""
-    executor = MigrationExecutor(connection)
-    if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+    if not health_checks.migrations_applied():
         return HttpResponse("Migrations are not up to date", status=503, content_type="text/plain")
     return HttpResponse("ok", content_type="text/plain")
 
 
+def livez(request: HttpRequest) -> JsonResponse:
+    """The process answers HTTP (a liveness probe: restart it when this fails)."""
+    return JsonResponse({"http": True})
+
+
 def readyz(request: HttpRequest) -> JsonResponse:
-    """Database reachable."""
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-        database = True
-    except Exception:
-        database = False
-    return JsonResponse({"database": database}, status=200 if database else 503)
+    """Whether this role can do its work: 200 when every check is true, else 503 naming the false ones.
+    No role means `web`; an unknown one is 400 `{"error": "InvalidRole"}`."""
+    role = request.GET.get("role") or "web"
+    if role not in health_checks.ROLES:
+        return JsonResponse({"error": "InvalidRole"}, status=400)
+    checks = health_checks.checks_for(role)
+    return JsonResponse(checks, status=200 if all(checks.values()) else 503)
 
 
 def api_not_found(request: HttpRequest, *args, **kwargs) -> JsonResponse:

@@ -2,7 +2,10 @@
 keeps its tasks in its own `tasks` module; a worker finds them among the installed apps."""
 
 from celery import Celery
+from celery.signals import worker_ready
 from django.conf import settings
+
+from burrow.core.heartbeats import start_beating
 
 app = Celery("burrow")
 app.conf.update(
@@ -18,6 +21,12 @@ app.conf.update(
     worker_hijack_root_logger=False,
 )
 app.autodiscover_tasks(lambda: settings.INSTALLED_APPS)
+
+
+@worker_ready.connect
+def _beat_while_running(**kwargs) -> None:
+    """A worker says it is alive (`/_readyz?role=worker`, `burrow status`) for as long as it runs."""
+    start_beating("worker")
 
 
 def run_worker(concurrency: int) -> int:

@@ -31,7 +31,7 @@ from django.conf import settings
 from django.db import close_old_connections
 from django.utils import timezone
 
-from burrow.core import chores
+from burrow.core import chores, heartbeats
 from burrow.subscriptions.claims import claim_batch, claim_queued, recover_expired, take_retries
 from burrow.subscriptions.delivery.dispatch import dispatch, local_pool
 from burrow.subscriptions.delivery.notices import Notice, send_due_disabled_notice
@@ -127,6 +127,7 @@ def _logged_tick(started: float) -> None:
     close_old_connections()
     chores.run_due()  # the apps' housekeeping (burrow.core.chores), each at its own interval
     try:
+        heartbeats.beat("scheduler")
         result = tick()
     except Exception:
         logger.exception("scheduler tick failed")

@@ -21,6 +21,10 @@ from burrow.subscriptions.wakeup import wake_scheduler
 
 DISABLED_MESSAGE = "Subscription is disabled. Re-enable it before sending a test delivery."
 IN_PROGRESS_MESSAGE = "Delivery already in progress"
+BROKER_DOWN = (
+    "Deliveries cannot start: the broker (BURROW_BROKER_URL) is unreachable. Check that Redis is running, "
+    "then try again."
+)
 
 
 class DeliveryRefused(Exception):

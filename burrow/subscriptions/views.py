@@ -24,8 +24,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from burrow.analytics.models import Insight
-from burrow.core.exceptions import Conflict
+from burrow.core.exceptions import Conflict, ServiceUnavailable
 from burrow.core.filters import StableOrderingFilter
+from burrow.core.health import broker_reachable
 from burrow.core.softdelete import SoftDeleteModelViewSet
 from burrow.core.tenancy import TenantViewSetMixin
 from burrow.subscriptions import services
@@ -38,7 +39,7 @@ from burrow.subscriptions.serializers import (
     SubscriptionDetailSerializer,
     SubscriptionSerializer,
 )
-from burrow.subscriptions.triggers import DeliveryRefused, request_manual_delivery
+from burrow.subscriptions.triggers import BROKER_DOWN, DeliveryRefused, request_manual_delivery
 from burrow.subscriptions.unsubscribe import read_unsubscribe_token
 
 MAX_PREVIEW = 50
@@ -95,12 +96,20 @@ class SubscriptionViewSet(SoftDeleteModelViewSet):
             raise serializers.ValidationError({"preview": f"Must be an integer between 1 and {MAX_PREVIEW}."})
         return value
 
-    @extend_schema(request=None, responses={202: OpenApiResponse(description="The report is on its way.")})
+    @extend_schema(
+        request=None,
+        responses={
+            202: OpenApiResponse(description="The report is on its way."),
+            503: OpenApiResponse(description="The broker is unreachable: nothing was queued."),
+        },
+    )
     @action(methods=["post"], detail=True, url_path="test-delivery", required_scopes=["subscription:write"])
     def test_delivery(self, request: Request, *args, **kwargs) -> Response:
         subscription = self.get_object()
         if subscription.deleted:
             raise NotFound()
+        if not broker_reachable():  # a 202 for a delivery no worker will ever be handed
+            raise ServiceUnavailable(BROKER_DOWN)
         try:
             request_manual_delivery(subscription)
         except DeliveryRefused as exc:

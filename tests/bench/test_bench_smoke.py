@@ -72,6 +72,15 @@ BENCHES = {
             (r"^overhead: computed p50 - engine p50 = ", 1),
         ),
     ),
+    "recordings": Bench(
+        "recordings.py",
+        ("--sessions", "4", "--batches", "5", "--clients", "2", "--workers", "1", "--threads", "2"),
+        (
+            (rf"^\s+snapshots\s+{RATE} req/s\s+[\d,]+ events/s", 1),
+            (r"^\s+stored 20 blocks for 20 requests \(each once\)$", 1),
+            (r"^\s+[\d,.]+ kB stored per minute of recording", 1),
+        ),
+    ),
     "scheduler": Bench(
         "scheduler.py",
         ("--sizes", "200,2000", "--runs", "1"),

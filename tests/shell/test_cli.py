@@ -174,6 +174,17 @@ def test_bootstrap_prints_the_project_token_and_keys_rotate_it(cli_env):
     assert missing.returncode == 2 and "no environment 999999" in missing.stderr
 
 
+def test_status_json_on_a_new_installation(cli_env):
+    assert run_burrow(["migrate"], cli_env).returncode == 0
+    done = run_burrow(["status", "--json"], cli_env)
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert (data["schedulers"], data["workers"], data["due_backlog"]) == ([], [], 0)
+    assert data["deliveries_last_day"] == {} and data["starting_reason"] is None
+    readable = run_burrow(["status"], cli_env)
+    assert "schedulers" in readable.stdout and "due now" in readable.stdout
+
+
 def _free_port() -> int:
     import socket
 

@@ -17,7 +17,8 @@ from wsgiref.util import setup_testing_defaults
 
 from burrow.wsgi import application
 
-environ = {"PATH_INFO": sys.argv[1]}
+path, _, query = sys.argv[1].partition("?")
+environ = {"PATH_INFO": path, "QUERY_STRING": query}
 setup_testing_defaults(environ)
 status = []
 body = b"".join(application(environ, lambda line, headers, exc_info=None: status.append(line)))
@@ -68,12 +69,38 @@ def test_health_is_ok_once_migrations_are_applied_and_503_while_one_is_pending(m
     assert _get("/_health", env) == (503, "Migrations are not up to date")
 
 
-def test_readyz_reports_the_database_and_answers_503_when_it_cannot_be_reached(migrated, tmp_path):
+def test_readyz_reports_each_check_and_answers_503_when_the_database_cannot_be_reached(migrated, tmp_path):
     env, _ = migrated
     status, body = _get("/_readyz", env)
-    assert (status, json.loads(body)) == (200, {"database": True})
+    assert (status, json.loads(body)) == (200, {"database": True, "migrations": True, "cache": True})
 
     # Nothing listens on port 1: the connection is refused at once.
     unreachable = _env(tmp_path, "postgres://postgres@127.0.0.1:1/burrow")
     status, body = _get("/_readyz", unreachable)
-    assert (status, json.loads(body)) == (503, {"database": False})
+    assert (status, json.loads(body)) == (503, {"database": False, "migrations": False, "cache": True})
+    assert _get("/_livez", unreachable) == (200, '{"http": true}')
+
+
+def test_readyz_with_a_broker_nobody_listens_on_is_503_naming_the_broker(migrated):
+    env, _ = migrated
+    status, body = _get("/_readyz", {**env, "BURROW_BROKER_URL": "redis://127.0.0.1:1/0"})
+    assert status == 503
+    assert json.loads(body)["broker"] is False
+    assert json.loads(body)["database"] is True
+
+
+def test_readyz_roles_need_their_heartbeat_and_an_unknown_role_is_400(migrated):
+    env, database = migrated
+    assert _get("/_readyz?role=bogus", env) == (400, '{"error": "InvalidRole"}')
+    status, body = _get("/_readyz?role=scheduler", env)
+    assert (status, json.loads(body)["scheduler"]) == (503, False)
+
+    with sqlite3.connect(database) as connection:
+        connection.execute(
+            "INSERT INTO core_heartbeat (process, role, host, pid, version, started_at, beat_at) "
+            "VALUES ('scheduler@h:1', 'scheduler', 'h', 1, '0', datetime('now'), datetime('now'))"
+        )
+    status, body = _get("/_readyz?role=scheduler", env)
+    assert (status, json.loads(body)["scheduler"]) == (200, True)
+    status, body = _get("/_readyz?role=worker", env)
+    assert (status, json.loads(body)["worker"]) == (503, False)

@@ -104,6 +104,16 @@ def test_test_delivery_of_disabled_or_deleted_subscription(tenant, other_tenant)
     assert not SubscriptionDelivery.objects.exists()
 
 
+def test_test_delivery_with_an_unreachable_broker_is_503_and_queues_nothing(tenant, settings):
+    settings.BROKER_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    sub = make_subscription(tenant)
+    response = tenant.client.post(tenant.url(f"subscriptions/{sub.id}/test-delivery/"))
+    assert response.status_code == 503
+    assert response.json()["type"] == "server_error"
+    assert "broker (BURROW_BROKER_URL) is unreachable" in response.json()["detail"]
+    assert not SubscriptionDelivery.objects.exists()
+
+
 def test_rotate_webhook_secret_returns_a_new_secret_once(tenant, key_client):
     sub = make_subscription(tenant, target_type="webhook", target_value="https://example.com/hook")
     url = tenant.url(f"subscriptions/{sub.id}/rotate-webhook-secret/")
