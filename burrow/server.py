@@ -2,8 +2,45 @@
 granian (runner in bench/harness.py) on the same worker/thread counts; the numbers are in docs/benchmarks.md."""
 
 import importlib
+import logging
+import re
+
+from gunicorn.glogging import Logger
 
 BURROW_APP = "burrow.wsgi:application"
+# A share link's path is its secret: the access log keeps which kind of page it was, not the token.
+_SECRET_PATH = re.compile(r"^/(shared|embedded)/[^/.]+")
+
+
+class StructuredLogger(Logger):
+    """gunicorn's own lines and its access log as one JSON object per line, like the rest of Burrow's
+    logs; an access line carries the request's id (`X-Request-ID`), never its query string."""
+
+    def setup(self, cfg) -> None:
+        super().setup(cfg)
+        from burrow.core.logs import StructuredFormatter
+
+        for log in (self.error_log, self.access_log):
+            for handler in log.handlers:
+                handler.setFormatter(StructuredFormatter())
+
+    def access(self, resp, req, environ, request_time) -> None:
+        if not self.access_log_enabled:
+            return
+        headers = {name.lower(): value for name, value in resp.headers}
+        self.access_log.log(
+            logging.INFO,
+            "request",
+            extra={
+                "method": environ.get("REQUEST_METHOD"),
+                "path": _SECRET_PATH.sub(r"/\1/…", environ.get("PATH_INFO", "")),
+                "status": resp.status_code,
+                "duration_ms": round(request_time.total_seconds() * 1000, 1),
+                "bytes": getattr(resp, "sent", None),
+                "remote": environ.get("REMOTE_ADDR"),
+                "request_id": headers.get("x-request-id"),
+            },
+        )
 
 
 def _import_app(target: str):
@@ -18,6 +55,7 @@ def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict:
         "threads": threads,
         "worker_class": "gthread",
         "accesslog": "-",
+        "logger_class": "burrow.server.StructuredLogger",
         "timeout": 60,
         "graceful_timeout": 20,
         # Recycle workers now and then so memory stays bounded over weeks of uptime.

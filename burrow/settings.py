@@ -45,6 +45,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "burrow.core.middleware.RequestIdMiddleware",
     "burrow.core.middleware.KnownHostMiddleware",
     "burrow.core.middleware.UnstorableTextMiddleware",
     "burrow.core.middleware.ForwardedProtoMiddleware",

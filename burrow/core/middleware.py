@@ -9,7 +9,27 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryD
 
 from burrow.core.clients import parse_address
 from burrow.core.exceptions import error_body
+from burrow.core.logs import request_id, sane_request_id
 from burrow.core.textsafety import find_unstorable_field, form_fields, unstorable_reason
+
+
+class RequestIdMiddleware:
+    """Every response carries `X-Request-ID` (the client's when sane, else a new one), and every log line
+    written while the request is served carries it as `request_id`."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        current = sane_request_id(request.headers.get("X-Request-ID"))
+        request.request_id = current
+        token = request_id.set(current)
+        try:
+            response = self.get_response(request)
+        finally:
+            request_id.reset(token)
+        response["X-Request-ID"] = current
+        return response
 
 
 class KnownHostMiddleware:

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from burrow.core.logs import request_id
 from burrow.subscriptions.claims import claim_queued
 from burrow.subscriptions.delivery.dispatch import dispatch
 from burrow.subscriptions.models import Subscription, SubscriptionDelivery, split_addresses
@@ -43,6 +44,7 @@ def _record(subscription: Subscription, trigger: str, key: str, **fields) -> Sub
         lease_expires_at=lease_deadline(),
         queued_at=timezone.now(),
         claimable=False,  # no worker may run it before it is taken from the queue
+        request_id=request_id.get() or "",
         **fields,
     )
     transaction.on_commit(lambda: _hand_off(str(delivery.id)))

@@ -23,6 +23,7 @@ from django.db import connection
 from django.db.models import F, Q
 from django.utils import timezone
 
+from burrow.core.logs import request_id
 from burrow.subscriptions.delivery.base import Channel, DeliveryError, Report
 from burrow.subscriptions.delivery.content import build_report, snapshot
 from burrow.subscriptions.delivery.notices import send_due_disabled_notice
@@ -66,6 +67,15 @@ def run_delivery(delivery_id: str, on_retry: RetryHook | None = None) -> str | N
     delivery = _claim(delivery_id)
     if delivery is None:
         return None
+    # Its log lines carry the id of the request that asked for it (a test delivery, an invite).
+    token = request_id.set(delivery.request_id or None)
+    try:
+        return _run_claimed(delivery, on_retry)
+    finally:
+        request_id.reset(token)
+
+
+def _run_claimed(delivery: SubscriptionDelivery, on_retry: RetryHook | None) -> str | None:
     log = {"delivery_id": str(delivery.id), "subscription_id": delivery.subscription_id}
     try:
         outcome = _deliver(delivery)

@@ -1,0 +1,32 @@
+"""What `burrow serve` writes, as an operator's log shipper reads it: every line one JSON object, gunicorn's
+own and its access log included; an access line names the request's id and never a share link's token or a
+query string."""
+
+import json
+import time
+from pathlib import Path
+
+import httpx
+
+
+def test_server_lines_are_json_and_access_lines_carry_the_request_id(burrow_server):
+    log = Path(burrow_server.env["BURROW_DATA_DIR"]) / "serve.log"
+    answer = httpx.get(f"{burrow_server.url}/_livez?secret=hunter2", headers={"X-Request-ID": "probe-77"})
+    assert answer.headers["X-Request-ID"] == "probe-77"
+    httpx.get(f"{burrow_server.url}/shared/abcdefTOKEN123")
+
+    def access_lines() -> list[dict]:
+        lines = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+        return [line for line in lines if line.get("logger") == "gunicorn.access"]
+
+    deadline = time.monotonic() + 10
+    while not any(line["status"] == 404 for line in access_lines()):  # the access line follows the answer
+        assert time.monotonic() < deadline, log.read_text()
+        time.sleep(0.1)
+    lines = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    access = access_lines()
+    probe = [line for line in access if line.get("request_id") == "probe-77"]
+    assert probe and probe[0]["path"] == "/_livez" and probe[0]["status"] == 200
+    assert "hunter2" not in log.read_text() and "abcdefTOKEN123" not in log.read_text()
+    assert any(line["path"] == "/shared/…" for line in access)
+    assert any(line.get("logger") == "gunicorn.error" for line in lines)  # gunicorn's start-up lines
