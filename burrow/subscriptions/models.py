@@ -199,7 +199,7 @@ class SubscriptionDelivery(models.Model):
     # posted), so a retry resumes rather than repeats. Internal.
     channel_state = models.JSONField(null=True, blank=True)
     # The X-Request-ID of the request that asked for it (test deliveries, invites): its log lines carry it.
-    request_id = models.CharField(max_length=128, blank=True, default="")
+    request_id = models.CharField(max_length=128, blank=True, default="", db_default="")
     created_at = models.DateTimeField(default=timezone.now)
     last_updated_at = models.DateTimeField(auto_now=True)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -35,11 +35,17 @@ EARLIEST_START = datetime(2000, 1, 1, tzinfo=UTC)
 SCHEDULE_EXHAUSTED = "Subscription schedule has reached its end date. Extend until_date or remove count."
 # A write that sets any of these has its target checked by the channel.
 TARGET_FIELDS = frozenset({"target_type", "target_value", "integration_id"})
+MAX_SETPOS = 366
+BYSETPOS_RANGE = f"bysetpos must be between 1 and {MAX_SETPOS}, or between -{MAX_SETPOS} and -1."
 _datetime_field = serializers.DateTimeField()
 
 
-def int32_field(**kwargs: Any) -> serializers.IntegerField:
-    return serializers.IntegerField(min_value=INT32_MIN, max_value=INT32_MAX, **kwargs)
+def int32_field(
+    minimum: int = INT32_MIN, maximum: int = INT32_MAX, **kwargs: Any
+) -> serializers.IntegerField:
+    """An integer the database can store; the bounds are what validation accepts, so the OpenAPI schema's
+    `minimum`/`maximum` tell clients the truth."""
+    return serializers.IntegerField(min_value=minimum, max_value=maximum, **kwargs)
 
 
 @extend_schema_field({"type": "array", "items": {"type": "integer"}})
@@ -76,12 +82,22 @@ class SubscriptionSerializer(TeamScopedSerializer):
     )
     dashboard_export_insights = InsightIdsField(required=False)
     target_type = serializers.ChoiceField(choices=target_type_choices())
-    interval = int32_field(required=False)
+    interval = int32_field(
+        minimum=1, required=False, error_messages={"min_value": "Interval must be at least 1."}
+    )
     byweekday = serializers.ListField(
         child=serializers.ChoiceField(choices=Subscription.Weekday.choices), required=False, allow_null=True
     )
-    bysetpos = int32_field(required=False, allow_null=True)
-    count = int32_field(required=False, allow_null=True)
+    bysetpos = int32_field(
+        minimum=-MAX_SETPOS,
+        maximum=MAX_SETPOS,
+        required=False,
+        allow_null=True,
+        error_messages={"min_value": BYSETPOS_RANGE, "max_value": BYSETPOS_RANGE},
+    )
+    count = int32_field(
+        minimum=1, required=False, allow_null=True, error_messages={"min_value": "Count must be at least 1."}
+    )
     created_by = UserBasicSerializer(read_only=True, allow_null=True)
     summary = serializers.CharField(read_only=True)
     integration_id = int32_field(required=False, allow_null=True)
@@ -115,14 +131,9 @@ class SubscriptionSerializer(TeamScopedSerializer):
 
     # Field-level checks.
 
-    def validate_interval(self, interval: int) -> int:
-        if interval < 1:
-            raise serializers.ValidationError("Interval must be at least 1.")
-        return interval
-
     def validate_bysetpos(self, bysetpos: int | None) -> int | None:
-        if bysetpos is not None and (bysetpos == 0 or abs(bysetpos) > 366):
-            raise serializers.ValidationError("bysetpos must be between 1 and 366, or between -366 and -1.")
+        if bysetpos == 0:  # the one value inside the bounds that names no position
+            raise serializers.ValidationError(BYSETPOS_RANGE)
         return bysetpos
 
     def validate_start_date(self, start_date: datetime) -> datetime:
