@@ -1,5 +1,5 @@
-"""The `burrow` command: serve, scheduler, worker, status, bootstrap, migrate, keys, users (list, set-password),
-org-integration, sources, warehouse."""
+"""The `burrow` command: serve, scheduler, worker, status, backup, restore, bootstrap, migrate, keys, users
+(list, set-password), org-integration, sources, warehouse."""
 
 # The docstring is `burrow --help`'s description; each group of subcommands is a module of burrow/commands/.
 
@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from importlib.metadata import version
 
 from burrow.commands import (
+    backup,
     bootstrap,
     fail,
     keys,
@@ -22,7 +23,8 @@ from burrow.commands import (
 )
 
 # The commands that set an installation up: on first use they create the data dir and the secret key.
-PREPARING_COMMANDS = frozenset({"migrate", "serve", "bootstrap"})
+# `restore` too: it may be the first command of a new machine (the backup's secret key then replaces the new one).
+PREPARING_COMMANDS = frozenset({"migrate", "serve", "bootstrap", "restore"})
 
 
 def _setup_django(prepare: bool) -> str | None:
@@ -71,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {version('burrow')}")
     commands = parser.add_subparsers(dest="command", required=True)
     # in the order `burrow --help` lists
-    for group in (processes, status, bootstrap, keys, users, org_integrations, sources, warehouse):
+    for group in (processes, status, backup, bootstrap, keys, users, org_integrations, sources, warehouse):
         group.add_parsers(commands)
     return parser
 
