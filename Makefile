@@ -15,10 +15,13 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# `make run PORT=8001` serves elsewhere; links in mails follow the port unless BURROW_SITE_URL is set.
+PORT ?= 8000
+run: export BURROW_SITE_URL ?= http://127.0.0.1:$(PORT)
 run: $(STAMP)
 	$(BIN)/burrow migrate
 	$(BIN)/burrow bootstrap --demo
-	$(BIN)/burrow serve --host 127.0.0.1 --port 8000
+	$(BIN)/burrow serve --host 127.0.0.1 --port $(PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

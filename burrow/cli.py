@@ -27,7 +27,7 @@ from burrow.commands import (
 PREPARING_COMMANDS = frozenset({"migrate", "serve", "bootstrap", "restore"})
 
 
-def _setup_django(prepare: bool) -> str | None:
+def _setup_django(prepare: bool, server: bool = False) -> str | None:
     """Loads the settings (which write nothing) and sets Django up. With `prepare`, first creates the data
     dir and, unless BURROW_SECRET_KEY is set, the secret key file; without it, returns what the user must
     do first when the installation is not set up yet."""
@@ -39,9 +39,10 @@ def _setup_django(prepare: bool) -> str | None:
 
     if prepare:
         try:
-            prepare_data_dir(settings.DATA_DIR, create_key=not _has_secret_key(settings))
+            created = prepare_data_dir(settings.DATA_DIR, create_key=not _has_secret_key(settings))
         except OSError as error:
             return f"cannot create the data directory: {error}. Set BURROW_DATA_DIR to a writable directory."
+        created_notes = [f"created {thing}" for thing in created]
         if not _has_secret_key(settings):
             settings.SECRET_KEY = secret_key(settings.DATA_DIR)
     elif not _has_secret_key(settings):
@@ -49,7 +50,20 @@ def _setup_django(prepare: bool) -> str | None:
     elif missing := _missing_sqlite_file(settings.DATABASES["default"]):
         return f"there is no database at {missing} yet: run `burrow migrate` first"
     django.setup()
+    if prepare:
+        _say(created_notes, server)
     return None
+
+
+def _say(notes: list[str], server: bool) -> None:
+    """Notes for the operator: log lines (JSON, like the rest of its output) from the server, else text."""
+    import logging
+
+    for note in notes:
+        if server:
+            logging.getLogger("burrow.cli").info(note)
+        else:
+            print(f"burrow: {note}", file=sys.stderr)
 
 
 def _has_secret_key(settings) -> bool:
@@ -87,12 +101,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         args = build_parser().parse_args(argv)
-        not_ready = _setup_django(prepare=args.command in PREPARING_COMMANDS)
+        not_ready = _setup_django(prepare=args.command in PREPARING_COMMANDS, server=args.command == "serve")
     except ConfigError as error:
         return fail(f"{error}. Fix the environment variable and start again.")
     if not_ready:
         return fail(not_ready)
-    return args.func(args)
+    from django.db import OperationalError
+
+    try:
+        return args.func(args)
+    except OperationalError as error:
+        # A database that is not there (or refuses us): what happened, in one line, and what to do.
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        return fail(
+            f"cannot use the database: {reason}. Create it (`createdb burrow`), start it, or fix DATABASE_URL."
+        )
 
 
 if __name__ == "__main__":

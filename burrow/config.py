@@ -104,24 +104,44 @@ def secret_key(directory: Path) -> str:
         return ""
 
 
-def prepare_data_dir(directory: Path, *, create_key: bool) -> None:
-    """Creates the data dir and, when `create_key`, a secret key file in it unless one exists. The key is
-    written under another name and linked into place, so two commands starting at once agree on one key
-    and neither reads a half-written file."""
+DATABASE_SCHEMES = ("sqlite", "postgres", "postgresql", "pgsql")
+
+
+def database_settings(url: str) -> dict:
+    """Django's database settings for DATABASE_URL: SQLite or PostgreSQL, else a ConfigError that never
+    repeats the URL (it may hold a password)."""
+    import dj_database_url
+
+    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+    if scheme not in DATABASE_SCHEMES:
+        raise ConfigError(
+            "DATABASE_URL must be sqlite:///path/to/file or postgres://user:password@host:5432/database"
+            + (f", not a {scheme}:// URL" if scheme else "")
+        )
+    return dj_database_url.parse(url, conn_max_age=60)
+
+
+def prepare_data_dir(directory: Path, *, create_key: bool) -> list[str]:
+    """Creates the data dir and, when `create_key`, a secret key file in it unless one exists; returns what
+    it created. The key is written under another name and linked into place, so two commands starting at
+    once agree on one key and neither reads a half-written file."""
+    created = [] if directory.is_dir() else [f"the data directory {directory}"]
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     make_private(directory)
     key_file = directory / SECRET_KEY_FILE
     if not create_key or key_file.exists():
-        return
+        return created
     draft = directory / f".{SECRET_KEY_FILE}.{os.getpid()}"
     with open(draft, "w", opener=private_opener) as handle:
         handle.write(secrets.token_urlsafe(50))
     try:
         os.link(draft, key_file)
+        created.append(f"a secret key in {key_file} (keep it: API keys, links and secrets depend on it)")
     except FileExistsError:
         pass  # another command made it first: keep theirs
     finally:
         draft.unlink()
+    return created
 
 
 def private_opener(path: str | os.PathLike, flags: int) -> int:

@@ -49,6 +49,8 @@ def _import_app(target: str):
 
 
 def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict:
+    from django.conf import settings
+
     return {
         "bind": f"{host}:{port}",
         "workers": workers,
@@ -61,6 +63,8 @@ def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict:
         # Recycle workers now and then so memory stays bounded over weeks of uptime.
         "max_requests": 20000,
         "max_requests_jitter": 2000,
+        # gunicorn's control socket (gunicorn 24+) in the data dir, never a shared ~/.gunicorn or runtime dir.
+        "control_socket": str(settings.DATA_DIR / "gunicorn.ctl"),
     }
 
 
@@ -70,7 +74,8 @@ def run_server(host: str, port: int, workers: int, threads: int, app: str = BURR
     class _Application(BaseApplication):
         def load_config(self) -> None:
             for key, value in gunicorn_options(host, port, workers, threads).items():
-                self.cfg.set(key, value)
+                if key in self.cfg.settings:  # settings an older gunicorn lacks are left out
+                    self.cfg.set(key, value)
 
         def load(self):
             return _import_app(app)

@@ -6,9 +6,15 @@ secret key (burrow/cli.py); the test suite's settings are tests/settings.py."""
 import os
 from urllib.parse import urlsplit
 
-import dj_database_url
-
-from burrow.config import data_dir, env_bool, env_networks, env_number, env_rate, secret_key
+from burrow.config import (
+    data_dir,
+    database_settings,
+    env_bool,
+    env_networks,
+    env_number,
+    env_rate,
+    secret_key,
+)
 
 DATA_DIR = data_dir()
 SECRET_KEY = secret_key(DATA_DIR)  # "" until `burrow migrate` made one; commands then say so
@@ -95,7 +101,7 @@ TIME_ZONE = "UTC"
 LANGUAGE_CODE = "en-us"
 
 _default_db = f"sqlite:///{DATA_DIR / 'burrow.sqlite3'}"
-DATABASES = {"default": dj_database_url.parse(os.environ.get("DATABASE_URL", _default_db), conn_max_age=60)}
+DATABASES = {"default": database_settings(os.environ.get("DATABASE_URL", _default_db))}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL + immediate transactions let the web server and schedulers share the embedded file safely.
     DATABASES["default"]["CONN_MAX_AGE"] = 0

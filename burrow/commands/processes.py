@@ -2,11 +2,13 @@
 does before it starts."""
 
 import argparse
+import logging
 import os
 import signal
 import subprocess
 import sys
 
+from burrow.commands import fail
 from burrow.config import env_number
 
 
@@ -55,23 +57,62 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
 
     migrate = commands.add_parser("migrate", help="apply database migrations")
     migrate.add_argument("--verbose", action="store_true", help="name each migration as it is applied")
+    migrate.add_argument(
+        "--accept-secret-key",
+        action="store_true",
+        help="make the current secret key the installation's (after replacing it on purpose)",
+    )
     migrate.set_defaults(func=cmd_migrate)
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
+    from django.conf import settings
     from django.core.management import call_command
 
+    from burrow.core.keys import remember_secret_key, secret_key_mismatch
+
+    database = settings.DATABASES["default"]
+    new_file = database["ENGINE"].endswith("sqlite3") and not os.path.exists(database["NAME"])
     call_command("migrate", interactive=False, verbosity=1 if args.verbose else 0)
+    if new_file:
+        print(f"burrow: created the database {database['NAME']}")
+    if args.accept_secret_key:
+        remember_secret_key()
+        print("burrow: this secret key is now the installation's")
+    elif mismatch := secret_key_mismatch():
+        print(f"burrow: warning: {mismatch}", file=sys.stderr)
     print("burrow: database is up to date")
     return 0
+
+
+def _port_in_use(host: str, port: int) -> str | None:
+    """Why the server could not listen on host:port, before anything else starts; None when it can."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn binds
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            return (
+                f"cannot listen on {host}:{port}: {error.strerror or error}. Stop what uses port {port}, or "
+                f"choose another: `burrow serve --port 8001` (`make run PORT=8001`)"
+            )
+    return None
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from django.core.management import call_command
 
+    from burrow.core.keys import secret_key_mismatch
     from burrow.server import run_server
 
+    if busy := _port_in_use(args.host, args.port):
+        return fail(busy)
     call_command("migrate", interactive=False, verbosity=0)
+    if mismatch := secret_key_mismatch():
+        logging.getLogger("burrow.cli").warning(mismatch)  # the server's output is JSON log lines
     _collect_static()
     scheduler = None
     if not args.no_scheduler:

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.utils import timezone
 
-from burrow.core.models import PersonalAPIKey, User
+from burrow.core.models import Installation, PersonalAPIKey, User
 from burrow.core.scopes import validate_scopes
 
 KEY_PREFIX = "phx_"
@@ -79,3 +79,31 @@ def touch_last_used(key: PersonalAPIKey) -> None:
         return
     PersonalAPIKey.objects.filter(pk=key.pk).update(last_used_at=now)
     key.last_used_at = now
+
+
+SECRET_KEY_MISMATCH = (
+    "the secret key (BURROW_SECRET_KEY, else $BURROW_DATA_DIR/secret_key) is not the one that made this "
+    "database's API keys, links and encrypted secrets: they will not work. Put the old key back (`burrow "
+    "restore` brings it with a backup), or, if you replaced it on purpose, make new API keys (`burrow keys "
+    "create`) and run `burrow migrate --accept-secret-key`."
+)
+
+
+def _secret_key_check() -> str:
+    return hmac.new(
+        settings.SECRET_KEY.encode(), b"burrow: this installation's secret key", "sha256"
+    ).hexdigest()
+
+
+def remember_secret_key() -> None:
+    Installation.objects.update_or_create(pk=1, defaults={"secret_key_check": _secret_key_check()})
+
+
+def secret_key_mismatch() -> str | None:
+    """What to tell the operator when the secret key is not the one this database was made with; the first
+    start of an installation records its key."""
+    known = Installation.objects.filter(pk=1).values_list("secret_key_check", flat=True).first()
+    if known is None:
+        remember_secret_key()
+        return None
+    return None if hmac.compare_digest(known, _secret_key_check()) else SECRET_KEY_MISMATCH

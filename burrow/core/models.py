@@ -190,3 +190,14 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return self.process
+
+
+class Installation(models.Model):
+    """The installation itself (one row): a keyed digest of the secret key that made this database's API
+    keys, links and encrypted secrets, so that starting with another key is noticed (burrow.core.keys)."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    secret_key_check = models.CharField(max_length=80)
+
+    def __str__(self) -> str:
+        return "installation"

@@ -54,7 +54,8 @@ def test_authorize_refuses_unknown_credential_only_and_unconfigured_kinds(tenant
         assert error(response)["detail"] == "Kind not supported", kind
     settings.SLACK_CLIENT_ID = ""
     assert error(tenant.client.get(tenant.url("integrations/authorize/?kind=slack")))["detail"] == (
-        "Kind not configured"
+        "Kind not configured: set BURROW_SLACK_CLIENT_ID and BURROW_SLACK_CLIENT_SECRET (your Slack app's "
+        "OAuth credentials) and restart."
     )
     settings.GITHUB_APP_SLUG = ""
     detail = error(tenant.client.get(tenant.url("integrations/authorize/?kind=github")))["detail"]

@@ -1,6 +1,6 @@
 """What `burrow serve` writes, as an operator's log shipper reads it: every line one JSON object, gunicorn's
 own and its access log included; an access line names the request's id and never a share link's token or a
-query string."""
+query string. gunicorn's control socket is in the data dir, for Burrow's user only."""
 
 import json
 import time
@@ -30,3 +30,9 @@ def test_server_lines_are_json_and_access_lines_carry_the_request_id(burrow_serv
     assert "hunter2" not in log.read_text() and "abcdefTOKEN123" not in log.read_text()
     assert any(line["path"] == "/shared/…" for line in access)
     assert any(line.get("logger") == "gunicorn.error" for line in lines)  # gunicorn's start-up lines
+
+
+def test_gunicorns_control_socket_is_in_the_data_dir(burrow_server):
+    control = Path(burrow_server.env["BURROW_DATA_DIR"]) / "gunicorn.ctl"
+    assert control.is_socket()
+    assert control.stat().st_mode & 0o077 == 0

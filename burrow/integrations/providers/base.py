@@ -271,6 +271,14 @@ class OAuthProvider(Provider):
     def is_configured(self) -> bool:
         return bool(self.client_id and self.client_secret)
 
+    @property
+    def not_configured_message(self) -> str:
+        """The reference's "Kind not configured", and what the operator sets to configure it."""
+        names = " and ".join(
+            f"BURROW_{name}" for name in (self.client_id_setting, self.client_secret_setting)
+        )
+        return f"Kind not configured: set {names} (your {self.label} app's OAuth credentials) and restart."
+
     def authorize_url(self, state: str, redirect_uri: str) -> str:
         params = {
             "client_id": self.client_id,
