@@ -34,7 +34,6 @@ def sqlite_only():
 
 def test_backup_while_serving_then_restore_elsewhere(serve_burrow, tmp_path):
     served = serve_burrow()
-    env = served.env
     boot = served.burrow(
         "bootstrap", "--email", "ops@example.com", "--organization", "O", "--project", "P", "--json"
     )
