@@ -18,6 +18,11 @@ from burrow.config import (
 
 DATA_DIR = data_dir()
 SECRET_KEY = secret_key(DATA_DIR)  # "" until `burrow migrate` made one; commands then say so
+# Prometheus metrics of every process of this installation are gathered in one folder of its data dir
+# (prometheus-client's multiprocess mode reads the variable when it is first imported: burrow.core.metrics).
+METRICS_DIR = DATA_DIR / "metrics"
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(METRICS_DIR)
+METRICS_TOKEN = os.environ.get("BURROW_METRICS_TOKEN", "")
 DEBUG = env_bool("BURROW_DEBUG")
 SITE_URL = os.environ.get("BURROW_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 # The site's own host and loopback names; BURROW_ALLOWED_HOSTS adds more (`*`: any). A forged Host header is
@@ -52,6 +57,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "burrow.core.middleware.RequestIdMiddleware",
+    "burrow.core.metrics.MetricsMiddleware",
     "burrow.core.middleware.KnownHostMiddleware",
     "burrow.core.middleware.UnstorableTextMiddleware",
     "burrow.core.middleware.ForwardedProtoMiddleware",

@@ -178,7 +178,7 @@ def serve_burrow(tmp_path_factory):
     """Starts real `burrow serve` processes as an installation runs them (Burrow's own settings, a data dir
     of their own, collected static files, gunicorn), on free loopback ports; all stop after the module.
 
-    `serve_burrow(scheduler=False, **env)`: the database is a SQLite file in the data dir, or a fresh
+    `serve_burrow(scheduler=False, workers=1, **env)`: the database is a SQLite file in the data dir, or a fresh
     PostgreSQL database when the suite runs on PostgreSQL; `env` adds variables (BURROW_EMAIL_URL, …)."""
     import os
     import subprocess
@@ -192,7 +192,7 @@ def serve_burrow(tmp_path_factory):
 
     started: list[tuple[Served, str | None]] = []
 
-    def start(scheduler: bool = False, **extra: str) -> Served:
+    def start(scheduler: bool = False, workers: int = 1, **extra: str) -> Served:
         data = tmp_path_factory.mktemp("serve")
         env = {k: v for k, v in os.environ.items() if k not in {"BURROW_SECRET_KEY", "BURROW_TEST_DATA_DIR"}}
         env.update(
@@ -206,7 +206,16 @@ def serve_burrow(tmp_path_factory):
             env["DATABASE_URL"] = f"{os.environ['DATABASE_URL'].rsplit('/', 1)[0]}/{database}"
         env.update(extra)
         port = free_port()
-        command = [sys.executable, "-m", "burrow.cli", "serve", "--port", str(port), "--workers", "1"]
+        command = [
+            sys.executable,
+            "-m",
+            "burrow.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ]
         with open(data / "serve.log", "w") as log:
             process = subprocess.Popen(
                 command + ([] if scheduler else ["--no-scheduler"]), env=env, stdout=log, stderr=log

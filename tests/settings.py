@@ -23,6 +23,8 @@ else:
     atexit.register(shutil.rmtree, DATA_DIR, ignore_errors=True)
 
 STATIC_ROOT = DATA_DIR / "static"
+METRICS_DIR = DATA_DIR / "metrics"
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(METRICS_DIR)
 
 DATABASES = {"default": dict(DATABASES["default"])}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

@@ -111,6 +111,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if busy := _port_in_use(args.host, args.port):
         return fail(busy)
     call_command("migrate", interactive=False, verbosity=0)
+    _fresh_metrics()
     if mismatch := secret_key_mismatch():
         logging.getLogger("burrow.cli").warning(mismatch)  # the server's output is JSON log lines
     _collect_static()
@@ -131,6 +132,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 scheduler.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 scheduler.kill()
+
+
+def _fresh_metrics() -> None:
+    """Counters start again with the server: the samples of processes of an earlier run are removed."""
+    from django.conf import settings
+
+    for stale in settings.METRICS_DIR.glob("*.db") if settings.METRICS_DIR.is_dir() else []:
+        stale.unlink(missing_ok=True)
 
 
 def _collect_static() -> None:

@@ -19,6 +19,7 @@ from urllib.parse import unquote, urlsplit
 from django.conf import settings
 
 from burrow.config import private_opener
+from burrow.core import metrics
 
 _local = threading.local()
 
@@ -77,6 +78,11 @@ def send_bytes(recipients: list[str], data: bytes, message_id: str, sender: str 
         return
     config = SmtpConfig.parse(settings.EMAIL_URL)
     sender = sender or parseaddr(settings.EMAIL_FROM)[1]
+    with metrics.provider_call("smtp"):
+        _send(config, sender, recipients, data)
+
+
+def _send(config: SmtpConfig, sender: str, recipients: list[str], data: bytes) -> None:
     try:
         try:
             _connection(config).sendmail(sender, recipients, data)

@@ -3,7 +3,15 @@
 from django.urls import path, re_path
 
 from burrow.core.routing import ENVIRONMENT_PARENT, PROJECT_PARENT, ApiRouter
-from burrow.core.views import ActivityLogViewSet, EnvironmentViewSet, favicon, health, livez, readyz
+from burrow.core.views import (
+    ActivityLogViewSet,
+    EnvironmentViewSet,
+    favicon,
+    health,
+    livez,
+    metrics_view,
+    readyz,
+)
 
 router = ApiRouter()
 router.register_team("activity_log", ActivityLogViewSet, "activity-log")
@@ -19,5 +27,6 @@ public_urlpatterns = [
     path("_health/", health),
     path("_readyz", readyz),
     path("_livez", livez),
+    path("_metrics", metrics_view),
     path("favicon.ico", favicon),
 ]

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from burrow.core import metrics
 from burrow.core.models import Team
 from burrow.queries import sqlcheck, statuses
 from burrow.queries.errors import QueryError, TooManyQueries
@@ -77,6 +78,8 @@ def run_query(
     cached = (
         None if mode == "force_blocking" else QueryResult.objects.filter(cache_key=key, team=team).first()
     )
+    if mode != "force_blocking":
+        metrics.query_cache.labels("hit" if cached is not None else "miss").inc()
     if cached is not None:
         age = timezone.now() - cached.last_refresh
         fresh_for = (
@@ -132,9 +135,10 @@ def _local_slots(team_id: int) -> threading.BoundedSemaphore:
 
 def compute(team: Team, target: Target, checked: sqlcheck.Checked, sql: str, key: str) -> dict:
     started = time.perf_counter()
-    with running_slot(team):
+    with running_slot(team), metrics.provider_call(target.kind):
         result = runner(target.kind).run(target, checked.sql, settings.QUERY_TIMEOUT, MAX_RESULT_BYTES)
     elapsed = time.perf_counter() - started
+    metrics.query_duration.labels(target.kind).observe(elapsed)
     rows = result.rows
     has_more = checked.probe and len(rows) > checked.limit
     now = timezone.now()

@@ -31,7 +31,7 @@ from django.conf import settings
 from django.db import close_old_connections
 from django.utils import timezone
 
-from burrow.core import chores, heartbeats
+from burrow.core import chores, heartbeats, metrics
 from burrow.subscriptions.claims import claim_batch, claim_queued, recover_expired, take_retries
 from burrow.subscriptions.delivery.dispatch import dispatch, local_pool
 from burrow.subscriptions.delivery.notices import Notice, send_due_disabled_notice
@@ -133,6 +133,9 @@ def _logged_tick(started: float) -> None:
         logger.exception("scheduler tick failed")
         return
     elapsed_ms = round((time.monotonic() - started) * 1000, 1)
+    metrics.scheduler_tick.observe(elapsed_ms / 1000)
+    metrics.scheduler_due.set(result.claimed + result.skipped)
+    metrics.scheduler_claimed.inc(result.claimed)
     busy = any(
         (result.queued, result.retried, result.claimed, result.skipped, result.recovered, result.notices)
     )

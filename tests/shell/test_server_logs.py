@@ -36,3 +36,20 @@ def test_gunicorns_control_socket_is_in_the_data_dir(burrow_server):
     control = Path(burrow_server.env["BURROW_DATA_DIR"]) / "gunicorn.ctl"
     assert control.is_socket()
     assert control.stat().st_mode & 0o077 == 0
+
+
+def test_metrics_add_up_every_worker(serve_burrow):
+    from prometheus_client.parser import text_string_to_metric_families
+
+    served = serve_burrow(workers=2)
+    for _ in range(40):  # new connections, which the kernel hands to either worker
+        assert httpx.get(f"{served.url}/_livez").status_code == 200
+    scraped = httpx.get(f"{served.url}/_metrics")
+    assert scraped.status_code == 200
+    total = sum(
+        sample.value
+        for family in text_string_to_metric_families(scraped.text)
+        for sample in family.samples
+        if sample.name == "burrow_http_requests_total" and sample.labels["route"] == "_livez"
+    )
+    assert total == 40

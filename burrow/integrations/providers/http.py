@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from burrow.core import metrics
 from burrow.integrations.providers.errors import ProviderUnavailable
 
 logger = logging.getLogger(__name__)
@@ -63,6 +64,11 @@ def rebase(url: str, base: str) -> str:
 def call(provider: str, method: str, url: str, **kwargs) -> ProviderResponse:
     """One request to `provider` (its display name, used in errors). 5xx, a transport failure, a timeout or
     an answer over MAX_RESPONSE_BYTES raise ProviderUnavailable; any other status is the caller's to read."""
+    with metrics.provider_call(provider.lower()):
+        return _call(provider, method, url, **kwargs)
+
+
+def _call(provider: str, method: str, url: str, **kwargs) -> ProviderResponse:
     path = urlsplit(url).path
     try:
         with httpx.Client(timeout=TIMEOUT, follow_redirects=False) as client:

@@ -12,6 +12,7 @@ from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 from rest_framework.exceptions import APIException, ValidationError
 
+from burrow.core import metrics
 from burrow.integrations.models import ERROR_TOKEN_REFRESH_FAILED, Integration
 from burrow.integrations.providers.base import (
     Lookup,
@@ -101,12 +102,13 @@ def _refreshed(integration: Integration) -> Integration:
 def post_message(token: str, payload: dict) -> dict:
     """`chat.postMessage`; returns Slack's answer (with the message `ts`) or raises SlackError."""
     try:
-        response = httpx.post(
-            f"{settings.SLACK_API_URL}/chat.postMessage",
-            json=payload,
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=TIMEOUT,
-        )
+        with metrics.provider_call("slack"):
+            response = httpx.post(
+                f"{settings.SLACK_API_URL}/chat.postMessage",
+                json=payload,
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=TIMEOUT,
+            )
     except httpx.HTTPError as exc:
         raise SlackError(f"Slack unreachable: {exc}", transient=True) from exc
     if response.status_code == 429 or response.status_code >= 500:

@@ -23,6 +23,7 @@ from django.db import connection
 from django.db.models import F, Q
 from django.utils import timezone
 
+from burrow.core import metrics
 from burrow.core.logs import request_id
 from burrow.subscriptions.delivery.base import Channel, DeliveryError, Report
 from burrow.subscriptions.delivery.content import build_report, snapshot
@@ -104,9 +105,22 @@ def _run_claimed(delivery: SubscriptionDelivery, on_retry: RetryHook | None) -> 
     logger.info(
         "delivery finished", extra={**log, "status": outcome.status, "trigger": delivery.trigger_type}
     )
+    _observe_finished(delivery, outcome.status)
     if delivery.trigger_type == SubscriptionDelivery.Trigger.SCHEDULED and outcome.status != Status.SKIPPED:
         _track_failure_streak(delivery.subscription_id, failed=outcome.status == Status.FAILED)
     return outcome.status
+
+
+def _observe_finished(delivery: SubscriptionDelivery, status: str) -> None:
+    """Counts the delivery; a scheduled one sent also gives its lag (slot to last recipient sent)."""
+    metrics.deliveries.labels(status, delivery.target_type).inc()
+    if (
+        status == Status.COMPLETED
+        and delivery.trigger_type == SubscriptionDelivery.Trigger.SCHEDULED
+        and delivery.scheduled_at
+    ):
+        lag = (timezone.now() - delivery.scheduled_at).total_seconds()
+        metrics.delivery_lag.labels(delivery.target_type).observe(max(lag, 0.0))
 
 
 def _put_back(delivery: SubscriptionDelivery, outcome: Outcome, on_retry: RetryHook | None) -> str | None:
@@ -122,6 +136,7 @@ def _put_back(delivery: SubscriptionDelivery, outcome: Outcome, on_retry: RetryH
         **outcome.unsaved,
     ):
         return None
+    metrics.delivery_retries.labels(delivery.target_type).inc()
     logger.info(
         "delivery will retry",
         extra={"delivery_id": str(delivery.id), "retry_at": outcome.retry_at.isoformat()},
@@ -278,6 +293,7 @@ def _track_failure_streak(subscription_id: int, failed: bool) -> None:
         # Re-enabled without the API (the streak not reset): disabled again, without a second mail.
         disabled = rows.filter(enabled=True, consecutive_failures__gte=limit).update(enabled=False)
     if disabled:
+        metrics.auto_disabled.inc()
         logger.warning("subscription auto-disabled", extra={"subscription_id": subscription_id})
     if disabled and streak == limit:
         send_due_disabled_notice(subscription_id)

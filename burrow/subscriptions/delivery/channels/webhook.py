@@ -11,6 +11,7 @@ import httpx
 from rest_framework import serializers
 from standardwebhooks.webhooks import Webhook
 
+from burrow.core import metrics
 from burrow.core.crypto import decrypt_text, encrypt_text
 from burrow.core.urlsafety import check_url_allowed, pinned_target
 from burrow.subscriptions.delivery.base import Channel, PermanentError, Report, TargetEdit, TransientError
@@ -118,6 +119,7 @@ class WebhookChannel(Channel):
             # Streamed and closed unread: only the status matters, and a huge or endless body must not
             # hold a delivery thread or its memory.
             with (
+                metrics.provider_call("webhook"),
                 httpx.Client(timeout=TIMEOUT, follow_redirects=False) as client,
                 client.stream(
                     "POST", target.url, content=body, headers=headers, extensions=target.extensions
