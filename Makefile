@@ -5,13 +5,22 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PG_URL ?= postgres://postgres@127.0.0.1:5432/burrow
 
-.PHONY: run test lint venv clean bench mutate
+.PHONY: run test lint venv clean bench mutate lock
 
-$(STAMP): pyproject.toml
+# Every dependency, runtime and test, comes from requirements.lock at the pinned version with its hashes; then
+# Burrow itself, editable. `make lock` refreshes the lock after pyproject.toml changes (`make test` checks it).
+LOCK := requirements.lock
+$(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+lock: $(STAMP)
+	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 \
+		--index-url https://pypi.org/simple --quiet -o $(LOCK)
+	$(BIN)/python -m tests.lockfile stamp
 
 venv: $(STAMP)
 
@@ -30,6 +39,7 @@ lint: $(STAMP)
 # check-services prints a line per service (PostgreSQL, Redis); with BURROW_REQUIRE_SERVICES=1 (.ci/run) it
 # fails when one is missing, so the PostgreSQL run and the Redis tests below cannot be skipped quietly.
 test: $(STAMP) lint
+	$(BIN)/python -m tests.lockfile check
 	$(BIN)/python -m tests.devtools check-services
 	$(BIN)/pytest
 	@if $(BIN)/python -m tests.devtools pg-available; then \

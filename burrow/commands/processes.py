@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 from burrow.commands import fail
 from burrow.config import env_number
@@ -112,8 +113,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return fail(busy)
     call_command("migrate", interactive=False, verbosity=0)
     _fresh_metrics()
-    if mismatch := secret_key_mismatch():
-        logging.getLogger("burrow.cli").warning(mismatch)  # the server's output is JSON log lines
+    for warning in filter(None, (secret_key_mismatch(), _embedded_beside_shared())):
+        logging.getLogger("burrow.cli").warning(warning)  # the server's output is JSON log lines
     _collect_static()
     scheduler = None
     if not args.no_scheduler:
@@ -132,6 +133,23 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 scheduler.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 scheduler.kill()
+
+
+def _embedded_beside_shared() -> str | None:
+    """With a shared database (PostgreSQL), embedded warehouses in this machine's data dir are seen by this
+    machine only: say so at start-up."""
+    from django.conf import settings
+
+    if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+        return None
+    warehouses = sorted(Path(settings.DATA_DIR, "warehouses").glob("*.duckdb"))
+    if not warehouses:
+        return None
+    return (
+        f"{len(warehouses)} embedded warehouse(s) in {settings.DATA_DIR}/warehouses beside a shared database: "
+        "other machines cannot read them. With several machines, add PostgreSQL or ClickHouse data sources "
+        "(`burrow sources add`) instead."
+    )
 
 
 def _fresh_metrics() -> None:

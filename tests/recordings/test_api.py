@@ -240,3 +240,26 @@ def test_the_member_replay_page_plays_from_the_api(tenant, other_tenant):
     assert refused.status_code == 404
     assert "watched" not in refused.content.decode()
     assert Client().get(f"/project/{tenant.team.id}/replay/watched").status_code == 302  # to /login
+
+
+def test_the_embedded_page_plays_from_its_own_snapshots_path(tenant):
+    record(tenant.team, "framed")
+    token = share(tenant, "framed")
+    page = Client().get(f"/embedded/{token}")
+    assert page.status_code == 200
+    assert f'data-replay-snapshots="/embedded/{token}/snapshots"' in page.content.decode()
+    assert "frame-ancestors *" in page["Content-Security-Policy"]
+    assert len(Client().get(f"/embedded/{token}/snapshots").json()["sources"]) == 1
+
+
+def test_a_recording_deleted_while_someone_watches_answers_404_not_500(tenant):
+    record(tenant.team, "going", batches=2)
+    token = share(tenant, "going")
+    viewer = Client()
+    assert len(viewer.get(f"/shared/{token}/snapshots").json()["sources"]) == 2  # the player has its sources
+
+    assert tenant.client.delete(tenant.url("session_recordings/going/")).status_code == 204
+    content = viewer.get(f"/shared/{token}/snapshots?source=blob_v2&start_blob_key=0&end_blob_key=1")
+    assert content.status_code == 404
+    assert content.json()["detail"] == "This recording has no data."
+    assert "This recording has no data yet." in viewer.get(f"/shared/{token}").content.decode()

@@ -80,3 +80,16 @@ def test_another_secret_key_is_noticed_until_accepted(tmp_path):
     assert run_burrow(["migrate", "--accept-secret-key"], swapped).returncode == 0
     assert "is not the one" not in run_burrow(["migrate"], swapped).stderr
     assert "is not the one" in run_burrow(["migrate"], env).stderr  # the old key is now the stranger
+
+
+def test_embedded_warehouses_beside_a_shared_database_are_named(settings, tmp_path, monkeypatch):
+    from burrow.commands.processes import _embedded_beside_shared
+
+    settings.DATA_DIR = tmp_path
+    (tmp_path / "warehouses").mkdir()
+    (tmp_path / "warehouses" / "1.duckdb").write_bytes(b"")
+    monkeypatch.setitem(settings.DATABASES["default"], "ENGINE", "django.db.backends.sqlite3")
+    assert _embedded_beside_shared() is None  # one machine: its own embedded files are fine
+    monkeypatch.setitem(settings.DATABASES["default"], "ENGINE", "django.db.backends.postgresql")
+    warning = _embedded_beside_shared()
+    assert "1 embedded warehouse(s)" in warning and "other machines cannot read them" in warning
