@@ -36,7 +36,7 @@ _KEY_SQL = (
 _TOUCH_SQL = 'UPDATE "core_personalapikey" SET "last_used_at" = %s WHERE "core_personalapikey"."id" = %s'
 _TEAM_SQL = (
     'SELECT "core_team"."id", "core_team"."organization_id", "core_team"."project_id", "core_team"."name", '
-    '"core_team"."created_at", "core_organization"."id", "core_organization"."name", '
+    '"core_team"."api_token", "core_team"."created_at", "core_organization"."id", "core_organization"."name", '
     '"core_organization"."created_at", "core_project"."id", "core_project"."organization_id", '
     '"core_project"."name", "core_project"."created_at" FROM "core_team" '
     'INNER JOIN "core_project" ON ("core_team"."project_id" = "core_project"."id") '

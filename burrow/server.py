@@ -28,16 +28,17 @@ class StructuredLogger(Logger):
         if not self.access_log_enabled:
             return
         headers = {name.lower(): value for name, value in resp.headers}
+        wsgi = environ  # the request's WSGI environment, not the process's variables
         self.access_log.log(
             logging.INFO,
             "request",
             extra={
-                "method": environ.get("REQUEST_METHOD"),
-                "path": _SECRET_PATH.sub(r"/\1/…", environ.get("PATH_INFO", "")),
+                "method": wsgi.get("REQUEST_METHOD"),
+                "path": _SECRET_PATH.sub(r"/\1/…", wsgi.get("PATH_INFO", "")),
                 "status": resp.status_code,
                 "duration_ms": round(request_time.total_seconds() * 1000, 1),
                 "bytes": getattr(resp, "sent", None),
-                "remote": environ.get("REMOTE_ADDR"),
+                "remote": wsgi.get("REMOTE_ADDR"),
                 "request_id": headers.get("x-request-id"),
             },
         )

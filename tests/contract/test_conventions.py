@@ -255,4 +255,5 @@ def test_health_and_readiness():
     client = client_for(None)
     response = client.get("/_health")
     assert response.status_code == 200 and response.content == b"ok"
-    assert client.get("/_readyz").json() == {"database": True}
+    assert client.get("/_readyz").json() == {"database": True, "migrations": True, "cache": True}
+    assert client.get("/_livez").json() == {"http": True}
