@@ -1,4 +1,8 @@
-"""Assertions shared by every test module: PostHog's error envelope."""
+"""Shared by test modules: PostHog's error envelope, waiting for something a process does, and a new project
+on a running `burrow serve`."""
+
+import json
+import time
 
 ERROR_KEYS = {"type", "code", "detail", "attr"}
 
@@ -13,6 +17,34 @@ def error_envelope(response) -> dict:
 def error(response, status: int = 400) -> dict:
     assert response.status_code == status, response.content
     return error_envelope(response)
+
+
+def wait_for(condition, timeout: float = 60.0, what: str = "condition"):
+    """Polls `condition` until it gives something true (returned), failing after `timeout` seconds: for what
+    another process or thread does, which no event in the test can await."""
+    deadline = time.monotonic() + timeout
+    while not (found := condition()):
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
+    return found
+
+
+def new_project(served, email: str, organization: str, project: str):
+    """A new project on a running server: (its API as its owner, an httpx client; what `burrow bootstrap
+    --json` printed)."""
+    import httpx
+
+    boot = served.burrow(
+        "bootstrap", "--email", email, "--organization", organization, "--project", project, "--json"
+    )
+    assert boot.returncode == 0, boot.stderr
+    info = json.loads(boot.stdout.strip().splitlines()[-1])
+    client = httpx.Client(
+        base_url=f"{served.url}/api/projects/{info['project_id']}/",
+        headers={"Authorization": f"Bearer {info['personal_api_key']}"},
+        timeout=60,
+    )
+    return client, info
 
 
 def deliver_due(subscription):

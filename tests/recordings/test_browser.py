@@ -3,9 +3,7 @@ the README's two script tags, a person clicks and types in headless Chromium, th
 listed with its counts, a share link is made through the API, and a second browser opens it and watches the
 replay: the player's frame shows the recorded page's text. Then the same behind a share password."""
 
-import json
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
@@ -14,6 +12,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.browser.chromium import Browser, missing_browser
+from tests.helpers import new_project, wait_for
 
 PASSWORD = "watch the checkout"
 # posthog-js counts headless Chromium as a bot and sends nothing unless told not to filter user agents.
@@ -28,17 +27,7 @@ PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Shop checkout<
 
 @pytest.fixture(scope="module")
 def project(burrow_server):
-    boot = burrow_server.burrow(
-        "bootstrap", "--email", "shop@example.com", "--organization", "Shop", "--project", "Web", "--json"
-    )
-    assert boot.returncode == 0, boot.stderr
-    info = json.loads(boot.stdout.strip().splitlines()[-1])
-    api = httpx.Client(
-        base_url=f"{burrow_server.url}/api/projects/{info['project_id']}/",
-        headers={"Authorization": f"Bearer {info['personal_api_key']}"},
-        timeout=60,
-    )
-    return api, info
+    return new_project(burrow_server, "shop@example.com", "Shop", "Web")
 
 
 @pytest.fixture(scope="module")
@@ -60,16 +49,6 @@ def shop_page(burrow_server, project):
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}/checkout"
     server.shutdown()
-
-
-def wait_for(check, timeout: float = 60, step: float = 0.5):
-    deadline = time.monotonic() + timeout
-    while True:
-        found = check()
-        if found:
-            return found
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(step)
 
 
 def record_a_visit(shop_page: str, api: httpx.Client, tmp_path, label: str) -> dict:

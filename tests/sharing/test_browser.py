@@ -2,31 +2,15 @@
 real `burrow serve`: the unlock form, a wrong then the right password, then the tiles with their charts
 drawn (pixels on each chart's canvas), with nothing asked of any other host and no console error."""
 
-import json
-
 import httpx
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.browser.charts import INSIGHTS, PAINTED_PIXELS
+from tests.helpers import new_project
 
 PASSWORD = "correct horse battery"
-
-
-def new_project(burrow_server, email: str, organization: str, project: str) -> tuple[httpx.Client, dict]:
-    """A new project on the running server: its API as its owner, and what `burrow bootstrap` printed."""
-    boot = burrow_server.burrow(
-        "bootstrap", "--email", email, "--organization", organization, "--project", project, "--json"
-    )
-    assert boot.returncode == 0, boot.stderr
-    info = json.loads(boot.stdout.strip().splitlines()[-1])
-    client = httpx.Client(
-        base_url=f"{burrow_server.url}/api/projects/{info['project_id']}/",
-        headers={"Authorization": f"Bearer {info['personal_api_key']}"},
-        timeout=60,
-    )
-    return client, info
 
 
 @pytest.fixture(scope="module")

@@ -9,9 +9,9 @@ import subprocess
 import sys
 import threading
 
-import httpx
 import pytest
 
+from tests.helpers import new_project
 from tests.shell.test_cli import production_env, run_burrow
 
 # Reads the one data source's decrypted URL with the installation's own settings.
@@ -34,10 +34,7 @@ def sqlite_only():
 
 def test_backup_while_serving_then_restore_elsewhere(serve_burrow, tmp_path):
     served = serve_burrow()
-    boot = served.burrow(
-        "bootstrap", "--email", "ops@example.com", "--organization", "O", "--project", "P", "--json"
-    )
-    info = json.loads(boot.stdout.strip().splitlines()[-1])
+    api, info = new_project(served, "ops@example.com", "O", "P")
     environment = str(info["environment_id"])
     assert (
         served.burrow(
@@ -51,11 +48,6 @@ def test_backup_while_serving_then_restore_elsewhere(serve_burrow, tmp_path):
         served.burrow("warehouse", "load", "--environment", environment, "signups", str(rows)).returncode == 0
     )
 
-    api = httpx.Client(
-        base_url=f"{served.url}/api/projects/{info['project_id']}/",
-        headers={"Authorization": f"Bearer {info['personal_api_key']}"},
-        timeout=30,
-    )
     stop = threading.Event()
     written = []
 

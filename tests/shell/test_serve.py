@@ -2,20 +2,12 @@
 supervises delivers a report that fell due, by SMTP, with nothing in the test reaching into the process."""
 
 import json
-import time
 from datetime import UTC, datetime, timedelta
 
 import httpx
 
 from tests.fakes.smtp import start_sink
-
-
-def _wait_for(condition, timeout: float = 90.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while not (result := condition()):
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
-    return result
+from tests.helpers import wait_for
 
 
 def test_serve_runs_the_scheduler_that_delivers_a_due_report_by_email(serve_burrow):
@@ -65,7 +57,7 @@ def test_serve_runs_the_scheduler_that_delivers_a_due_report_by_email(serve_burr
         assert subscription.status_code == 201, subscription.text
         assert subscription.json()["next_delivery_date"].startswith(due.strftime("%Y-%m-%dT%H:%M:%S"))
 
-        report = _wait_for(
+        report = wait_for(
             lambda: [
                 m for m in sink.to("reader@example.com") if m["Subject"] == "Burrow Insight report - Signups"
             ],
@@ -74,7 +66,7 @@ def test_serve_runs_the_scheduler_that_delivers_a_due_report_by_email(serve_burr
         assert "Signups" in report.get_body(("html",)).get_content()
 
         deliveries = f"/subscriptions/{subscription.json()['id']}/deliveries/"
-        scheduled = _wait_for(
+        scheduled = wait_for(
             lambda: [
                 d
                 for d in api.get(deliveries).json()["results"]

@@ -3,11 +3,9 @@ each with its own data directory and scheduler, sharing the secret key, one Post
 broker, with one `burrow worker`. A key made through one works on the other, a share link opens on either,
 and each subscription due is delivered exactly once."""
 
-import json
 import os
 import subprocess
 import sys
-import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -16,20 +14,13 @@ import pytest
 
 from tests.devtools import port_open
 from tests.fakes.smtp import start_sink
+from tests.helpers import new_project, wait_for
 from tests.workers import BROKER
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get("DATABASE_URL", "").startswith("postgres") or not port_open("127.0.0.1", 6379),
     reason="needs the PostgreSQL run of the suite and Redis on 127.0.0.1:6379",
 )
-
-
-def wait_for(condition, timeout: float = 90.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while not (found := condition()):
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.2)
-    return found
 
 
 def test_two_servers_share_keys_links_and_deliver_each_subscription_once(serve_burrow, tmp_path):
@@ -52,16 +43,10 @@ def test_two_servers_share_keys_links_and_deliver_each_subscription_once(serve_b
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        boot = first.burrow(
-            "bootstrap", "--email", "ops@example.com", "--organization", "O", "--project", "P", "--json"
-        )
-        info = json.loads(boot.stdout.strip().splitlines()[-1])
-        headers = {"Authorization": f"Bearer {info['personal_api_key']}"}
-        on_first = httpx.Client(
-            base_url=f"{first.url}/api/projects/{info['project_id']}/", headers=headers, timeout=30
-        )
+        on_first, info = new_project(first, "ops@example.com", "O", "P")
+        # The same key, sent to the other machine.
         on_second = httpx.Client(
-            base_url=f"{second.url}/api/projects/{info['project_id']}/", headers=headers, timeout=30
+            base_url=f"{second.url}/api/projects/{info['project_id']}/", headers=on_first.headers, timeout=30
         )
 
         insight = on_second.post(

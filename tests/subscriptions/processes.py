@@ -3,7 +3,6 @@
 import os
 import subprocess
 import sys
-import time
 
 from django.db import connection
 
@@ -30,10 +29,3 @@ def burrow_process(args: list[str], settings, sink, **env: str) -> subprocess.Po
     environment.pop("BURROW_BROKER_URL", None)
     environment.update(env)
     return subprocess.Popen([sys.executable, "-m", "burrow.cli", *args], env=environment)
-
-
-def wait_for(condition, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.1)

@@ -15,7 +15,8 @@ from burrow.subscriptions.models import Subscription
 from burrow.subscriptions.unsubscribe import make_unsubscribe_token
 from tests.factories import make_subscription
 from tests.fakes.smtp import free_port
-from tests.subscriptions.processes import database_url, wait_for
+from tests.helpers import wait_for
+from tests.subscriptions.processes import database_url
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

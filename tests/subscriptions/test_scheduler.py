@@ -20,7 +20,8 @@ from burrow.subscriptions.scheduler import _pause, tick
 from burrow.subscriptions.wakeup import wake_scheduler
 from tests.factories import make_delivery, make_subscription
 from tests.fakes.smtp import start_sink
-from tests.subscriptions.processes import burrow_process, wait_for
+from tests.helpers import wait_for
+from tests.subscriptions.processes import burrow_process
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

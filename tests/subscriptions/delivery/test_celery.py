@@ -13,7 +13,8 @@ from burrow.subscriptions.scheduler import tick
 from tests.devtools import port_open
 from tests.factories import make_subscription
 from tests.fakes.smtp import start_sink
-from tests.subscriptions.processes import burrow_process, wait_for
+from tests.helpers import wait_for
+from tests.subscriptions.processes import burrow_process
 from tests.workers import BROKER, own_queue
 
 pytestmark = [

@@ -22,8 +22,9 @@ from burrow.subscriptions.scheduler import tick
 from burrow.subscriptions.wakeup import wake_scheduler
 from tests.factories import make_subscription
 from tests.fakes.smtp import SmtpSink, free_port
+from tests.helpers import wait_for
 from tests.subscriptions.delivery.test_slack import slack_dashboard_subscription
-from tests.subscriptions.processes import burrow_process, wait_for
+from tests.subscriptions.processes import burrow_process
 from tests.subscriptions.test_scheduler import make_due
 
 pytestmark = pytest.mark.django_db(transaction=True)
