@@ -16,6 +16,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.browser.charts import INSIGHTS, PAINTED_PIXELS
 from tests.fakes.smtp import start_sink
+from tests.recordings.helpers import gzip_json, rrweb_session, snapshot_event
 
 EMAIL = "ana@example.com"
 PASSWORD = "a long sign-in password"
@@ -247,6 +248,17 @@ return {page: document.documentElement.scrollWidth, viewport: window.innerWidth,
 """
 
 
+def recorded_session(server, api: httpx.Client) -> str:
+    """A short recording sent to the server as posthog-js sends it; its session id."""
+    token = api.get("").json()["api_token"]
+    body = gzip_json([snapshot_event(token, "phone-check", rrweb_session(start_ms=int(time.time() * 1000)))])
+    assert (
+        httpx.post(f"{server.url}/s/", content=body, headers={"Content-Type": "text/plain"}).status_code
+        == 200
+    )
+    return "phone-check"
+
+
 @pytest.mark.parametrize("width, height", [(390, 844), (1280, 800)])
 def test_every_page_fits_a_phone_and_a_desktop(server, api, report_links, chromium, tmp_path, width, height):
     """Signed out: the sign-in, unsubscribe and share pages; signed in: every member page."""
@@ -258,11 +270,13 @@ def test_every_page_fits_a_phone_and_a_desktop(server, api, report_links, chromi
     sharing = api.patch(f"dashboards/{dashboard_id}/sharing/", json={"enabled": True}).json()
     overflowing = {}
 
-    def measure(name: str, url: str, charts: bool = False) -> None:
+    def measure(name: str, url: str, charts: bool = False, replay: bool = False) -> None:
         driver.get(url)
         wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
         if charts:
             wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, ".chart[data-rendered='true']"))
+        if replay:
+            wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "[data-replay-state='playing']"))
         measured = driver.execute_script(OVERFLOW)
         if measured["page"] > measured["viewport"] or measured["wide"]:
             overflowing[name] = measured
@@ -270,9 +284,13 @@ def test_every_page_fits_a_phone_and_a_desktop(server, api, report_links, chromi
         if SCREENSHOTS:
             driver.save_screenshot(os.path.join(SCREENSHOTS, f"{name}-{width}.png"))
 
+    recording = recorded_session(server, api)
+    shared_recording = api.patch(f"session_recordings/{recording}/sharing/", json={"enabled": True}).json()
+
     measure("login", f"{server.url}/login")
     measure("unsubscribe", links["Unsubscribe"])
     measure("share", f"{server.url}/shared/{sharing['access_token']}", charts=True)
+    measure("recording-share", f"{server.url}/shared/{shared_recording['access_token']}", replay=True)
     sign_in_at_login(driver, server.url)
     home = driver.current_url
     measure("home", home)
@@ -280,5 +298,6 @@ def test_every_page_fits_a_phone_and_a_desktop(server, api, report_links, chromi
     measure("insight", links["Weekly signups"], charts=True)
     measure("subscription", links["Manage subscription"])
     measure("subscriptions", f"{home}/subscriptions")
+    measure("replay", f"{home}/replay/{recording}", replay=True)
     measure("not-found", f"{home}/dashboard/999999")
     assert overflowing == {}
