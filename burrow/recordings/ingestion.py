@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from burrow.core.models import Team
-from burrow.recordings.capture import CaptureError, read_capture, too_large
+from burrow.recordings.capture import CaptureError, decoded_body, read_capture, too_large
 from burrow.recordings.rrweb import InvalidEvents, TooLarge
 from burrow.recordings.services import SnapshotBatch, prepare_batch, store_batch
 
@@ -84,13 +84,14 @@ def _team_for_config(token: str | None) -> Team:
 
 
 def _token_in_body(request: HttpRequest) -> str | None:
+    """The token of a flags request: in its body (JSON, gzip or base64, as capture bodies) or the query."""
     if request.method != "POST":
         return request.GET.get("token")
-    try:
-        body = json.loads(request.body or b"{}")
-    except ValueError:
+    body = decoded_body(request)
+    if not isinstance(body, dict):
         return None
-    return body.get("token") or body.get("api_key") if isinstance(body, dict) else None
+    token = body.get("token") or body.get("api_key")
+    return token if isinstance(token, str) else None
 
 
 @capture_endpoint

@@ -243,3 +243,12 @@ def test_badly_compressed_events_are_400(browser, tenant, field):
     response = post_gzip(browser, [snapshot_event(tenant.team.api_token, "s1", events)])
     assert response.status_code == 400
     assert not Recording.objects.exists()
+
+
+def test_flags_read_the_token_from_a_gzip_body(browser, tenant):
+    body = gzip_json({"token": tenant.team.api_token, "distinct_id": "visitor-1"})
+    response = browser.post("/flags/?v=2&config=true", data=body, content_type="text/plain")
+    assert response.status_code == 200
+    assert response.json()["sessionRecording"]["endpoint"] == "/s/"
+    refused = browser.post("/flags/?v=2", data=gzip_json({"token": "phc_nope"}), content_type="text/plain")
+    assert refused.status_code == 401
