@@ -109,6 +109,16 @@ def _token_of(payload: object, events: list[dict]) -> str | None:
     return None
 
 
+def team_for_token(token: str | None) -> Team:
+    """The environment a project token names; the reference's 401 when there is none or it names none."""
+    if not token:
+        raise CaptureError(401, "authentication_error", "missing_api_key", TOKEN_MISSING)
+    team = Team.objects.filter(api_token=token).only("id", "api_token").first()
+    if team is None:
+        raise CaptureError(401, "authentication_error", "invalid_api_key", TOKEN_INVALID)
+    return team
+
+
 def read_capture(request: HttpRequest) -> Capture:
     """The events of a capture request and the environment its token names (401 when none does)."""
     payload = decoded_body(request)
@@ -125,11 +135,7 @@ def read_capture(request: HttpRequest) -> Capture:
     if not all(isinstance(event, dict) for event in events):
         raise _invalid("Every event must be an object.")
     token = _token_of(payload, events) or request.GET.get("token")
-    if not token:
-        raise CaptureError(401, "authentication_error", "missing_api_key", TOKEN_MISSING)
-    team = Team.objects.filter(api_token=token).only("id", "api_token").first()
-    if team is None:
-        raise CaptureError(401, "authentication_error", "invalid_api_key", TOKEN_INVALID)
+    team = team_for_token(token)
     # Every event of a request belongs to the token's environment: one naming another token is refused.
     for event in events:
         properties = event.get("properties") if isinstance(event.get("properties"), dict) else {}

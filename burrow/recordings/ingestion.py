@@ -11,8 +11,7 @@ import logging
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from burrow.core.models import Team
-from burrow.recordings.capture import CaptureError, decoded_body, read_capture, too_large
+from burrow.recordings.capture import CaptureError, decoded_body, read_capture, team_for_token, too_large
 from burrow.recordings.rrweb import InvalidEvents, TooLarge
 from burrow.recordings.services import SnapshotBatch, prepare_batch, store_batch
 
@@ -74,15 +73,6 @@ def _remote_config() -> dict:
     }
 
 
-def _team_for_config(token: str | None) -> Team:
-    if not token:
-        raise CaptureError(401, "authentication_error", "missing_api_key", "API key not provided.")
-    team = Team.objects.filter(api_token=token).only("id").first()
-    if team is None:
-        raise CaptureError(401, "authentication_error", "invalid_api_key", "Project API key invalid.")
-    return team
-
-
 def _token_in_body(request: HttpRequest) -> str | None:
     """The token of a flags request: in its body (JSON, gzip or base64, as capture bodies) or the query."""
     if request.method != "POST":
@@ -97,7 +87,7 @@ def _token_in_body(request: HttpRequest) -> str | None:
 @capture_endpoint
 def flags(request: HttpRequest) -> HttpResponse:
     """`/flags/` and `/decide/`: no feature flags, and the recording configuration."""
-    _team_for_config(_token_in_body(request) or request.GET.get("token"))
+    team_for_token(_token_in_body(request) or request.GET.get("token"))
     return JsonResponse(
         {"featureFlags": {}, "featureFlagPayloads": {}, "flags": {}, "errorsWhileComputingFlags": False}
         | _remote_config()
@@ -107,7 +97,7 @@ def flags(request: HttpRequest) -> HttpResponse:
 @capture_endpoint
 def remote_config(request: HttpRequest, token: str, extension: str = "") -> HttpResponse:
     """`/array/<token>/config` (JSON) and `config.js` (the same, as the script posthog-js loads)."""
-    _team_for_config(token)
+    team_for_token(token)
     config = {"token": token} | _remote_config()
     if extension == ".js":
         script = f"(function(){{window._POSTHOG_REMOTE_CONFIG=window._POSTHOG_REMOTE_CONFIG||{{}};window._POSTHOG_REMOTE_CONFIG[{json.dumps(token)}]={{config:{json.dumps(config)},siteApps:[]}}}})();"
