@@ -75,13 +75,18 @@ def test_two_servers_share_keys_links_and_deliver_each_subscription_once(serve_b
             )
             assert created.status_code == 201, created.text
             subscriptions.append(created.json()["id"])
-        wait_for(lambda: all(sink.to(reader) for reader in readers), what="one report per subscription")
+
+        def reports(reader: str) -> list:
+            return [m for m in sink.to(reader) if m["Subject"].startswith("Burrow Insight report")]
+
+        wait_for(lambda: all(reports(reader) for reader in readers), what="one report per subscription")
         for subscription in subscriptions:
             # Claimed (the next slot is tomorrow's) with one scheduled delivery: no other can come today.
             assert on_first.get(f"subscriptions/{subscription}/").json()["next_delivery_date"] > due
             log = on_second.get(f"subscriptions/{subscription}/deliveries/").json()["results"]
-            assert [d["trigger_type"] for d in log] == ["scheduled"], log
-        assert sorted(m["To"] for m in sink.messages) == sorted(readers)
+            scheduled = [d for d in log if d["trigger_type"] == "scheduled"]
+            assert len(scheduled) == 1, log
+        assert all(len(reports(reader)) == 1 for reader in readers)
     finally:
         if worker is not None:
             worker.terminate()

@@ -12,8 +12,15 @@ import pytest
 from tests.shell.test_cli import production_env, run_burrow
 
 
+def embedded_env(data_dir) -> dict:
+    """An installation on its embedded SQLite file, whatever database the suite itself runs on."""
+    env = production_env(data_dir)
+    env.pop("DATABASE_URL", None)
+    return env
+
+
 def test_a_new_data_dir_says_what_was_created(tmp_path):
-    env = production_env(tmp_path / "fresh")
+    env = embedded_env(tmp_path / "fresh")
     done = run_burrow(["migrate"], env)
     assert done.returncode == 0, done.stderr
     assert f"created the data directory {tmp_path / 'fresh'}" in done.stderr
@@ -24,7 +31,7 @@ def test_a_new_data_dir_says_what_was_created(tmp_path):
 
 
 def test_a_busy_port_fails_at_once_naming_it(tmp_path):
-    env = production_env(tmp_path)
+    env = embedded_env(tmp_path)
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
@@ -70,7 +77,7 @@ def test_a_missing_postgresql_database_says_to_create_it(tmp_path):
 
 
 def test_another_secret_key_is_noticed_until_accepted(tmp_path):
-    env = production_env(tmp_path)
+    env = embedded_env(tmp_path)
     assert run_burrow(["migrate"], env).returncode == 0
     swapped = {**env, "BURROW_SECRET_KEY": "a-different-key-than-the-one-in-the-data-dir"}
     warned = run_burrow(["migrate"], swapped)
