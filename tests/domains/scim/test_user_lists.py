@@ -46,6 +46,17 @@ def test_a_user_name_filter_compares_the_one_stored_spelling(scim, spelling):
         ('not (userName sw "a") and active eq true', set()),
         ('userName eq "bob@acme.example.org" or name.givenName eq "Alan"', {"bob", "alan"}),
         ("name.familyName pr", {"alan"}),
+        ("name.givenName pr", {"ada", "alan"}),
+        ("emails.type pr", {"ada", "alan", "bob"}),  # a constant every user has
+        ("emails.primary pr", {"ada", "alan", "bob"}),
+        ("active pr", {"ada", "alan", "bob"}),
+        ("id pr", {"ada", "alan", "bob"}),
+        ("meta.created pr", {"ada", "alan", "bob"}),
+        ("meta.lastModified pr", {"ada", "alan", "bob"}),
+        ("groups pr", {"ada", "alan"}),  # members only: bob was deactivated
+        ("groups.value pr", {"ada", "alan"}),
+        ("groups.display pr", {"ada", "alan"}),
+        ("not (groups pr)", {"bob"}),
         ('externalId eq "x"', set()),
         ('externalId eq "ext-alan"', {"alan"}),
         ('externalId eq "EXT-ALAN"', set()),  # case-exact (RFC 7643 §4.1)
