@@ -157,7 +157,10 @@ class _UserFilter(FilterVisitor[Q]):
             raise InvalidFilterException(detail="Only 'eq' and 'ne' compare groups.")
         level = ROLES.get(str(value).lower())
         matches = Q(scim_level=level) if level is not None else NOTHING
-        return ~matches if op == CompareOperator.ne else matches
+        if op == CompareOperator.ne:
+            # Someone in no group has no value equal to it; SQL's NOT would drop them with their NULL level.
+            return ~matches | Q(scim_level__isnull=True)
+        return matches
 
 
 def _by_address(value: Any) -> Q:

@@ -154,3 +154,50 @@ def test_people_whose_domain_only_ends_like_this_one_are_never_seen(scim):
         scim_error(scim.get(f"/Users/{outsider.pk}"), 404)
     assert [person["id"] for person in scim.get("/Users").json()["Resources"]] == [ada["id"]]
     assert scim.get("/Users", filter='userName ew "example.org"').json()["totalResults"] == 1
+
+
+@pytest.mark.parametrize(
+    "expression, expected",
+    [
+        ('emails.type eq "work"', {"ada", "bob"}),
+        ('emails.type eq "WORK"', {"ada", "bob"}),  # strings compare regardless of case
+        ('emails.type ne "work"', set()),
+        ('emails.type ne "home"', {"ada", "bob"}),
+        ('emails.type co "OR"', {"ada", "bob"}),
+        ('emails.type sw "wo"', {"ada", "bob"}),
+        ('emails.type ew "rk"', {"ada", "bob"}),
+        ('emails.type ew "wo"', set()),
+        ('emails.type gt "a"', set()),  # no order between a constant and a string
+        ("emails.primary eq true", {"ada", "bob"}),
+        ("emails.primary ne true", set()),
+        ("emails.primary eq false", set()),
+        ('groups eq "member"', {"ada"}),
+        ('groups.display eq "MEMBER"', {"ada"}),
+        ('groups.value ne "member"', {"bob"}),  # bob belongs to no group
+        ('groups eq "nobody"', set()),
+        ('groups ne "nobody"', {"ada", "bob"}),
+        ('meta.created gt "2000-01-01T02:00:00+02:00"', {"ada", "bob"}),  # an offset of its own
+    ],
+)
+def test_constants_groups_and_dates_compare_as_rfc_7643_says(scim, expression, expected):
+    scim.create("ada")
+    scim.create("bob", active=False)
+    body = scim.get("/Users", filter=expression).json()
+    assert {r["userName"].split("@")[0] for r in body["Resources"]} == expected, body
+
+
+def test_ids_compare_only_for_equality(scim):
+    ada, bob = scim.create("ada")["id"], scim.create("bob")["id"]
+
+    def names(expression: str) -> set[str]:
+        return {
+            r["userName"].split("@")[0] for r in scim.get("/Users", filter=expression).json()["Resources"]
+        }
+
+    assert names(f'id eq "{ada}"') == {"ada"}
+    assert names(f'id ne "{ada}"') == {"bob"}
+    assert names('id eq "not-a-number"') == set()
+    assert names('id ne "not-a-number"') == {"ada", "bob"}
+    assert bob != ada
+    for expression in (f'id co "{ada}"', 'groups co "mem"', 'groups sw "m"'):
+        scim_error(scim.get("/Users", filter=expression), 400, "invalidFilter")
