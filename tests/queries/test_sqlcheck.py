@@ -17,6 +17,7 @@ def wrapped(text: str, limit: int) -> str:
     [
         ("SELECT 1", Checked(wrapped("SELECT 1", DEFAULT_LIMIT), DEFAULT_LIMIT, True, 0)),
         ("  SELECT 1 ;  ", Checked(wrapped("SELECT 1", DEFAULT_LIMIT), DEFAULT_LIMIT, True, 0)),
+        ("SELECT 1 AS X;", Checked(wrapped("SELECT 1 AS X", DEFAULT_LIMIT), DEFAULT_LIMIT, True, 0)),
         ("SELECT 1 LIMIT 5", Checked("SELECT 1 LIMIT 5", 5, False, 0)),
         ("SELECT 1 LIMIT 5 OFFSET 10", Checked("SELECT 1 LIMIT 5 OFFSET 10", 5, False, 10)),
         (f"SELECT 1 LIMIT {MAX_LIMIT}", Checked(f"SELECT 1 LIMIT {MAX_LIMIT}", MAX_LIMIT, False, 0)),
@@ -38,8 +39,9 @@ def test_clickhouses_limit_by_is_per_group_not_the_answers_limit():
 
 @pytest.mark.parametrize("sql", ["SELECT 1 LIMIT 2 + 3", "SELECT 1 LIMIT 1.5", "SELECT 1 LIMIT ALL"])
 def test_a_limit_that_is_not_a_whole_number_is_refused(sql):
-    with pytest.raises(QueryError, match="LIMIT must be a whole number."):
+    with pytest.raises(QueryError) as refused:
         check(sql, "postgresql")
+    assert (str(refused.value), refused.value.code) == ("LIMIT must be a whole number.", "query_not_allowed")
 
 
 @pytest.mark.parametrize(
