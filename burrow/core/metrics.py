@@ -8,6 +8,7 @@ import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
@@ -93,7 +94,12 @@ def route_of(request) -> str:
     match = getattr(request, "resolver_match", None)
     if match is None or not match.route:
         return "unmatched"
-    route = _GROUP.sub(lambda m: "{" + m.group(1) + "}", match.route)
+    return _template(match.route)
+
+
+@lru_cache(maxsize=1024)  # one entry per route pattern: worked out once, not on every request
+def _template(pattern: str) -> str:
+    route = _GROUP.sub(lambda m: "{" + m.group(1) + "}", pattern)
     return route.replace("^", "").replace("$", "").replace("/?", "/").replace("\\", "")
 
 

@@ -1,16 +1,17 @@
 import hmac
-from ipaddress import ip_address
 from pathlib import Path
 
 from django.conf import settings
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from prometheus_client import CONTENT_TYPE_LATEST
 from rest_framework import mixins, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from burrow.core import health as health_checks
-from burrow.core.clients import client_address
+from burrow.core import metrics
+from burrow.core.clients import client_address, parse_address
 from burrow.core.exceptions import error_body
 from burrow.core.models import ActivityLog, Team
 from burrow.core.serializers import ActivityLogSerializer, EnvironmentSerializer
@@ -41,24 +42,14 @@ def readyz(request: HttpRequest) -> JsonResponse:
 
 def metrics_view(request: HttpRequest) -> HttpResponse:
     """Prometheus's scrape: with `Authorization: Bearer $BURROW_METRICS_TOKEN`, or from this machine."""
-    from prometheus_client import CONTENT_TYPE_LATEST
-
-    from burrow.core import metrics
-
     token = settings.METRICS_TOKEN
     offered = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
     by_token = bool(token) and hmac.compare_digest(offered.encode(), token.encode())
-    if not by_token and not _is_loopback(client_address(request)):
+    peer = parse_address(client_address(request))
+    if not by_token and not (peer is not None and peer.is_loopback):
         detail = "Metrics need the bearer token BURROW_METRICS_TOKEN, or a request from this machine."
         return JsonResponse(error_body("authentication_error", "permission_denied", detail), status=403)
     return HttpResponse(metrics.exposition(), content_type=CONTENT_TYPE_LATEST)
-
-
-def _is_loopback(address: str) -> bool:
-    try:
-        return ip_address(address).is_loopback
-    except ValueError:  # "unknown": no usable peer address
-        return False
 
 
 def api_not_found(request: HttpRequest, *args, **kwargs) -> JsonResponse:

@@ -46,9 +46,7 @@ class Share:
         """A shared recording's data, once a client has sent some (a link may be made before that)."""
         if not isinstance(self.resource, SessionRecording):
             return None
-        return Recording.objects.filter(
-            team_id=self.resource.team_id, session_id=self.resource.session_id
-        ).first()
+        return recorded_data(self.resource)
 
     @property
     def title(self) -> str:
@@ -130,6 +128,11 @@ def _insight_data(insight: Insight, answer: Computed | None) -> dict[str, Any]:
     if answer is not None:
         data.update(answer.answer_fields(), error=answer.error)
     return data
+
+
+def recorded_data(recording: SessionRecording) -> Recording | None:
+    """What a client has sent of a shared recording (a link may be made before anything arrives)."""
+    return Recording.objects.filter(team_id=recording.team_id, session_id=recording.session_id).first()
 
 
 def _recording_data(recording: SessionRecording, recorded: Recording | None) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from burrow.core.pages import secure_page
 from burrow.core.parsers import JSONParser
 from burrow.recordings.views import snapshots_response
 from burrow.sharing import access
-from burrow.sharing.content import Share
+from burrow.sharing.content import Share, recorded_data
 
 INCORRECT_PASSWORD = "Incorrect password"
 
@@ -144,7 +144,7 @@ class SharedSnapshotsView(APIView):
         if config.password_required and not access.session_is_valid(config, _session_of(request)):
             detail = "This share needs its password."
             return Response(error_body("authentication_error", "not_authenticated", detail), status=401)
-        recorded = Share(config, embedded=False).recorded
+        recorded = recorded_data(config.recording)
         if recorded is None:
             return Response(
                 error_body("invalid_request", "not_found", "This recording has no data."), status=404
