@@ -36,49 +36,51 @@ _KEY_SQL = (
 _TOUCH_SQL = 'UPDATE "core_personalapikey" SET "last_used_at" = %s WHERE "core_personalapikey"."id" = %s'
 _TEAM_SQL = (
     'SELECT "core_team"."id", "core_team"."organization_id", "core_team"."project_id", "core_team"."name", '
-    '"core_team"."api_token", "core_team"."created_at", "core_organization"."id", "core_organization"."name", '
+    '"core_team"."api_token", "core_team"."created_at", (SELECT U0."level" AS "level" FROM '
+    '"core_organizationmembership" U0 WHERE (U0."organization_id" = ("core_team"."organization_id") AND '
+    'U0."user_id" = %s) LIMIT 1) AS "member_level", "core_organization"."id", "core_organization"."name", '
     '"core_organization"."created_at", "core_project"."id", "core_project"."organization_id", '
     '"core_project"."name", "core_project"."created_at" FROM "core_team" '
     'INNER JOIN "core_project" ON ("core_team"."project_id" = "core_project"."id") '
     'INNER JOIN "core_organization" ON ("core_team"."organization_id" = "core_organization"."id") '
     'WHERE "core_team"."project_id" = %s ORDER BY "core_team"."id" ASC LIMIT 1'
 )
-_MEMBERSHIP_SQL = (
-    'SELECT "core_organizationmembership"."id", "core_organizationmembership"."organization_id", '
-    '"core_organizationmembership"."user_id", "core_organizationmembership"."level", '
-    '"core_organizationmembership"."joined_at" FROM "core_organizationmembership" '
-    'WHERE ("core_organizationmembership"."organization_id" = %s AND "core_organizationmembership"."user_id" = %s) '
-    'ORDER BY "core_organizationmembership"."id" ASC LIMIT 1'
-)
-_DASHBOARD_COLUMNS = (
+_DASHBOARD_FIELDS = (
     'SELECT "analytics_dashboard"."id", "analytics_dashboard"."team_id", "analytics_dashboard"."name", '
     '"analytics_dashboard"."description", "analytics_dashboard"."deleted", "analytics_dashboard"."created_at", '
-    '"analytics_dashboard"."created_by_id", "core_user"."id", "core_user"."password", "core_user"."last_login", '
+    '"analytics_dashboard"."created_by_id"'
+)
+_USER_COLUMNS = (
+    '"core_user"."id", "core_user"."password", "core_user"."last_login", '
     '"core_user"."uuid", "core_user"."distinct_id", "core_user"."first_name", "core_user"."last_name", '
     '"core_user"."email", "core_user"."email_key", "core_user"."is_email_verified", "core_user"."hedgehog_config", '
     '"core_user"."role_at_organization", "core_user"."is_active", "core_user"."date_joined", '
-    '"core_user"."current_team_id", "core_user"."current_organization_id" FROM "analytics_dashboard" '
-    'LEFT OUTER JOIN "core_user" ON ("analytics_dashboard"."created_by_id" = "core_user"."id") '
+    '"core_user"."current_team_id", "core_user"."current_organization_id"'
 )
-_DASHBOARD_SQL = _DASHBOARD_COLUMNS + (
-    'WHERE ("analytics_dashboard"."team_id" = %s AND "analytics_dashboard"."id" = %s) LIMIT 21'
+# retrieve: the dashboard with its creator joined; list: a page of dashboards, then their creators once each
+_DASHBOARD_SQL = (
+    f'{_DASHBOARD_FIELDS}, {_USER_COLUMNS} FROM "analytics_dashboard" '
+    'LEFT OUTER JOIN "core_user" ON ("analytics_dashboard"."created_by_id" = "core_user"."id") '
+    'WHERE ("analytics_dashboard"."id" = %s AND "analytics_dashboard"."team_id" = %s) LIMIT 1'
 )
 _COUNT_SQL = (
     'SELECT COUNT(*) AS "__count" FROM "analytics_dashboard" '
     'WHERE ("analytics_dashboard"."team_id" = %s AND NOT "analytics_dashboard"."deleted")'
 )
-_PAGE_SQL = _DASHBOARD_COLUMNS + (
-    'WHERE ("analytics_dashboard"."team_id" = %s AND NOT "analytics_dashboard"."deleted") '
+_PAGE_SQL = _DASHBOARD_FIELDS + (
+    ' FROM "analytics_dashboard" WHERE ("analytics_dashboard"."team_id" = %s AND NOT "analytics_dashboard"."deleted") '
     'ORDER BY "analytics_dashboard"."id" DESC LIMIT %s'
 )
+_USERS_SQL = f'SELECT {_USER_COLUMNS} FROM "core_user" WHERE ("core_user"."id") IN ({{}})'
 _TILES_SQL = (
-    'SELECT "analytics_dashboardtile"."id", "analytics_dashboardtile"."dashboard_id", '
-    '"analytics_dashboardtile"."insight_id", "analytics_dashboardtile"."layouts", '
-    '"analytics_dashboardtile"."deleted", "analytics_insight"."id", "analytics_insight"."short_id", '
-    '"analytics_insight"."name", "analytics_insight"."derived_name", "analytics_insight"."deleted" '
-    'FROM "analytics_dashboardtile" '
+    'SELECT "analytics_dashboardtile"."id" AS "id", "analytics_dashboardtile"."dashboard_id" AS "dashboard_id", '
+    '"analytics_dashboardtile"."layouts" AS "layouts", "analytics_dashboardtile"."insight_id" AS "insight__id", '
+    '"analytics_insight"."short_id" AS "insight__short_id", "analytics_insight"."name" AS "insight__name", '
+    '"analytics_insight"."derived_name" AS "insight__derived_name", '
+    '"analytics_insight"."deleted" AS "insight__deleted" FROM "analytics_dashboardtile" '
     'INNER JOIN "analytics_insight" ON ("analytics_dashboardtile"."insight_id" = "analytics_insight"."id") '
-    'WHERE "analytics_dashboardtile"."dashboard_id" IN ({})'
+    'WHERE (NOT "analytics_dashboardtile"."deleted" AND NOT "analytics_insight"."deleted" AND '
+    '"analytics_dashboardtile"."dashboard_id" '
 )
 
 _BEARER = re.compile(r"^Bearer\s+(\S.+)$")
@@ -148,7 +150,7 @@ def _tenant(cur, key: tuple, project_id: str) -> tuple:
         team_id = int(project_id)
     except ValueError:
         raise HTTPError("404 Not Found", "Project not found.") from None
-    cur.execute(_TEAM_SQL, (team_id,))
+    cur.execute(_TEAM_SQL, (key[10], team_id))
     team = cur.fetchone()
     if team is None:
         raise HTTPError("404 Not Found", "Project not found.")
@@ -158,59 +160,61 @@ def _tenant(cur, key: tuple, project_id: str) -> tuple:
         )
     if key[7] and str(team[1]) not in key[7]:
         raise HTTPError("403 Forbidden", "API key does not have access to the requested organization.")
-    cur.execute(_MEMBERSHIP_SQL, (team[1], key[10]))
-    if cur.fetchone() is None:
+    if team[6] is None:  # the caller's level in the organization
         raise HTTPError("403 Forbidden", "You don't have access to the project.")
     return team
 
 
 def _tiles_by_dashboard(cur, dashboard_ids: list[int]) -> dict[int, list[dict]]:
+    """Live tiles only (the SQL leaves out deleted tiles and insights), in reading order."""
     by_dashboard: dict[int, list] = {d: [] for d in dashboard_ids}
     if not dashboard_ids:
         return {}
-    cur.execute(_TILES_SQL.format(", ".join(["%s"] * len(dashboard_ids))), dashboard_ids)
+    if len(dashboard_ids) == 1:
+        cur.execute(_TILES_SQL + "= %s)", dashboard_ids)
+    else:
+        cur.execute(_TILES_SQL + "IN ({}))".format(", ".join(["%s"] * len(dashboard_ids))), dashboard_ids)
     for row in cur.fetchall():
         by_dashboard[row[1]].append(row)
     result = {}
     for dashboard_id, rows in by_dashboard.items():
-        live = [r for r in rows if not r[4] and not r[9]]
-        live.sort(key=_layout_position)
+        rows.sort(key=_layout_position)
         result[dashboard_id] = [
             {
                 "id": r[0],
                 "insight": {
-                    "id": r[5],
-                    "short_id": r[6],
-                    "name": r[7],
-                    "derived_name": r[8],
-                    "deleted": r[9],
+                    "id": r[3],
+                    "short_id": r[4],
+                    "name": r[5],
+                    "derived_name": r[6],
+                    "deleted": r[7],
                 },
-                "layouts": r[3],
+                "layouts": r[2],
             }
-            for r in live
+            for r in rows
         ]
     return result
 
 
 def _layout_position(row: tuple) -> tuple[int, int]:
-    small = (row[3] or {}).get("sm") or {}
+    small = (row[2] or {}).get("sm") or {}
     return (small.get("y", 100), small.get("x", 100))
 
 
-def _dashboard(row: tuple, tiles: list[dict]) -> dict:
+def _dashboard(row: tuple, creator: tuple | None, tiles: list[dict]) -> dict:
     created_by = None
-    if row[7] is not None:
-        hedgehog = row[17]
+    if creator is not None:
+        hedgehog = creator[10]
         created_by = {
-            "id": row[7],
-            "uuid": str(row[10]),
-            "distinct_id": row[11],
-            "first_name": row[12],
-            "last_name": row[13],
-            "email": row[14],
-            "is_email_verified": row[16],
+            "id": creator[0],
+            "uuid": str(creator[3]),
+            "distinct_id": creator[4],
+            "first_name": creator[5],
+            "last_name": creator[6],
+            "email": creator[7],
+            "is_email_verified": creator[9],
             "hedgehog_config": {k: hedgehog.get(k) for k in _HEDGEHOG_KEYS} if hedgehog else None,
-            "role_at_organization": row[18],
+            "role_at_organization": creator[11],
         }
     return {
         "id": row[0],
@@ -221,6 +225,14 @@ def _dashboard(row: tuple, tiles: list[dict]) -> dict:
         "created_by": created_by,
         "tiles": tiles,
     }
+
+
+def _creators(cur, rows: list[tuple]) -> dict[int, tuple]:
+    ids = list(dict.fromkeys(r[6] for r in rows if r[6] is not None))
+    if not ids:
+        return {}
+    cur.execute(_USERS_SQL.format(", ".join(["(%s)"] * len(ids))), ids)
+    return {user[0]: user for user in cur.fetchall()}
 
 
 def _page_link(base: str, query: dict[str, str], limit: int, offset: int) -> str:
@@ -240,11 +252,12 @@ def handle(conn, path: str, query_string: str, auth_header: str, host: str, sche
                 dashboard_id = int(match.group(2))
             except ValueError:
                 raise HTTPError("404 Not Found", "Not found.") from None
-            cur.execute(_DASHBOARD_SQL, (team[0], dashboard_id))
+            cur.execute(_DASHBOARD_SQL, (dashboard_id, team[0]))
             row = cur.fetchone()
             if row is None:
                 raise HTTPError("404 Not Found", "Not found.")
-            return _dashboard(row, _tiles_by_dashboard(cur, [row[0]])[row[0]])
+            creator = row[7:] if row[7] is not None else None
+            return _dashboard(row, creator, _tiles_by_dashboard(cur, [row[0]])[row[0]])
         match = _LIST.match(path)
         if not match:
             raise HTTPError("404 Not Found", "Not found.")
@@ -255,13 +268,14 @@ def handle(conn, path: str, query_string: str, auth_header: str, host: str, sche
         count = cur.fetchone()[0]
         cur.execute(_PAGE_SQL, (team[0], limit))
         rows = cur.fetchall()
+        creators = _creators(cur, rows)
         tiles = _tiles_by_dashboard(cur, [r[0] for r in rows])
         base = f"{scheme}://{host}{path}"
         return {
             "count": count,
             "next": _page_link(base, query, limit, limit) if limit < count else None,
             "previous": None,
-            "results": [_dashboard(r, tiles[r[0]]) for r in rows],
+            "results": [_dashboard(r, creators.get(r[6]), tiles[r[0]]) for r in rows],
         }
 
 

@@ -157,6 +157,18 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and its descendants still running (a server and its workers)."""
+    total = 0
+    for each in [pid, *descendants(pid)]:
+        try:
+            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of the whole line)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 class RSSSampler(threading.Thread):
     """Peak RSS of any single worker (a descendant of the server process) while the load runs."""
 
@@ -210,6 +222,7 @@ def wrk_load(port: int, path: str, key: str, connections: int, duration: float) 
 
     return {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "requests": int(re.search(r"(\d+) requests in", out).group(1)),
         "p50": latency("50"),
         "p99": latency("99"),
     }
@@ -273,7 +286,7 @@ def python_load(
     elapsed = run_clients([threading.Thread(target=client, args=(s,)) for s in latencies], failures)
     merged = [x for samples in latencies for x in samples]
     p50, p99 = percentiles(merged)
-    return {"rps": len(merged) / elapsed, "p50": p50, "p99": p99}
+    return {"rps": len(merged) / elapsed, "requests": len(merged), "p50": p50, "p99": p99}
 
 
 def percentiles(samples: list[float]) -> tuple[float, float]:

@@ -117,6 +117,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 30,
     }
 else:
+    # Django's PostgreSQL backend, whose health check is skipped for a connection that just served a
+    # request (burrow/core/postgresql/base.py).
+    DATABASES["default"]["ENGINE"] = "burrow.core.postgresql"
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 # Static files (Swagger UI and Redoc from drf-spectacular-sidecar, the pages' scripts) are collected by

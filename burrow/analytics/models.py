@@ -64,6 +64,17 @@ class Insight(models.Model):
         return self.display_name
 
 
+def layout_position(layouts: object) -> tuple[float, ...]:
+    """Tiles read top-to-bottom, left-to-right by their small-screen layout; unplaced tiles go last."""
+    layouts = layouts if isinstance(layouts, dict) else {}
+    small = layouts.get("sm") if isinstance(layouts.get("sm"), dict) else {}
+    # Layouts are free-form JSON from clients: anything but a number places the tile last.
+    return tuple(
+        value if isinstance(value, int | float) and not isinstance(value, bool) else 100
+        for value in (small.get("y"), small.get("x"))
+    )
+
+
 class DashboardTile(models.Model):
     dashboard = models.ForeignKey(Dashboard, on_delete=models.CASCADE, related_name="tiles")
     insight = models.ForeignKey(Insight, on_delete=models.CASCADE, related_name="dashboard_tiles")
@@ -77,14 +88,7 @@ class DashboardTile(models.Model):
 
     @property
     def layout_position(self) -> tuple[float, ...]:
-        """Tiles read top-to-bottom, left-to-right by their small-screen layout; unplaced tiles go last."""
-        layouts = self.layouts if isinstance(self.layouts, dict) else {}
-        small = layouts.get("sm") if isinstance(layouts.get("sm"), dict) else {}
-        # Layouts are free-form JSON from clients: anything but a number places the tile last.
-        return tuple(
-            value if isinstance(value, int | float) and not isinstance(value, bool) else 100
-            for value in (small.get("y"), small.get("x"))
-        )
+        return layout_position(self.layouts)
 
 
 class ExportedAsset(models.Model):

@@ -5,8 +5,15 @@ from rest_framework import serializers
 
 from burrow.analytics.computing import Computed
 from burrow.analytics.insight_queries import InsightQueryError, parse_insight_query
-from burrow.analytics.models import INSIGHT_CONTENT_FIELDS, Dashboard, DashboardTile, Insight
-from burrow.core.serializers import IdField, UserBasicSerializer
+from burrow.analytics.models import (
+    INSIGHT_CONTENT_FIELDS,
+    Dashboard,
+    DashboardTile,
+    Insight,
+    layout_position,
+)
+from burrow.core.prepared import PreparedQuery
+from burrow.core.serializers import IdField, UserBasicSerializer, datetime_representation
 from burrow.queries.models import DataSource
 
 COMPUTED = "computed"  # where InsightViewSet puts each insight's computation (context, by insight id)
@@ -14,20 +21,47 @@ COMPUTED = "computed"  # where InsightViewSet puts each insight's computation (c
 COMPUTED_FIELDS = ("columns", "types", "last_refresh", "is_cached", "cache_target_age", "query_status")
 
 TILE_INSIGHT_FIELDS = ("id", "short_id", "name", "derived_name", "deleted")
-PREFETCHED_TILES = "prefetched_tiles"  # where DashboardViewSet's queryset puts a dashboard's tiles
+PREFETCHED_TILES = "prefetched_tiles"  # where DashboardViewSet puts each dashboard's live_tiles()
+_CREATOR = UserBasicSerializer()  # stateless: represents any `created_by`
+
+# A dashboard shows its live tiles (neither the tile nor its insight deleted) and of each only these
+# columns, read as plain rows: an insight's `query` and cached `result` can be large, and a 100-dashboard
+# page has 400 tiles, where building model instances cost more than reading the rows.
+_LIVE_TILE_ROWS = DashboardTile.objects.filter(deleted=False, insight__deleted=False).values(
+    "id", "dashboard_id", "layouts", *(f"insight__{f}" for f in TILE_INSIGHT_FIELDS)
+)
+_LIVE_TILE_ROWS_OF_DASHBOARD = PreparedQuery(
+    lambda p: _LIVE_TILE_ROWS.filter(dashboard_id=p.dashboard), dashboard=int
+)
 
 
-def tile_representation(tile: DashboardTile, computed: Computed | None = None) -> dict:
-    """A live tile as a dashboard shows it: its id, a summary of its insight, its layouts.
+def live_tiles(dashboard_ids: list[int]) -> dict[int, list[dict]]:
+    """Each dashboard's live tiles as rows, in reading order (`layout_position`), in one query."""
+    if len(dashboard_ids) == 1:
+        rows = _LIVE_TILE_ROWS_OF_DASHBOARD.all(dashboard=dashboard_ids[0])
+    else:
+        rows = _LIVE_TILE_ROWS.filter(dashboard_id__in=dashboard_ids) if dashboard_ids else []
+    by_dashboard: dict[int, list[dict]] = {dashboard_id: [] for dashboard_id in dashboard_ids}
+    for row in rows:
+        by_dashboard[row["dashboard_id"]].append(row)
+    for tiles in by_dashboard.values():
+        tiles.sort(key=lambda row: layout_position(row["layouts"]))
+    return by_dashboard
 
-    Built directly rather than through a ModelSerializer: every value is a column already in its JSON form
-    (ids, strings or null, booleans, a JSON column), so DRF's per-field dispatch would produce the same dict
-    at several times the cost, and a 100-dashboard page shows 400 tiles."""
-    insight = tile.insight
-    shown = {name: getattr(insight, name) for name in TILE_INSIGHT_FIELDS}
+
+def attach_live_tiles(dashboards: list[Dashboard]) -> None:
+    tiles = live_tiles([dashboard.id for dashboard in dashboards])
+    for dashboard in dashboards:
+        setattr(dashboard, PREFETCHED_TILES, tiles[dashboard.id])
+
+
+def tile_representation(tile: dict, computed: Computed | None = None) -> dict:
+    """A live tile (a row of live_tiles()) as a dashboard shows it: its id, a summary of its insight, its
+    layouts."""
+    shown = {name: tile[f"insight__{name}"] for name in TILE_INSIGHT_FIELDS}
     if computed is not None:  # the dashboard was asked for with `?refresh=`
         shown.update(computed.answer_fields(), error=computed.error)
-    return {"id": tile.id, "insight": shown, "layouts": tile.layouts}
+    return {"id": tile["id"], "insight": shown, "layouts": tile["layouts"]}
 
 
 class DashboardSerializer(serializers.ModelSerializer):
@@ -40,16 +74,27 @@ class DashboardSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "created_at", "created_by", "tiles"]
 
     def get_tiles(self, dashboard: Dashboard) -> list[dict]:
-        # Uses the prefetched tiles: no query per dashboard.
+        # Views attach the tiles of a whole page at once (no query per dashboard); one written just now
+        # reads its own.
         tiles = getattr(dashboard, PREFETCHED_TILES, None)
         if tiles is None:
-            tiles = dashboard.tiles.all()
-        tiles = sorted(
-            (t for t in tiles if not t.deleted and not t.insight.deleted),
-            key=lambda t: t.layout_position,
-        )
+            tiles = live_tiles([dashboard.id])[dashboard.id]
         computed = self.context.get(COMPUTED, {})
-        return [tile_representation(tile, computed.get(tile.insight_id)) for tile in tiles]
+        return [tile_representation(tile, computed.get(tile["insight__id"])) for tile in tiles]
+
+    def to_representation(self, dashboard: Dashboard) -> dict:
+        # What the fields above give, built directly: a page shows 100 dashboards, and DRF's per-field
+        # dispatch cost more than reading them (tests/core/test_representations.py holds the two equal).
+        creator = dashboard.created_by
+        return {
+            "id": dashboard.id,
+            "name": dashboard.name,
+            "description": dashboard.description,
+            "deleted": dashboard.deleted,
+            "created_at": datetime_representation(dashboard.created_at),
+            "created_by": None if creator is None else _CREATOR.to_representation(creator),
+            "tiles": self.get_tiles(dashboard),
+        }
 
 
 class DashboardIdsField(serializers.ListField):

@@ -2,7 +2,6 @@
 reads its own object: burrow/core/readcredentials.py), and the signed picture links reports show. Views
 parse and authorise; services.py writes."""
 
-from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
@@ -10,29 +9,25 @@ from rest_framework.response import Response
 
 from burrow.analytics import computing, services
 from burrow.analytics.assets import asset_id_from_token
-from burrow.analytics.models import Dashboard, DashboardTile, ExportedAsset, Insight
+from burrow.analytics.models import Dashboard, ExportedAsset, Insight
 from burrow.analytics.serializers import (
     COMPUTED,
     PREFETCHED_TILES,
-    TILE_INSIGHT_FIELDS,
     DashboardSerializer,
     InsightSerializer,
+    attach_live_tiles,
 )
+from burrow.core.prepared import PreparedQuery
 from burrow.core.readcredentials import ObjectGrantReadMixin
 from burrow.core.softdelete import SoftDeleteModelViewSet
 from burrow.queries.errors import QueryError
 from burrow.queries.execution import refresh_mode
 
-# Tiles load only what DashboardSerializer shows of them: an insight's `query` and cached `result`
-# can be large and are not part of a dashboard's representation. They land in a plain list (`to_attr`):
-# a related manager's cache would cost a queryset clone per dashboard of a page.
-_DASHBOARD_TILES = DashboardTile.objects.select_related("insight").only(
-    "id",
-    "dashboard_id",
-    "insight_id",
-    "layouts",
-    "deleted",
-    *(f"insight__{f}" for f in TILE_INSIGHT_FIELDS),
+# `retrieve` reads a dashboard with a compiled query (burrow/core/prepared.py).
+_DASHBOARD_OF_TEAM = PreparedQuery(
+    lambda p: Dashboard.objects.select_related("created_by").filter(team_id=p.team, id=p.pk)[:1],
+    team=int,
+    pk=int,
 )
 
 
@@ -50,11 +45,19 @@ def requested_refresh(request: Request, default: str | None) -> str | None:
 class DashboardViewSet(ObjectGrantReadMixin, SoftDeleteModelViewSet):
     scope_object = "dashboard"
     serializer_class = DashboardSerializer
-    queryset = (
-        Dashboard.objects.select_related("created_by")
-        .prefetch_related(Prefetch("tiles", queryset=_DASHBOARD_TILES, to_attr=PREFETCHED_TILES))
-        .order_by("-id")
-    )
+    # A page's dashboards mostly share a few creators: each is read once (prefetched), not once per row.
+    queryset = Dashboard.objects.prefetch_related("created_by").order_by("-id")
+    retrieve_query = _DASHBOARD_OF_TEAM
+
+    def get_object(self) -> Dashboard:
+        dashboard = super().get_object()
+        attach_live_tiles([dashboard])
+        return dashboard
+
+    def paginate_queryset(self, queryset) -> list[Dashboard] | None:
+        page = super().paginate_queryset(queryset)
+        attach_live_tiles(page or [])
+        return page
 
     def retrieve(self, request: Request, *args, **kwargs) -> Response:
         """A dashboard; with `?refresh=` (the query API's modes) each tile's SQL insight is computed, at most
@@ -66,9 +69,9 @@ class DashboardViewSet(ObjectGrantReadMixin, SoftDeleteModelViewSet):
     def get_serializer(self, *args, **kwargs):
         if self.action == "retrieve" and args and self.refresh is not None:
             tiles = getattr(args[0], PREFETCHED_TILES, [])
-            insights = Insight.objects.filter(id__in=[tile.insight_id for tile in tiles], deleted=False).only(
-                "id", "team", "query", "data_source"
-            )
+            insights = Insight.objects.filter(
+                id__in=[tile["insight__id"] for tile in tiles], deleted=False
+            ).only("id", "team", "query", "data_source")
             computed = computing.compute_all(list(insights), self.refresh)
             kwargs["context"] = {**self.get_serializer_context(), COMPUTED: computed}
         return super().get_serializer(*args, **kwargs)

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from burrow.core.models import Installation, PersonalAPIKey, User
+from burrow.core.prepared import PreparedQuery
 from burrow.core.scopes import validate_scopes
 
 KEY_PREFIX = "phx_"
@@ -58,9 +59,18 @@ def create_personal_api_key(
     return key, value
 
 
+# Every API request with a key runs this: compiled once (burrow/core/prepared.py).
+_KEY_BY_HASH = PreparedQuery(
+    lambda p: (
+        PersonalAPIKey.objects.select_related("user").filter(secure_value=p.secure_value).order_by("id")[:1]
+    ),
+    secure_value=str,
+)
+
+
 def find_active_key(value: str) -> PersonalAPIKey | None:
     secure_value = hash_key_value(value)
-    key = PersonalAPIKey.objects.select_related("user").filter(secure_value=secure_value).first()
+    key = _KEY_BY_HASH.first(secure_value=secure_value)
     if key is None or not key.user.is_active:
         return None
     # The lookup is by hash; this comparison keeps the final check constant-time as well.

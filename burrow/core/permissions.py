@@ -76,7 +76,7 @@ class TenantMemberPermission(BasePermission):
         parent = getattr(view, "parent_kind", None)
         if parent is None:
             return True
-        if view.membership is None:
+        if view.member_level is None:
             if parent == "team":
                 raise PermissionDenied("You don't have access to the project.")
             raise PermissionDenied()
@@ -91,8 +91,8 @@ class OrganizationAdminWritePermission(BasePermission):
     def has_permission(self, request, view) -> bool:
         if request.method in ("GET", "HEAD", "OPTIONS"):
             return True
-        membership = view.membership
-        return membership is not None and membership.level >= OrganizationMembership.Level.ADMIN
+        level = view.member_level
+        return level is not None and level >= OrganizationMembership.Level.ADMIN
 
 
 def _names_current(view) -> bool:

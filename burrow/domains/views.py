@@ -102,5 +102,5 @@ class OrganizationDomainViewSet(
 
     def _require_owner(self) -> None:
         """SCIM is the owners' (docs/scim.md): an admin holding the token could make themselves owner."""
-        if self.membership is None or self.membership.level < OrganizationMembership.Level.OWNER:
+        if self.member_level is None or self.member_level < OrganizationMembership.Level.OWNER:
             raise PermissionDenied(OrganizationAdminWritePermission.message)

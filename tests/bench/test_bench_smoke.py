@@ -42,7 +42,7 @@ BENCHES = {
     "api": Bench(
         "api.py",
         # 12 dashboards on pages of 10: the list has a `next` link, built from the request's host
-        ("--servers", "gunicorn", "--load", "python", "--requests", "100", "--warmup", "0",
+        ("--servers", "gunicorn", "--load", "python", "--requests", "50", "--rounds", "2", "--warmup", "0",
          "--connections", "4", "--workers", "1", "--threads", "2", "--dashboards", "12", "--page-size", "10"),
         (
             (r"^bench: retrieve: baseline == Burrow \(\d+ queries, \d+ bytes\)$", 1),
