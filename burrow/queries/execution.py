@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from burrow.core import metrics
 from burrow.core.models import Team
+from burrow.core.prepared import PreparedQuery
 from burrow.queries import sqlcheck, statuses
 from burrow.queries.errors import QueryError, TooManyQueries
 from burrow.queries.models import QueryResult, QueryTask, RunningQuery
@@ -43,6 +44,11 @@ def refresh_mode(value) -> str:
     if value not in REFRESH_MODES:
         raise QueryError(f"refresh must be one of {', '.join(REFRESH_MODES)}.")
     return value
+
+
+_CACHED_ANSWER = PreparedQuery(
+    lambda p: QueryResult.objects.filter(cache_key=p.key, team_id=p.team)[:1], key=str, team=int
+)
 
 
 def cache_key(target: Target, checked: sqlcheck.Checked) -> str:
@@ -75,9 +81,7 @@ def run_query(
     key = cache_key(target, checked)
     if mode == "force_async":
         return {"query_status": start_background(team, source_id, sql, key, query_id)}
-    cached = (
-        None if mode == "force_blocking" else QueryResult.objects.filter(cache_key=key, team=team).first()
-    )
+    cached = None if mode == "force_blocking" else _CACHED_ANSWER.first(key=key, team=team.id)
     if mode != "force_blocking":
         metrics.query_cache.labels("hit" if cached is not None else "miss").inc()
     if cached is not None:

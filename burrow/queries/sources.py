@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import connections, transaction
 
 from burrow.core.models import Team, User
+from burrow.core.prepared import PreparedQuery
 from burrow.queries import hosts, sourceurl
 from burrow.queries.errors import QueryError, SourceRefused
 from burrow.queries.models import DataSource
@@ -44,6 +45,12 @@ def target_of(source: DataSource | None, team: Team) -> Target:
     return Target(source.kind, str(source.id), url=parsed)
 
 
+# Every query and every computed tile asks for it (burrow/core/prepared.py).
+_DEFAULT_SOURCE = PreparedQuery(
+    lambda p: DataSource.objects.filter(team_id=p.team, is_default=True).order_by("pk")[:1], team=int
+)
+
+
 def target_for(team: Team, source_id=None) -> Target:
     """The chosen source of `team` (QueryError when it has none by that id), else its default."""
     if source_id is not None:
@@ -51,7 +58,7 @@ def target_for(team: Team, source_id=None) -> Target:
         if source is None:
             raise QueryError("Data source not found in this environment.", "data_source_not_found")
         return target_of(source, team)
-    return target_of(DataSource.objects.filter(team=team, is_default=True).first(), team)
+    return target_of(_DEFAULT_SOURCE.first(team=team.id), team)
 
 
 def checked_url(kind: str, url: str, *, previous: DataSource | None = None, from_cli: bool = False) -> str:

@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from burrow.core.models import Team
+from burrow.core.prepared import PreparedQuery
 from burrow.queries.models import QueryResult, QueryTask
 
 KEPT_FOR = timedelta(days=1)
@@ -57,10 +58,18 @@ def enqueue(team: Team, source_id, sql: str, key: str, query_id: str | None) -> 
     return find(team, query_id), False
 
 
+# Asked for every cached answer (its `query_status`): compiled once (burrow/core/prepared.py).
+_TASK_BY_ID = PreparedQuery(
+    lambda p: QueryTask.objects.filter(team_id=p.team, query_id=p.query_id).order_by("pk")[:1],
+    team=int,
+    query_id=str,
+)
+
+
 def find(team: Team, query_id: str) -> QueryTask | None:
     """The task of `team` under `query_id`; one queued or running for longer than any query may take is
     marked failed first (its process stopped, or no worker took it)."""
-    task = QueryTask.objects.filter(team=team, query_id=query_id).first()
+    task = _TASK_BY_ID.first(team=team.id, query_id=query_id)
     if task is not None and task.status in UNFINISHED:
         since = task.picked_up_at or task.created_at
         if timezone.now() - since > _waits_at_most():

@@ -15,6 +15,7 @@ from datetime import timedelta
 from django.contrib.auth.hashers import check_password
 from django.core import signing
 
+from burrow.core.prepared import PreparedQuery
 from burrow.sharing import services
 from burrow.sharing.models import SharePassword, SharingConfiguration, token_digest
 from burrow.sharing.throttle import claim_guess, release_guess
@@ -26,16 +27,23 @@ MAX_TOKEN_LENGTH = 400
 MAX_PASSWORD_LENGTH = 4096  # longer is never a password of ours; no need to hash it
 
 
+# Every view of a shared page asks this: compiled once (burrow/core/prepared.py).
+_ENABLED_BY_DIGEST = PreparedQuery(
+    lambda p: (
+        SharingConfiguration.objects.select_related("dashboard", "insight", "recording")
+        .filter(access_token_digest=p.digest, enabled=True)
+        .order_by("pk")[:1]
+    ),
+    digest=str,
+)
+
+
 def resolve(access_token: str) -> SharingConfiguration | None:
     """The enabled configuration whose current token is `access_token`, with its resource loaded; None for
     unknown, disabled and rotated tokens alike, and when the resource is deleted."""
     if not access_token or len(access_token) > MAX_TOKEN_LENGTH:
         return None
-    config = (
-        SharingConfiguration.objects.select_related("dashboard", "insight", "recording")
-        .filter(access_token_digest=token_digest(access_token), enabled=True)
-        .first()
-    )
+    config = _ENABLED_BY_DIGEST.first(digest=token_digest(access_token))
     if config is None or not hmac.compare_digest(config.access_token, access_token):
         return None
     resource = getattr(config, config.resource_kind)

@@ -9,10 +9,21 @@ from django.utils.functional import cached_property
 from burrow.analytics.computing import Computed, compute_all
 from burrow.analytics.models import INSIGHT_CONTENT_FIELDS, Dashboard, DashboardTile, Insight
 from burrow.analytics.tiles import TileFlags, cell, placed_insights, rendered_tiles
+from burrow.core.prepared import PreparedQuery
 from burrow.recordings.models import Recording
 from burrow.recordings.serializers import RecordingSerializer
 from burrow.sharing.models import SessionRecording, SharingConfiguration
 from burrow.sharing.serializers import BOOLEAN_SETTINGS
+
+# A shared dashboard's tiles, read on every view (compiled once: burrow/core/prepared.py).
+_LIVE_TILES = PreparedQuery(
+    lambda p: (
+        DashboardTile.objects.filter(dashboard_id=p.dashboard, deleted=False, insight__deleted=False)
+        .select_related("insight")
+        .order_by("id")
+    ),  # tiles at the same place keep the order they were added in
+    dashboard=int,
+)
 
 
 class Share:
@@ -34,12 +45,7 @@ class Share:
 
     def tiles(self) -> list[DashboardTile]:
         """A dashboard's live tiles with their insights, in layout order (as the dashboard API orders them)."""
-        tiles = (
-            DashboardTile.objects.filter(dashboard=self.resource, deleted=False, insight__deleted=False)
-            .select_related("insight")
-            .order_by("id")  # tiles at the same place keep the order they were added in
-        )
-        return sorted(tiles, key=lambda tile: tile.layout_position)
+        return sorted(_LIVE_TILES.all(dashboard=self.resource.id), key=lambda tile: tile.layout_position)
 
     @cached_property
     def recorded(self) -> Recording | None:

@@ -68,6 +68,7 @@ def test_the_health_check_is_skipped_only_just_after_a_clean_request(monkeypatch
     """burrow/core/postgresql/base.py: a connection that served a request without error in the last second
     is not asked `SELECT 1`; one idle for longer is, and one PostgreSQL dropped meanwhile is replaced."""
     conn = connections.create_connection("default")  # a persistent connection, as a web worker's
+    conn.ensure_connection()
     assert conn.health_check_enabled and conn.settings_dict["CONN_MAX_AGE"]
     checks = []
     real_check = conn.is_usable

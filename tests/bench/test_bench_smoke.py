@@ -89,6 +89,14 @@ BENCHES = {
             (r"^ratio 2,000/200 ", 3),
         ),
     ),
+    "scim": Bench(
+        "scim.py",
+        ("--people", "120", "--lookups", "20", "--pages", "4"),
+        (
+            (r"^bench: 120 people in the domain", 1),
+            (rf"^\s+(lookup|page)\s+CPU\s+[\d.]+ ms/request\s+p50\s+[\d.]+ ms\s+\d+ queries\s+= {RATE} requests/s", 2),
+        ),
+    ),
     "sharing": Bench(
         "sharing.py",
         ("--requests", "60", "--warmup", "0", "--clients", "3", "--workers", "1", "--threads", "2",

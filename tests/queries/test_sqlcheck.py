@@ -71,3 +71,14 @@ def test_a_refusal_says_what_was_refused(sql, named):
         check(sql, "duckdb")
     assert str(refused.value) == f"Only a single SELECT query is allowed: {named} is not."
     assert refused.value.code == "query_not_allowed"
+
+
+def test_a_verdict_is_remembered_and_a_refusal_is_given_every_time():
+    first = check("SELECT 1 AS remembered", "duckdb")
+    assert check("SELECT 1 AS remembered", "duckdb") is first  # parsed once
+    assert check("SELECT 1 AS remembered", "postgresql") is not first  # per dialect
+    for _ in range(2):
+        with pytest.raises(QueryError, match="DELETE"):
+            check("DELETE FROM events", "duckdb")
+    long_query = "SELECT 1 AS x" + " " * 9_000
+    assert check(long_query, "duckdb") is not check(long_query, "duckdb")  # never kept

@@ -85,10 +85,12 @@ def list_users(
     queryset = visible_users(domain)
     if filter_node is not None:
         queryset = queryset.filter(user_filter(filter_node))
-    total = queryset.count()
-    if count == 0 or start_index > total:
-        return total, []
-    return total, list(queryset.order_by("pk")[start_index - 1 : start_index - 1 + count])
+    page = list(queryset.order_by("pk")[start_index - 1 : start_index - 1 + count]) if count else []
+    if page and len(page) < count:
+        # A page that is neither empty nor full ends the list, so it tells the total without counting: an
+        # identity provider's look-up of one person (`userName eq`) is one query, not two.
+        return start_index - 1 + len(page), page
+    return queryset.count(), page
 
 
 def get_user(domain: OrganizationDomain, user_id: str, lock: bool = False) -> User:

@@ -6,6 +6,7 @@ never a cookie, authenticates them). Each request is authenticated first (auth.p
 validated by scim2-models, then handed to services.py; any refusal leaves as a SCIM error, never a 500."""
 
 import json
+from functools import cache
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
@@ -123,7 +124,7 @@ class ScimView(View):
     def list_response(
         self, model: type, search: SearchRequest, total: int, page: list[Any], start: int
     ) -> HttpResponse:
-        listing = ListResponse[model](
+        listing = list_response_type(model)(
             total_results=total, start_index=start, items_per_page=len(page), resources=page
         )
         return scim_response(listing.model_dump(scim_ctx=Context.SEARCH_RESPONSE, response_parameters=search))
@@ -133,6 +134,12 @@ class ScimView(View):
         payload = resource.model_dump(scim_ctx=context, response_parameters=self.returned)
         headers = {"Location": resource.meta.location} if status == 201 else {}
         return scim_response(payload, status, **headers)
+
+
+@cache
+def list_response_type(model: type) -> type:
+    """`ListResponse[model]`, built once: scim2-models makes a new pydantic class on every subscript (~5 ms)."""
+    return ListResponse[model]
 
 
 def _page(search: SearchRequest) -> tuple[int, int]:

@@ -103,7 +103,9 @@ def test_start_index_and_count_page_through_the_people_in_order(scim):
     body = scim.get("/Users", startIndex=2, count=2).json()
     assert (body["totalResults"], body["startIndex"], body["itemsPerPage"]) == (5, 2, 2)
     assert [r["id"] for r in body["Resources"]] == ids[1:3]
-    assert [r["id"] for r in scim.get("/Users", startIndex=5, count=10).json()["Resources"]] == ids[4:]
+    last = scim.get("/Users", startIndex=5, count=10).json()  # a short page: its end tells the total
+    assert [r["id"] for r in last["Resources"]] == ids[4:] and last["totalResults"] == 5
+    assert scim.get("/Users", startIndex=3, count=3).json()["totalResults"] == 5  # exactly full: counted
     empty = scim.get("/Users", count=0).json()
     assert empty["totalResults"] == 5 and empty["Resources"] == [] and empty["itemsPerPage"] == 0
     assert [r["id"] for r in scim.get("/Users", startIndex=0, count=1).json()["Resources"]] == ids[:1]
@@ -141,9 +143,22 @@ def test_search_by_post_and_attribute_selection(scim):
 def test_listing_costs_the_same_few_queries_whatever_the_page(scim, people, django_assert_max_num_queries):
     for n in range(people):
         scim.create(f"p{n}", name={"givenName": f"P{n}"})
-    with django_assert_max_num_queries(3):  # the domain, the count, the page (levels joined in)
+    with django_assert_max_num_queries(2):  # the domain, the page (levels joined in; a short page: no count)
         body = scim.get("/Users", count=200).json()
     assert body["totalResults"] == people == len(body["Resources"])
+    with django_assert_max_num_queries(3):  # a full page: the count too
+        body = scim.get("/Users", count=people).json()
+    assert body["totalResults"] == people == len(body["Resources"])
+
+
+def test_an_identity_providers_look_up_is_two_queries(scim, django_assert_num_queries):
+    scim.create("ada")
+    scim.create("bob")
+    with django_assert_num_queries(2):  # the domain, then the page whose shortness gives the total
+        body = scim.get("/Users", filter='userName eq "ada@acme.example.org"').json()
+    assert body["totalResults"] == 1
+    with django_assert_num_queries(3):  # nobody: an empty page could be past the end, so it counts
+        assert scim.get("/Users", filter='userName eq "eve@acme.example.org"').json()["totalResults"] == 0
 
 
 def test_people_whose_domain_only_ends_like_this_one_are_never_seen(scim):
