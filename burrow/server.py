@@ -64,6 +64,12 @@ def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict:
         # Recycle workers now and then so memory stays bounded over weeks of uptime.
         "max_requests": 20000,
         "max_requests_jitter": 2000,
+        # Each worker listens on its own SO_REUSEPORT socket, so the kernel spreads connections over the
+        # workers. On one shared socket, keep-alive clients (a proxy's pool, a load generator) often all land
+        # on the worker that woke first while the others idle: half the throughput on 2 workers
+        # (docs/benchmarks.md). The price: connections still queued on a worker being recycled (every
+        # ~20,000 requests) are reset, and a client retries them. `burrow serve` refuses a port already in use.
+        "reuse_port": True,
         # gunicorn's control socket (gunicorn 24+) in the data dir, never a shared ~/.gunicorn or runtime dir.
         "control_socket": str(settings.DATA_DIR / "gunicorn.ctl"),
     }

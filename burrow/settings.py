@@ -177,7 +177,7 @@ REST_FRAMEWORK = {
         "burrow.core.auth.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["burrow.core.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
         "burrow.core.parsers.JSONParser",
         "rest_framework.parsers.FormParser",

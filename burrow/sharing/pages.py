@@ -14,7 +14,6 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
-from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -23,6 +22,7 @@ from burrow.core.clients import client_address
 from burrow.core.exceptions import error_body
 from burrow.core.pages import secure_page
 from burrow.core.parsers import JSONParser
+from burrow.core.renderers import JSONRenderer
 from burrow.recordings.views import snapshots_response
 from burrow.sharing import access
 from burrow.sharing.content import Share, recorded_data

@@ -18,7 +18,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.filters import SearchFilter
 from rest_framework.permissions import AllowAny
-from rest_framework.renderers import JSONRenderer, StaticHTMLRenderer
+from rest_framework.renderers import StaticHTMLRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -27,6 +27,7 @@ from burrow.analytics.models import Insight
 from burrow.core.exceptions import Conflict, ServiceUnavailable
 from burrow.core.filters import StableOrderingFilter
 from burrow.core.health import broker_reachable
+from burrow.core.renderers import JSONRenderer
 from burrow.core.softdelete import SoftDeleteModelViewSet
 from burrow.core.tenancy import TenantViewSetMixin
 from burrow.subscriptions import services
