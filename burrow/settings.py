@@ -142,7 +142,8 @@ TEMPLATES = [
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [],
         "APP_DIRS": True,
-        "OPTIONS": {"context_processors": []},
+        # `{% brand_name %}` everywhere (burrow/core/templatetags/brand.py)
+        "OPTIONS": {"context_processors": [], "builtins": ["burrow.core.templatetags.brand"]},
     }
 ]
 
@@ -200,7 +201,7 @@ REST_FRAMEWORK = {
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
-# The product's name where Burrow names itself (the API docs' title).
+# The product's name where Burrow names itself (mails, Slack, pages, the API docs' title).
 BRAND_NAME = os.environ.get("BURROW_BRAND_NAME", "").strip() or "Burrow"
 
 SPECTACULAR_SETTINGS = {
@@ -210,7 +211,8 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
+    # Redoc's bundle as Burrow serves it (burrow/core/views.py: without the logo it would fetch elsewhere).
+    "REDOC_DIST": "/api/schema/redoc",
     "AUTHENTICATION_WHITELIST": ["burrow.core.auth.PersonalAPIKeyAuthentication"],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -8,7 +8,7 @@ from django.apps import apps
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from burrow.core.views import api_not_found
+from burrow.core.views import api_not_found, redoc_bundle
 
 
 def _app_url_modules() -> list[ModuleType]:
@@ -31,6 +31,7 @@ urlpatterns = [
     re_path(
         r"^api/schema/swagger-ui/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"
     ),
+    path("api/schema/redoc/bundles/redoc.standalone.js", redoc_bundle),  # REDOC_DIST in settings.py
     re_path(
         r"^api/schema/redoc/?$",
         SpectacularRedocView.as_view(url_name="schema", template_name="core/redoc.html"),

@@ -50,7 +50,5 @@ def test_redoc_renders_the_operations(burrow_server, chromium, tmp_path):
     assert len(operations) > 20
     assert any(e.text.strip() for e in operations)
     assert chromium.foreign_requests(burrow_server.url) == []
-    # The page's policy refuses the Redocly logo that Redoc's bundle asks cdn.redoc.ly for; nothing else fails.
-    errors = chromium.console_errors()
-    assert [e for e in errors if "Content Security Policy" not in e] == []
-    assert all("cdn.redoc.ly" in e for e in errors), errors
+    # Nothing refused by the page's policy either: the bundle Burrow serves asks no other host for anything.
+    assert chromium.console_errors() == []
