@@ -4,6 +4,7 @@ does before it starts."""
 import argparse
 import logging
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -153,11 +154,25 @@ def _embedded_beside_shared() -> str | None:
 
 
 def _fresh_metrics() -> None:
-    """Counters start again with the server: the samples of processes of an earlier run are removed."""
+    """Counters start again with the server: the samples of processes that have ended (an earlier run's) are
+    removed. Those of processes still running on this data dir (a `burrow worker` beside it) stay: removing a
+    running process's file would hide its samples until it restarts."""
     from django.conf import settings
 
-    for stale in settings.METRICS_DIR.glob("*.db") if settings.METRICS_DIR.is_dir() else []:
-        stale.unlink(missing_ok=True)
+    for sample in settings.METRICS_DIR.glob("*.db") if settings.METRICS_DIR.is_dir() else []:
+        pid = re.search(r"_(\d+)\.db$", sample.name)  # prometheus-client names them <kind>_<pid>.db
+        if pid is None or not _running(int(pid[1])):
+            sample.unlink(missing_ok=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
 
 
 def _collect_static() -> None:

@@ -2,13 +2,17 @@
 scheduled delivery moves the delivery counters and is observed in the lag histogram, provider calls are
 counted by outcome; and only the metrics token or this machine may read it."""
 
+import os
 import re
+import subprocess
+import sys
 
 import pytest
 from django.test import Client
 from prometheus_client.parser import text_string_to_metric_families
 
 from burrow.analytics.models import Insight
+from burrow.commands.processes import _fresh_metrics
 from tests.factories import make_subscription
 from tests.helpers import deliver_due
 from tests.subscriptions.delivery.conftest import SERIES
@@ -95,3 +99,20 @@ def test_queries_are_timed_and_cache_lookups_counted(tenant, kind):
     assert runs - value(before, "burrow_query_duration_seconds_count", kind=kind) == 1
     hits = value(after, "burrow_query_cache_total", result="hit")
     assert hits - value(before, "burrow_query_cache_total", result="hit") == 1
+
+
+def test_a_server_starting_keeps_the_samples_of_processes_still_running(settings):
+    """`burrow serve` clears the samples an earlier run left, not those of a `burrow worker` still running."""
+    finished = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    ended = settings.METRICS_DIR / f"counter_{int(finished.stdout)}.db"
+    running = settings.METRICS_DIR / f"counter_{os.getppid()}.db"  # the process that started these tests
+    settings.METRICS_DIR.mkdir(parents=True, exist_ok=True)
+    for sample in (ended, running):
+        sample.write_bytes(b"")
+    try:
+        _fresh_metrics()
+        assert not ended.exists() and running.exists()
+    finally:
+        running.unlink(missing_ok=True)
