@@ -80,9 +80,9 @@ MUTANTS ?=
 
 mutate: $(STAMP)
 	mkdir -p $(MUTATE_DIR)
-	rm -rf $(MUTATE_DIR)/burrow $(MUTATE_DIR)/tests
-	cp -r burrow tests pyproject.toml $(MUTATE_DIR)/
-	printf '[mutmut]\nsource_paths = burrow\nprocess_isolation = forkserver\nonly_mutate =\n%s\npytest_add_cli_args = -p no:randomly -q\npytest_add_cli_args_test_selection =\n%s\n' \
+	rm -rf $(MUTATE_DIR)/burrow $(MUTATE_DIR)/tests $(MUTATE_DIR)/docs
+	cp -r burrow tests docs pyproject.toml $(MUTATE_DIR)/
+	printf '[mutmut]\nsource_paths = burrow\nalso_copy =\n    docs\nprocess_isolation = forkserver\nonly_mutate =\n%s\npytest_add_cli_args = -p no:randomly -q\npytest_add_cli_args_test_selection =\n%s\n' \
 		"$$(printf '    %s\n' $(MUTATE_CODE))" "$$(printf '    %s\n' $(MUTATE_TESTS))" > $(MUTATE_DIR)/setup.cfg
 	cd $(MUTATE_DIR) && $(CURDIR)/$(BIN)/mutmut run --max-children 1 $(MUTANTS)
 	cd $(MUTATE_DIR) && $(CURDIR)/$(BIN)/mutmut results
