@@ -82,7 +82,9 @@ def test_it_runs_through_djangos_cursor(tenant):
 
 def test_a_value_that_does_not_reach_the_sql_unchanged_is_refused():
     unused = PreparedQuery(lambda p: Team.objects.filter(id=1), team=int)
-    with pytest.raises(TypeError, match="'team' must reach the SQL once"):
+    with pytest.raises(
+        TypeError, match="^prepared query parameter 'team' must reach the SQL once, unchanged$"
+    ):
         unused.all(team=1)
     twice = PreparedQuery(lambda p: Team.objects.filter(id=p.team, project_id=p.team), team=int)
     with pytest.raises(TypeError, match="'team' must reach the SQL once"):
@@ -90,11 +92,28 @@ def test_a_value_that_does_not_reach_the_sql_unchanged_is_refused():
 
 
 def test_shapes_it_cannot_keep_are_refused():
-    with pytest.raises(TypeError, match="only int and str"):
+    with pytest.raises(TypeError, match="^prepared query parameter 'ids': only int and str are supported$"):
         PreparedQuery(lambda p: Team.objects.filter(id__in=p.ids), ids=list).all(ids=[1])
-    with pytest.raises(TypeError, match="cannot prefetch"):
+    with pytest.raises(
+        TypeError, match="^a prepared query cannot prefetch; prefetch from its results instead$"
+    ):
         PreparedQuery(lambda p: Team.objects.filter(id=p.team).prefetch_related("project"), team=int).all(
             team=1
         )
-    with pytest.raises(TypeError, match="from .values\\(\\), dicts"):
+    with pytest.raises(
+        TypeError, match="^a prepared query gives model instances or, from .values\\(\\), dicts$"
+    ):
         PreparedQuery(lambda p: Team.objects.filter(id=p.team).values_list("id"), team=int).all(team=1)
+
+
+def test_it_compiles_once_per_database(tenant, monkeypatch):
+    """The point of it: the second run binds new values to the SQL compiled by the first."""
+    query = PreparedQuery(lambda p: Team.objects.filter(id=p.team), team=int)
+    compiled = []
+    real = query._compile
+    monkeypatch.setattr(query, "_compile", lambda alias: compiled.append(alias) or real(alias))
+    assert [t.id for t in query.all(team=tenant.team.id)] == [tenant.team.id]
+    assert (
+        query.all(team=tenant.team.id + 1000) == [] and query.first(team=tenant.team.id).id == tenant.team.id
+    )
+    assert compiled == ["default"]
