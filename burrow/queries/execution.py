@@ -304,7 +304,15 @@ def running_slot(team: Team):
     taken = _take_slot(team, expires)
     if taken is None:
         RunningQuery.objects.filter(team=team, expires_at__lt=now).delete()
-        taken = _take_slot(team, expires)
+        # None also means a query starting at the same moment took the slot this one chose: try again while
+        # a slot is free (each lost race is another query's win, so this ends within the number of slots).
+        for _ in range(MAX_RUNNING_PER_ENVIRONMENT):
+            taken = _take_slot(team, expires)
+            if (
+                taken is not None
+                or RunningQuery.objects.filter(team=team).count() >= MAX_RUNNING_PER_ENVIRONMENT
+            ):
+                break
     if taken is None:
         raise TooManyQueries(RETRY_AFTER_SECONDS)
     try:

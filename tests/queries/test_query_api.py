@@ -258,7 +258,7 @@ def test_four_queries_of_an_environment_run_at_once_and_a_fifth_gets_429(tenant,
 
     from tests.conftest import client_for
 
-    settings.QUERY_TIMEOUT = 3
+    settings.QUERY_TIMEOUT = 5
     forever = "SELECT count(*) FROM range(100000000000) t(i) WHERE i % 7 = {}"
     answers = []
 
