@@ -51,7 +51,8 @@ class DashboardViewSet(ObjectGrantReadMixin, SoftDeleteModelViewSet):
 
     def get_object(self) -> Dashboard:
         dashboard = super().get_object()
-        attach_live_tiles([dashboard])
+        if self.action == "retrieve":  # a write answers the dashboard its service returns, read afresh
+            attach_live_tiles([dashboard])
         return dashboard
 
     def paginate_queryset(self, queryset) -> list[Dashboard] | None:
