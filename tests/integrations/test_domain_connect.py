@@ -152,13 +152,21 @@ def test_a_proxy_apply_url_points_the_subdomain_at_the_target(
     settings.SITE_URL = "https://burrow.example.net"
     settings.DOMAIN_CONNECT_PROVIDER_ID = "burrow.example.net"
     fake_domain_connect.host("example.com")
-    record = tenant.client.post(tenant.org_url("proxy_records/"), {"domain": "e.example.com"}, format="json")
-    assert record.status_code == 201, record.content
-    response = apply_url(tenant, context="proxy", proxy_record_id=record.json()["id"])
-    assert response.status_code == 200, response.content
-    base, params = signed_parts(response.json()["url"], domain_connect_key)
-    assert base == f"{SYNC_UX}/v2/domainTemplates/providers/burrow.example.net/services/reverse-proxy/apply"
-    assert params == [("domain", "example.com"), ("host", "e"), ("target", "burrow.example.net")]
+    records = {}
+    for host in ("e", "f"):  # two records of the organization: the link is for the one named
+        record = tenant.client.post(
+            tenant.org_url("proxy_records/"), {"domain": f"{host}.example.com"}, format="json"
+        )
+        assert record.status_code == 201, record.content
+        records[host] = record.json()["id"]
+    for host, record_id in records.items():
+        response = apply_url(tenant, context="proxy", proxy_record_id=record_id)
+        assert response.status_code == 200, response.content
+        base, params = signed_parts(response.json()["url"], domain_connect_key)
+        assert (
+            base == f"{SYNC_UX}/v2/domainTemplates/providers/burrow.example.net/services/reverse-proxy/apply"
+        )
+        assert params == [("domain", "example.com"), ("host", host), ("target", "burrow.example.net")]
 
 
 def test_a_template_value_with_a_space_is_signed_exactly_as_sent(
