@@ -68,7 +68,10 @@ def test_patch_enables_sharing_and_saves_the_recording(tenant):
             },
         ),
         ({"showInspector": None, "hideExtraDetails": True}, {"hideExtraDetails": True}),
-        ({"legend": 1, "whitelabel": 1.0, "noHeader": 0.0}, {"legend": True, "whitelabel": True, "noHeader": False}),
+        (
+            {"legend": 1, "whitelabel": 1.0, "noHeader": 0.0},
+            {"legend": True, "whitelabel": True, "noHeader": False},
+        ),
     ],
 )
 def test_settings_keep_known_keys_only(tenant, sent, stored):
@@ -79,7 +82,8 @@ def test_settings_keep_known_keys_only(tenant, sent, stored):
 
 
 @pytest.mark.parametrize(
-    "sent", ["whitelabel", [1, 2], 5, {"theme": "sepia"}, {"legend": "maybe"}, {"legend": 2}, {"whitelabel": 0.5}]
+    "sent",
+    ["whitelabel", [1, 2], 5, {"theme": "sepia"}, {"legend": "maybe"}, {"legend": 2}, {"whitelabel": 0.5}],
 )
 def test_settings_of_the_wrong_shape_are_invalid_settings_format(tenant, sent):
     response = tenant.client.patch(tenant.url(RECORDING), {"settings": sent}, format="json")
