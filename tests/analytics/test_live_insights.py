@@ -345,3 +345,27 @@ def test_a_members_page_shows_live_numbers_and_refreshes_them(tenant, warehouse,
     )
     assert refreshed.status_code == 303
     assert "3,690" in signed_in.get(refreshed["Location"]).content.decode()
+
+
+@pytest.mark.django_db
+def test_a_shares_json_carries_the_live_numbers_of_an_insight_and_of_a_dashboards_tiles(tenant, warehouse):
+    from django.test import Client
+
+    insight = Insight.objects.create(team=tenant.team, name="Total", query=chart(TOTAL, "BoldNumber"))
+    dashboard = Dashboard.objects.create(team=tenant.team, name="Board", description="Weekly numbers")
+    tile = DashboardTile.objects.create(
+        dashboard=dashboard, insight=insight, layouts={"sm": {"x": 0, "w": 6}}
+    )
+    anonymous = Client()
+    shared = {}
+    for path in (f"insights/{insight.id}/sharing/", f"dashboards/{dashboard.id}/sharing/"):
+        response = tenant.client.patch(tenant.url(path), {"enabled": True}, format="json")
+        assert response.status_code == 200, response.content
+        shared[path.split("/")[0]] = response.json()["access_token"]
+    alone = anonymous.get(f"/shared/{shared['insights']}.json").json()["insight"]
+    assert (alone["result"], alone["columns"]) == ([[2790]], ["total"])
+    board = anonymous.get(f"/shared/{shared['dashboards']}.json").json()["dashboard"]
+    assert board["description"] == "Weekly numbers"
+    [on_board] = board["tiles"]
+    assert on_board["id"] == tile.id and on_board["layouts"] == {"sm": {"x": 0, "w": 6}}
+    assert (on_board["insight"]["result"], on_board["insight"]["columns"]) == ([[2790]], ["total"])

@@ -94,6 +94,19 @@ def test_the_unlock_page_follows_theme_and_whitelabel(share, anonymous):
     assert 'class="theme-dark"' in html and "Shared with Burrow" not in html and "unlock-form" in html
 
 
+def test_the_unlock_page_by_default_is_light_branded_and_quiet_until_a_wrong_guess(share, anonymous):
+    shared = share("dashboard", password="correct horse")
+    html = page(anonymous, shared)
+    assert 'class="theme-light"' in html and "Shared with Burrow" in html
+    assert '<body class="share share-unlock">' in html and "unlock-error" not in html
+    embedded = anonymous.get(f"/embedded/{shared.token}").content.decode()
+    assert '<body class="share share-unlock share-embedded">' in embedded
+    form = "application/x-www-form-urlencoded"
+    wrong = anonymous.post(f"/shared/{shared.token}", "password=wrong+horse", content_type=form)
+    assert wrong.status_code == 401
+    assert '<p class="unlock-error" role="alert">Incorrect password</p>' in wrong.content.decode()
+
+
 def test_a_recording_page_shows_its_metadata_with_the_inspector(tenant, share, anonymous):
     from burrow.sharing.models import SessionRecording
 
