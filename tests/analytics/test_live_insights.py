@@ -356,6 +356,8 @@ def test_a_shares_json_carries_the_live_numbers_of_an_insight_and_of_a_dashboard
     tile = DashboardTile.objects.create(
         dashboard=dashboard, insight=insight, layouts={"sm": {"x": 0, "w": 6}}
     )
+    broken = Insight.objects.create(team=tenant.team, name="Broken", query=chart("SELECT nope FROM events"))
+    DashboardTile.objects.create(dashboard=dashboard, insight=broken, layouts={"sm": {"x": 6, "w": 6}})
     anonymous = Client()
     shared = {}
     for path in (f"insights/{insight.id}/sharing/", f"dashboards/{dashboard.id}/sharing/"):
@@ -363,9 +365,12 @@ def test_a_shares_json_carries_the_live_numbers_of_an_insight_and_of_a_dashboard
         assert response.status_code == 200, response.content
         shared[path.split("/")[0]] = response.json()["access_token"]
     alone = anonymous.get(f"/shared/{shared['insights']}.json").json()["insight"]
-    assert (alone["result"], alone["columns"]) == ([[2790]], ["total"])
+    assert (alone["result"], alone["columns"], alone["error"]) == ([[2790]], ["total"], None)
+    insight.refresh_from_db()
+    assert alone["last_modified_at"] == insight.last_modified_at.isoformat().replace("+00:00", "Z")
     board = anonymous.get(f"/shared/{shared['dashboards']}.json").json()["dashboard"]
     assert board["description"] == "Weekly numbers"
-    [on_board] = board["tiles"]
+    on_board, failed = sorted(board["tiles"], key=lambda t: t["layouts"]["sm"]["x"])
     assert on_board["id"] == tile.id and on_board["layouts"] == {"sm": {"x": 0, "w": 6}}
     assert (on_board["insight"]["result"], on_board["insight"]["columns"]) == ([[2790]], ["total"])
+    assert failed["insight"]["result"] is None and "nope" in failed["insight"]["error"]

@@ -244,6 +244,12 @@ def test_unknown_resources_are_404(tenant, path, detail):
     assert error(tenant.client.post(tenant.url(f"{path}refresh/")), 404)["detail"] == detail
 
 
+def test_the_longest_recording_id_that_can_be_stored_is_shareable(tenant):
+    response = tenant.client.patch(tenant.url(f"session_recordings/{'r' * 200}/sharing/"), {"enabled": True})
+    assert response.status_code == 200, response.content
+    assert SharingConfiguration.objects.get().recording.session_id == "r" * 200
+
+
 def test_a_deleted_dashboard_cannot_be_shared(tenant):
     dashboard = make_dashboard(tenant, deleted=True)
     response = tenant.client.patch(tenant.url(f"dashboards/{dashboard.id}/sharing/"), {"enabled": True})

@@ -113,6 +113,18 @@ def test_the_unlock_form_says_when_to_try_again(share, client):
     assert refused["Content-Security-Policy"].startswith("default-src 'none'")
 
 
+@pytest.mark.parametrize(("seconds_left", "said"), [(30.5, "1 minute."), (121.5, "3 minutes.")])
+def test_the_wait_is_said_in_whole_minutes_rounded_up(share, client, seconds_left, said):
+    shared = share("dashboard", password="correct horse")
+    for _ in range(GUESS_LIMIT):
+        guess(client, shared.token, "wrong horse", form=True)
+    opened = timezone.now() - timedelta(minutes=15) + timedelta(seconds=seconds_left)
+    PasswordGuessWindow.objects.update(window_start=opened)
+    refused = guess(client, shared.token, "wrong horse", form=True)
+    assert refused.status_code == 429
+    assert f"Too many wrong passwords. Try again in {said}</p>".encode() in refused.content
+
+
 def test_guesses_reopen_when_the_window_has_passed_and_old_windows_are_pruned(share, anonymous):
     shared = share("dashboard", password="correct horse")
     other = share("insight", password="correct horse")
