@@ -216,6 +216,25 @@ def test_the_callback_page_refuses_a_user_who_left_the_organization(tenant, fake
         tenant.client, "slack", code=fake_slack_workspace.connect_code(), state=query["state"]
     )
     assert response.status_code == 403 and not Integration.objects.exists()
+    assert "You don&#x27;t have access to the project." in response.content.decode()
+
+
+def test_the_callback_page_refuses_a_user_who_left_the_organization_for_another(
+    tenant, other_tenant, fake_slack_workspace
+):
+    """Still a member of some organization, and the project's organization still has members: neither is the
+    membership that counts."""
+    from burrow.core.models import OrganizationMembership
+
+    join_organization("colleague@example.com", tenant.organization, "member", ["*"])
+    OrganizationMembership.objects.create(organization=other_tenant.organization, user=tenant.user, level=1)
+    query = authorize(tenant, "slack")
+    OrganizationMembership.objects.filter(user=tenant.user, organization=tenant.organization).delete()
+    response = callback(
+        tenant.client, "slack", code=fake_slack_workspace.connect_code(), state=query["state"]
+    )
+    assert response.status_code == 403 and not Integration.objects.exists()
+    assert "You don&#x27;t have access to the project." in response.content.decode()
 
 
 def test_reconnecting_the_same_account_updates_the_integration(tenant, fake_slack_workspace):
@@ -272,3 +291,8 @@ def test_api_create_validates_kind_and_body(tenant, fake_slack_workspace):
         tenant.url("integrations/"), {"kind": "slack", "config": [1]}, format="json"
     )
     assert error(not_a_dict)["attr"] == "config"
+
+
+def test_the_callback_page_of_a_kind_without_a_consent_page_says_so(tenant):
+    response = callback(tenant.client, "twilio", code="x", state="y")
+    assert response.status_code == 400 and "Kind not supported" in response.content.decode()
