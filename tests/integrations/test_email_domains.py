@@ -1,6 +1,8 @@
 """Sender domains (`email` integrations): the records Burrow generates, the checks over DNS (a real DNS server
 on loopback), the messages for bad input and who may do what."""
 
+import re
+
 import pytest
 from cryptography.hazmat.primitives import serialization
 
@@ -102,7 +104,8 @@ def test_verification_with_every_record_published_verifies_the_domain(tenant, fa
     response = verify(tenant, created["id"])
     assert response.status_code == 200
     config = response.json()["config"]
-    assert config["verified"] is True and config["verified_at"] and config["last_checked_at"]
+    assert config["verified"] is True and config["verified_at"] == config["last_checked_at"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", config["verified_at"])
     assert [r["status"] for r in config["dns_records"]] == ["verified"] * 3
     assert Integration.objects.get(id=created["id"]).config["verified"] is True
     log = tenant.client.get(tenant.url("activity_log/?scope=Integration")).json()["results"]

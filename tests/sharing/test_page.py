@@ -116,6 +116,7 @@ def test_a_recording_page_shows_its_metadata_with_the_inspector(tenant, share, a
     )
     html = page(anonymous, shared)
     assert "rec-1" in html and "Inspector" not in html
+    assert "share-description" not in html  # a recording has no description to show
     shared.patch({"settings": {"showInspector": True}})
     html = page(anonymous, shared)
     assert "Inspector" in html and '<th scope="row">duration</th><td>42</td>' in html
