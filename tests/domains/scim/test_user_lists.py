@@ -1,6 +1,8 @@
 """The SCIM server's Users lists: filters as RFC 7644 reads them, paging, `.search` and attribute selection,
 at a fixed number of queries (docs/scim.md)."""
 
+from datetime import datetime, timedelta, timezone
+
 import pytest
 
 from burrow.core.models import User
@@ -96,6 +98,34 @@ def test_list_filters_combine_as_rfc_7644_says(scim, expression, expected):
 )
 def test_a_filter_burrow_cannot_read_answers_400_invalid_filter(scim, expression):
     scim_error(scim.get("/Users", filter=expression), 400, "invalidFilter")
+
+
+@pytest.mark.parametrize(
+    ("expression", "detail"),
+    [
+        ('groups gt "member"', "Only 'eq' and 'ne' compare groups."),
+        ("meta.created gt 5", "'5' is not a date and time (RFC 3339)."),
+    ],
+)
+def test_an_unreadable_filter_says_what_is_wrong(scim, expression, detail):
+    assert scim_error(scim.get("/Users", filter=expression), 400, "invalidFilter")["detail"] == detail
+
+
+def test_a_date_in_a_filter_is_read_in_its_own_offset(scim):
+    ada = scim.create("ada")
+    created = datetime.fromisoformat(ada["meta"]["created"].replace("Z", "+00:00"))
+
+    def names(expression: str) -> set[str]:
+        return {
+            r["userName"].split("@")[0] for r in scim.get("/Users", filter=expression).json()["Resources"]
+        }
+
+    east, west = timezone(timedelta(hours=2)), timezone(timedelta(hours=-5))
+    before, after = created - timedelta(seconds=1), created + timedelta(seconds=1)
+    assert names(f'meta.created gt "{before.astimezone(east).isoformat()}"') == {"ada"}
+    assert names(f'meta.created lt "{after.astimezone(west).isoformat()}"') == {"ada"}
+    assert names(f'meta.created gt "{after.astimezone(east).isoformat()}"') == set()
+    assert names(f'meta.created gt "{before.replace(tzinfo=None).isoformat()}"') == {"ada"}  # no offset: UTC
 
 
 def test_start_index_and_count_page_through_the_people_in_order(scim):

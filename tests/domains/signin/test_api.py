@@ -259,6 +259,19 @@ def test_login_logs_never_contain_the_password(person, caplog):
     assert "wrong-secret-guess" not in caplog.text and PASSWORD not in caplog.text
 
 
+def test_sign_in_and_out_are_logged_with_who_and_from_where(person, caplog):
+    caplog.set_level("INFO", logger="burrow.signin")
+    client = Client()
+    login(client, person.email, address="198.51.100.7")
+    client.post("/api/logout", HTTP_X_CSRFTOKEN=client.cookies["csrftoken"].value, REMOTE_ADDR="198.51.100.8")
+    Client().post("/api/logout")  # nobody was signed in: nothing to log
+    events = [(r.getMessage(), r.user_id, r.client_ip) for r in caplog.records if hasattr(r, "user_id")]
+    assert events == [
+        ("login succeeded", person.id, "198.51.100.7"),
+        ("logout", person.id, "198.51.100.8"),
+    ]
+
+
 def test_a_form_login_over_the_api_needs_the_csrf_token(person):
     """A cross-site page can post a form (not JSON) to /api/login: it must not sign a visitor in."""
     client = Client(enforce_csrf_checks=True)
