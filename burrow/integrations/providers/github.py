@@ -8,7 +8,6 @@ trip for the user's authorization (`callback_detour`, and the `github/oauth_auth
 that handle the callback themselves); `github/link_existing` connects a project to an installation another
 project of the organization has; `shown` says whether an installation is shared and still works."""
 
-import re
 import time
 from urllib.parse import urlencode
 
@@ -42,41 +41,22 @@ from burrow.integrations.providers.base import (
 )
 from burrow.integrations.providers.errors import ProviderRejected
 from burrow.integrations.providers.github_jwt import app_jwt
+from burrow.integrations.providers.github_requests import (
+    INSTALLATION_ID,
+    GitHubLinkExistingSerializer,
+    GitHubOAuthAuthorizeSerializer,
+    GitHubOAuthURLSerializer,
+    valid_installation_id,
+)
 from burrow.integrations.providers.http import call, rebase
 from burrow.links import integration_callback_url
 
-INSTALLATION_ID = re.compile(r"[1-9]\d{0,19}")
-INVALID_INSTALLATION_ID = "Invalid installation_id"
 NO_ACCESS = "You do not have access to this GitHub installation"
 APP_NOT_CONFIGURED = "GitHub App is not configured on this instance (missing BURROW_GITHUB_APP_SLUG)."
 CLIENT_NOT_CONFIGURED = "GitHub App client ID is not configured (BURROW_GITHUB_CLIENT_ID missing)."
 CODE_EXCHANGE_FAILED = "Failed to exchange the OAuth code — ensure BURROW_GITHUB_CLIENT_SECRET is configured"
 CACHE_SECONDS = 3600
 REPO_PAGES = 10
-
-
-def valid_installation_id(value) -> str:
-    """An installation id from outside, as text, or a 400."""
-    text = str(value).strip() if isinstance(value, int | str) and not isinstance(value, bool) else ""
-    if not INSTALLATION_ID.fullmatch(text):
-        raise ValidationError(INVALID_INSTALLATION_ID)
-    return text
-
-
-class GitHubOAuthAuthorizeSerializer(serializers.Serializer):
-    installation_id = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=40)
-    next = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=2000)
-    connect_from = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=100)
-
-
-class GitHubOAuthURLSerializer(serializers.Serializer):
-    oauth_url = serializers.URLField()
-
-
-class GitHubLinkExistingSerializer(serializers.Serializer):
-    source_team_id = serializers.IntegerField(required=False, allow_null=True)  # the reference's field
-    installation_id = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=40)
-    discovery_id = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=100)
 
 
 def _sharing(integration_id, organization_id, pk) -> QuerySet:
