@@ -58,6 +58,27 @@ def test_configured_password_validators_apply(tenant, monkeypatch, capsys, setti
     assert login(tenant.user.email, "short").status_code == 400
 
 
+def test_a_password_like_the_persons_own_address_is_refused_when_that_validator_is_on(
+    tenant, monkeypatch, capsys, settings
+):
+    """Validators that compare the password with the person (Django's similarity check) see the person."""
+    settings.AUTH_PASSWORD_VALIDATORS = [
+        {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"}
+    ]
+    monkeypatch.setattr("sys.stdin", io.StringIO(f"{tenant.user.email}\n"))
+    assert cli.main(["users", "set-password", "--email", tenant.user.email, "--password-stdin"]) == 1
+    assert "too similar to the email" in capsys.readouterr().err
+
+
+def test_setting_a_password_is_logged_without_it(tenant, caplog):
+    from burrow.domains.signin.services import set_password
+
+    caplog.set_level("INFO", logger="burrow.signin")
+    set_password(tenant.user, "a new password")
+    events = [(r.getMessage(), r.user_id) for r in caplog.records if hasattr(r, "user_id")]
+    assert events == [("password set", tenant.user.id)] and "a new password" not in caplog.text
+
+
 def test_setting_a_password_ends_the_users_sessions(tenant, monkeypatch):
     tenant.user.set_password("old password")
     tenant.user.save()
