@@ -195,6 +195,7 @@ def test_an_insight_page_is_headed_by_its_tile(share, anonymous):
     shared = share("insight", name="Signups", description="Daily")
     html = page(anonymous, shared)
     assert html.count("Signups</h2>") == 1 and "Daily" in html and '<header class="share-header">' not in html
+    assert '<article class="tile tile-wide">' in html  # an insight alone spans the page
     shared.patch({"settings": {"noHeader": True}})
     html = page(anonymous, shared)
     assert "Signups</h2>" not in html and "Daily" not in html and "data-chart" in html
