@@ -372,3 +372,37 @@ def test_the_shipped_templates_take_exactly_the_variables_the_apply_url_sends(
     assert f"/services/{template['serviceId']}/apply?" in url
     named = set(re.findall(r"%(\w+)%", json.dumps(template["records"])))
     assert named == sent
+
+
+def test_a_signing_key_squeezed_onto_one_line_signs_alike(
+    tenant, fake_domain_connect, domain_connect_key, settings
+):
+    """An environment file holds the PEM on one line, its line ends written `\\n`."""
+    settings.DOMAIN_CONNECT_PRIVATE_KEY = (
+        settings.DOMAIN_CONNECT_PRIVATE_KEY.strip().replace("\n", "\\n") + "\n"
+    )
+    fake_domain_connect.host("example.com")
+    integration = create_sender_domain(tenant).json()
+    response = apply_url(tenant, context="email", integration_id=integration["id"])
+    assert response.status_code == 200, response.content
+    signed_parts(response.json()["url"], domain_connect_key)  # raises unless the signature verifies
+
+
+def test_the_email_context_is_the_sender_domain_named_and_nothing_else(
+    tenant, fake_domain_connect, domain_connect_key, fake_providers
+):
+    fake_domain_connect.host("example.com")
+    fake_domain_connect.host("example.org")
+    ids = {
+        domain: create_sender_domain(tenant, domain=domain).json()["id"]
+        for domain in ("example.com", "example.org")
+    }
+    for domain, integration_id in ids.items():
+        url = apply_url(tenant, context="email", integration_id=integration_id).json()["url"]
+        assert ("domain", domain) in signed_parts(url, domain_connect_key)[1]
+    unreadable = make("integrations.Integration", tenant, kind="email", config={"domain": "example.net"})
+    not_email = fake_providers.connected(tenant, "twilio")
+    for integration_id in (not_email.id, unreadable.id):
+        assert error(apply_url(tenant, context="email", integration_id=integration_id))["detail"] == (
+            "Validation error resolving email context. Please try again later or contact support."
+        )
