@@ -180,8 +180,9 @@ def test_the_acs_takes_the_identity_providers_cross_site_post_without_a_csrf_tok
     assert response.status_code == 302 and signed_in_as(client) == alice
 
 
-def test_jit_creates_the_user_as_a_member_of_the_domains_organization(saml_domain, idp, tenant):
+def test_jit_creates_the_user_as_a_member_of_the_domains_organization(saml_domain, idp, tenant, caplog):
     domain = saml_domain(jit_provisioning_enabled=True)
+    caplog.set_level("INFO", logger="burrow.domains.saml")
     client = Client()
     attributes = {
         "firstName": "Bea",
@@ -198,6 +199,8 @@ def test_jit_creates_the_user_as_a_member_of_the_domains_organization(saml_domai
         True,
         False,
     )
+    [signed_in_line] = [r for r in caplog.records if r.getMessage() == "saml sign-in"]
+    assert (signed_in_line.user_id, signed_in_line.new_user) == (bea.pk, True)
     membership = OrganizationMembership.objects.get(user=bea)
     assert membership.organization == tenant.organization
     assert membership.level == OrganizationMembership.Level.MEMBER
@@ -207,7 +210,9 @@ def test_jit_creates_the_user_as_a_member_of_the_domains_organization(saml_domai
     assert me.status_code == 200 and me.json()["email"] == bea.email
 
 
-def test_jit_joins_a_known_user_who_is_not_a_member_and_keeps_an_existing_level(saml_domain, idp, tenant):
+def test_jit_joins_a_known_user_who_is_not_a_member_and_keeps_an_existing_level(
+    saml_domain, idp, tenant, caplog
+):
     domain = saml_domain(jit_provisioning_enabled=True)
     carl = User.objects.create_user(email=f"carl@{DOMAIN}", password=None)
     admin = User.objects.create_user(email=f"dana@{DOMAIN}", password=None)
@@ -215,8 +220,12 @@ def test_jit_joins_a_known_user_who_is_not_a_member_and_keeps_an_existing_level(
         user=admin, organization=tenant.organization, level=OrganizationMembership.Level.ADMIN
     )
 
+    caplog.set_level("INFO", logger="burrow.domains.saml")
     sign_in(Client(), idp, domain, email=carl.email)
     sign_in(Client(), idp, domain, email=admin.email)
+
+    lines = [(r.user_id, r.new_user) for r in caplog.records if r.getMessage() == "saml sign-in"]
+    assert lines == [(carl.pk, False), (admin.pk, False)]  # known people: not new
 
     assert OrganizationMembership.objects.get(user=carl).level == OrganizationMembership.Level.MEMBER
     assert OrganizationMembership.objects.get(user=admin).level == OrganizationMembership.Level.ADMIN

@@ -187,14 +187,30 @@ def test_a_response_posted_with_another_domains_relay_state_is_refused(
     assert_refused(client, response, 403, "meant for another service")
 
 
-def test_a_deactivated_user_is_not_signed_in(saml_domain, idp, alice):
+def test_a_deactivated_user_is_not_signed_in(saml_domain, idp, alice, caplog):
     User.objects.filter(pk=alice.pk).update(is_active=False)
     domain = saml_domain(jit_provisioning_enabled=True)
     client = Client()
+    caplog.set_level(logging.INFO, logger="burrow.domains.saml")
 
     response = sign_in(client, idp, domain, email=ALICE)
 
     assert_refused(client, response, 403, "This account is disabled.")
+    [record] = [r for r in caplog.records if r.getMessage() == "saml sign-in refused"]
+    assert (record.reason, record.detail) == ("inactive_user", f"user {alice.pk}")
+
+
+def test_a_refusal_without_the_librarys_words_logs_the_persons_message(saml_domain, idp, caplog):
+    domain = saml_domain(jit_provisioning_enabled=False)
+    caplog.set_level(logging.INFO, logger="burrow.domains.saml")
+
+    sign_in(Client(), idp, domain, email="erin@acme.example.com")
+
+    [record] = [r for r in caplog.records if r.getMessage() == "saml sign-in refused"]
+    assert (record.reason, record.detail) == (
+        "jit_not_enabled",
+        "Automatic provisioning is not enabled for this domain.",
+    )
 
 
 def test_a_response_without_an_address_is_refused(saml_domain, idp):
