@@ -94,6 +94,9 @@ def test_list_filters_combine_as_rfc_7644_says(scim, expression, expected):
         'meta.lastModified gt "yesterday"',
         'meta.created gt "yesterday"',
         'id gt "5"',
+        "emails.type eq true",  # the schema's types: a string is never a boolean
+        'emails.primary co "t"',  # nor is a boolean compared as text
+        "emails.primary gt false",  # or ordered
     ],
 )
 def test_a_filter_burrow_cannot_read_answers_400_invalid_filter(scim, expression):
@@ -216,6 +219,7 @@ def test_people_whose_domain_only_ends_like_this_one_are_never_seen(scim):
         ("emails.primary eq true", {"ada", "bob"}),
         ("emails.primary ne true", set()),
         ("emails.primary eq false", set()),
+        ('emails.primary eq "true"', set()),  # a boolean is never a string
         ('groups eq "member"', {"ada"}),
         ('groups.display eq "MEMBER"', {"ada"}),
         ('groups.value ne "member"', {"bob"}),  # bob belongs to no group
