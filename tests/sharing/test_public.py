@@ -343,8 +343,9 @@ def test_bad_input_to_the_unlock_endpoint_is_a_4xx(share, anonymous):
 
 def test_logins_to_dashboard_shares_are_in_the_activity_log(tenant, share, anonymous):
     shared = share("dashboard", name="Growth", password="correct horse")
+    noted = shared.add_password("battery staple", note="for the board")
     login(anonymous, shared.token, "wrong horse", REMOTE_ADDR="203.0.113.7")
-    login(anonymous, shared.token, "correct horse", REMOTE_ADDR="203.0.113.8")
+    login(anonymous, shared.token, "battery staple", REMOTE_ADDR="203.0.113.8")
     entries = tenant.client.get(tenant.url("activity_log/?scope=Dashboard")).json()["results"]
     success, failure = entries[0], entries[1]
     assert (success["activity"], failure["activity"]) == ("share_login_success", "share_login_failed")
@@ -358,7 +359,14 @@ def test_logins_to_dashboard_shares_are_in_the_activity_log(tenant, share, anony
         "password_id": None,
         "password_note": None,
     }
-    assert success["detail"]["changes"][0]["after"]["client_ip"] == "203.0.113.8"
-    assert success["detail"]["changes"][0]["after"]["success"] is True
+    assert success["detail"]["changes"][0]["after"] == {
+        "access_token_suffix": shared.token[-4:],
+        "client_ip": "203.0.113.8",
+        "success": True,
+        "resource_type": "dashboard",
+        "password_id": noted["id"],
+        "password_note": "for the board",
+    }
+    assert success["detail"]["name"] == failure["detail"]["name"] == "Growth"
     assert shared.token not in str(entries)
     assert success["user"] is None and success["item_id"] == str(shared.resource.id)
