@@ -9,6 +9,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
+from burrow.integrations.domain_connect import REDIRECT_INVALID
 from tests.factories import make
 from tests.fakes.domain_connect import SYNC_UX
 from tests.helpers import error
@@ -406,3 +407,24 @@ def test_the_email_context_is_the_sender_domain_named_and_nothing_else(
         assert error(apply_url(tenant, context="email", integration_id=integration_id))["detail"] == (
             "Validation error resolving email context. Please try again later or contact support."
         )
+
+
+@pytest.mark.parametrize(
+    "redirect_uri", ["javascript:alert(1)", "https://", "ftp://files.example/x", "//app.example/x"]
+)
+def test_a_redirect_uri_must_be_a_web_address(tenant, fake_domain_connect, domain_connect_key, redirect_uri):
+    fake_domain_connect.host("example.com")
+    integration = create_sender_domain(tenant).json()
+    body = error(
+        apply_url(tenant, context="email", integration_id=integration["id"], redirect_uri=redirect_uri)
+    )
+    assert (body["attr"], body["detail"]) == ("redirect_uri", REDIRECT_INVALID)
+
+
+def test_a_plain_http_redirect_uri_is_a_web_address_too(tenant, fake_domain_connect, domain_connect_key):
+    fake_domain_connect.host("example.com")
+    integration = create_sender_domain(tenant).json()
+    url = apply_url(
+        tenant, context="email", integration_id=integration["id"], redirect_uri="http://localhost:8000/done"
+    ).json()["url"]
+    assert ("redirect_uri", "http://localhost:8000/done") in signed_parts(url, domain_connect_key)[1]
