@@ -75,6 +75,16 @@ def test_adding_someone_to_a_role_sets_their_level_and_removing_them_makes_them_
     assert level(ada["id"], tenant.organization) == MEMBER and members(scim, "member") == {ada["id"]}
 
 
+def test_a_role_change_touches_only_this_organizations_membership(scim, tenant, other_tenant):
+    ada = scim.create("ada")
+    elsewhere = OrganizationMembership.objects.create(
+        organization=other_tenant.organization, user_id=int(ada["id"]), level=MEMBER
+    )
+    assert scim.patch("/Groups/admin", add(ada["id"])).status_code == 200
+    elsewhere.refresh_from_db()
+    assert (level(ada["id"], tenant.organization), elsewhere.level) == (ADMIN, MEMBER)
+
+
 def test_removing_someone_from_the_member_role_removes_their_membership(scim, tenant):
     ada = scim.create("ada")
     # and Entra's other form: the removed members in the value
