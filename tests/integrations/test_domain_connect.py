@@ -38,7 +38,7 @@ def signed_parts(url: str, public_key) -> tuple[str, list[tuple[str, str]]]:
     sig, _, key = rest.partition("&key=")
     assert key == "_dcpubkeyv1"
     public_key.verify(base64.b64decode(unquote(sig)), signed.encode(), padding.PKCS1v15(), hashes.SHA256())
-    return f"{parts.scheme}://{parts.netloc}{parts.path}", parse_qsl(signed)
+    return f"{parts.scheme}://{parts.netloc}{parts.path}", parse_qsl(signed, keep_blank_values=True)
 
 
 def test_a_domain_hosted_by_an_allowed_provider_is_supported(tenant, fake_domain_connect):
@@ -205,7 +205,18 @@ def test_an_allowed_provider_endpoint_may_be_named_instead_of_discovered(
         provider_endpoint=f"http://{fake_domain_connect.endpoint}/",
     )
     assert response.status_code == 200, response.content
-    signed_parts(response.json()["url"], domain_connect_key)
+    _, params = signed_parts(response.json()["url"], domain_connect_key)
+    assert "host" not in dict(params)  # the domain's apex: no host at all, not an empty one
+    integration = create_sender_domain(tenant, domain="example.org").json()  # not one the provider hosts
+    refused = apply_url(
+        tenant,
+        context="email",
+        integration_id=integration["id"],
+        provider_endpoint=f"http://{fake_domain_connect.endpoint}/",
+    )
+    assert (
+        error(refused)["detail"] == "Error generating apply URL. Please try again later or contact support."
+    )
 
 
 @pytest.mark.parametrize(

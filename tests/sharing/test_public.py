@@ -350,7 +350,11 @@ def test_logins_to_dashboard_shares_are_in_the_activity_log(tenant, share, anony
     success, failure = entries[0], entries[1]
     assert (success["activity"], failure["activity"]) == ("share_login_success", "share_login_failed")
     attempt = failure["detail"]["changes"][0]
-    assert attempt["field"] == "authentication_attempt"
+    assert {k: attempt[k] for k in ("action", "field", "before")} == {
+        "action": "changed",
+        "field": "authentication_attempt",
+        "before": None,
+    }
     assert attempt["after"] == {
         "access_token_suffix": shared.token[-4:],
         "client_ip": "203.0.113.7",
