@@ -374,3 +374,10 @@ def test_logins_to_dashboard_shares_are_in_the_activity_log(tenant, share, anony
     assert success["detail"]["name"] == failure["detail"]["name"] == "Growth"
     assert shared.token not in str(entries)
     assert success["user"] is None and success["item_id"] == str(shared.resource.id)
+
+
+def test_a_post_to_an_open_shares_json_answers_its_json(share, anonymous):
+    """Nothing to unlock: a POST (a client that always posts its password) reads the share as GET does."""
+    shared = share("dashboard", name="Growth")
+    response = anonymous.post(f"/shared/{shared.token}.json", {}, content_type="application/json")
+    assert response.status_code == 200 and response.json()["dashboard"]["name"] == "Growth"

@@ -85,6 +85,12 @@ def test_a_role_change_touches_only_this_organizations_membership(scim, tenant, 
     assert (level(ada["id"], tenant.organization), elsewhere.level) == (ADMIN, MEMBER)
 
 
+def test_a_role_change_keeps_the_persons_external_id(scim):
+    ada = scim.create("ada", externalId="okta-00u1ada")
+    assert scim.patch("/Groups/admin", add(ada["id"])).status_code == 200
+    assert scim.get(f"/Users/{ada['id']}").json()["externalId"] == "okta-00u1ada"
+
+
 def test_removing_someone_from_the_member_role_removes_their_membership(scim, tenant):
     ada = scim.create("ada")
     # and Entra's other form: the removed members in the value
