@@ -16,6 +16,7 @@ from werkzeug.wrappers import Request, Response
 from tests.fakes.provider import HUGE_BYTES, FakeProvider, json_response
 
 SYNC_UX = "https://connect.fakedns.example"
+ABSENT = object()
 NAME = "FakeDNS"
 
 
@@ -24,6 +25,7 @@ class FakeDomainConnect(FakeProvider):
     endpoint: str = ""  # as published in DNS: host:port/path, no scheme
     domains: set[str] = field(default_factory=set)
     dns: object = None
+    sync_ux: object = SYNC_UX  # the document's urlSyncUX; ABSENT leaves it out
 
     def settings_document(self, request: Request) -> Response:
         domain = request.path.split("/v2/", 1)[1].split("/", 1)[0]
@@ -33,9 +35,11 @@ class FakeDomainConnect(FakeProvider):
             "providerId": "fakedns.example",
             "providerName": NAME,
             "providerDisplayName": "Fake DNS",
-            "urlSyncUX": SYNC_UX,
+            "urlSyncUX": self.sync_ux,
             "urlAPI": "https://api.fakedns.example",
         }
+        if self.sync_ux is ABSENT:
+            del document["urlSyncUX"]
         if self.fail.get("settings") == "padded":  # a valid document, but larger than Burrow reads
             document["padding"] = "x" * HUGE_BYTES
         return json_response(document)

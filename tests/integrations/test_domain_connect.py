@@ -9,9 +9,9 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
-from burrow.integrations.domain_connect import REDIRECT_INVALID
+from burrow.integrations.domain_connect import APPLY_URL_ERROR, REDIRECT_INVALID
 from tests.factories import make
-from tests.fakes.domain_connect import SYNC_UX
+from tests.fakes.domain_connect import ABSENT, SYNC_UX
 from tests.helpers import error
 from tests.integrations.sender_domains import create_sender_domain
 
@@ -439,3 +439,34 @@ def test_a_plain_http_redirect_uri_is_a_web_address_too(tenant, fake_domain_conn
         tenant, context="email", integration_id=integration["id"], redirect_uri="http://localhost:8000/done"
     ).json()["url"]
     assert ("redirect_uri", "http://localhost:8000/done") in signed_parts(url, domain_connect_key)[1]
+
+
+LONGEST_SYNC_UX = SYNC_UX + "/" + "x" * (2000 - len(SYNC_UX) - 1)
+
+
+@pytest.mark.parametrize(
+    ("sync_ux", "base"),
+    [
+        (SYNC_UX + "/", SYNC_UX),  # a trailing slash is not doubled
+        (LONGEST_SYNC_UX, LONGEST_SYNC_UX),
+        (LONGEST_SYNC_UX + "x", None),  # longer than Burrow follows
+        (ABSENT, None),
+        (42, None),
+        ("javascript:alert(1)", None),
+        ("https:///no-host", None),
+    ],
+)
+def test_the_providers_sync_ux_address_is_followed_only_when_it_is_a_web_address(
+    tenant, fake_domain_connect, domain_connect_key, sync_ux, base
+):
+    fake_domain_connect.host("example.com")
+    fake_domain_connect.sync_ux = sync_ux
+    integration = create_sender_domain(tenant).json()
+    response = apply_url(tenant, context="email", integration_id=integration["id"])
+    if base is None:
+        assert error(response)["detail"] == APPLY_URL_ERROR
+    else:
+        assert response.status_code == 200, response.content
+        url = response.json()["url"]
+        assert url.startswith(f"{base}/v2/domainTemplates/providers/"), url
+        signed_parts(url, domain_connect_key)

@@ -136,6 +136,16 @@ def test_the_same_assertion_in_a_fresh_response_is_still_a_replay(saml_domain, i
     assert_refused(client, response, 403, REPLAYED)
 
 
+def test_each_assertion_is_remembered_by_its_own_id(saml_domain, idp, alice, caplog):
+    domain = saml_domain()
+    caplog.set_level(logging.INFO, logger="burrow.domains.saml")
+    assert sign_in(Client(), idp, domain, email=ALICE, assertion_id="_first").status_code == 302
+    assert sign_in(Client(), idp, domain, email=ALICE, assertion_id="_second").status_code == 302
+    sign_in(Client(), idp, domain, email=ALICE, assertion_id="_first")
+    [record] = [r for r in caplog.records if r.getMessage() == "saml sign-in refused"]
+    assert (record.reason, record.detail) == ("saml_replayed", "assertion _first")
+
+
 def test_an_answer_to_another_request_is_refused(saml_domain, idp, alice):
     domain = saml_domain()
     client = Client()
@@ -211,6 +221,15 @@ def test_a_refusal_without_the_librarys_words_logs_the_persons_message(saml_doma
         "jit_not_enabled",
         "Automatic provisioning is not enabled for this domain.",
     )
+
+
+def test_an_empty_address_attribute_falls_back_to_the_name_id(saml_domain, idp):
+    domain = saml_domain(jit_provisioning_enabled=True)
+    client = Client()
+
+    response = sign_in(client, idp, domain, name_id="frank@acme.example.com", attributes={"email": None})
+
+    assert response.status_code == 302 and signed_in_as(client).email == "frank@acme.example.com"
 
 
 def test_a_response_without_an_address_is_refused(saml_domain, idp):

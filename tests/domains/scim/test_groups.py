@@ -91,6 +91,25 @@ def test_a_role_change_keeps_the_persons_external_id(scim):
     assert scim.get(f"/Users/{ada['id']}").json()["externalId"] == "okta-00u1ada"
 
 
+def test_role_changes_are_in_the_organizations_activity_and_the_log(scim, tenant, caplog):
+    from burrow.core.models import ActivityLog
+
+    caplog.set_level("INFO", logger="burrow.domains.scim.services")
+    ada = scim.create("ada")
+    scim.patch("/Groups/admin", add(ada["id"]))
+    scim.patch("/Groups/admin", {"op": "remove", "path": "members", "value": [{"value": ada["id"]}]})
+    scim.patch("/Groups/member", {"op": "remove", "path": "members", "value": [{"value": ada["id"]}]})
+    updates = ActivityLog.objects.filter(organization=tenant.organization, activity="updated").order_by(
+        "created_at"
+    )
+    levels = [
+        (c["before"], c["after"]) for e in updates for c in e.detail["changes"] if c["field"] == "level"
+    ]
+    assert levels == [("member", "admin"), ("admin", "member"), ("member", None)]
+    roles = [r.role for r in caplog.records if r.getMessage() == "scim user updated"]
+    assert roles == ["admin", "member", None]
+
+
 def test_removing_someone_from_the_member_role_removes_their_membership(scim, tenant):
     ada = scim.create("ada")
     # and Entra's other form: the removed members in the value
