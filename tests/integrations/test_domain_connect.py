@@ -470,3 +470,26 @@ def test_the_providers_sync_ux_address_is_followed_only_when_it_is_a_web_address
         url = response.json()["url"]
         assert url.startswith(f"{base}/v2/domainTemplates/providers/"), url
         signed_parts(url, domain_connect_key)
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "name"),
+    [
+        ("api.cloudflare.com/client/v4/dns/domainconnect", "Cloudflare"),
+        ("https://api.cloudflare.com/client/v4/dns/domainconnect", "Cloudflare"),
+        (
+            " HTTPS://API.Cloudflare.COM/client/v4/dns/domainconnect/ ",
+            "Cloudflare",
+        ),  # host and scheme: any case
+        ("api.cloudflare.com/client/V4/dns/domainconnect", None),  # a path is compared as written
+        ("api.cloudflare.com", None),
+        ("", None),
+        (5, None),
+    ],
+)
+def test_a_provider_endpoint_is_matched_by_host_in_any_case_and_exact_path(settings, endpoint, name):
+    from burrow.integrations.domain_connect import find_provider
+
+    settings.DOMAIN_CONNECT_PROVIDERS = "api.cloudflare.com/client/v4/dns/domainconnect=Cloudflare"
+    provider = find_provider(endpoint)
+    assert (provider.name if provider else None) == name

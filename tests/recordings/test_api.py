@@ -197,7 +197,26 @@ def test_the_share_page_serves_its_recordings_snapshots(tenant):
     assert len(sources) == 2
     content = anonymous.get(f"/shared/{token}/snapshots?source=blob_v2&start_blob_key=0&end_blob_key=1")
     assert len(b"".join(content.streaming_content).splitlines()) == 2 * len(rrweb_session())
-    assert anonymous.get("/shared/not-a-token/snapshots").status_code == 404
+    unknown = anonymous.get("/shared/not-a-token/snapshots")
+    assert (unknown.status_code, unknown.json()) == (
+        404,
+        {"type": "invalid_request", "code": "not_found", "detail": "Not found.", "attr": None},
+    )
+
+
+def test_a_shared_recordings_json_is_the_recording_as_the_api_shows_it(tenant):
+    token = share(tenant, "later")  # shared before anything arrived
+    anonymous = Client()
+    empty = anonymous.get(f"/shared/{token}.json").json()["recording"]
+    assert (empty["id"], empty["has_data"], "start_time" in empty) == ("later", False, False)
+    assert empty["created_at"].endswith("Z")
+    record(tenant.team, "later")
+    shown = anonymous.get(f"/shared/{token}.json").json()["recording"]
+    api = tenant.client.get(tenant.url("session_recordings/later/")).json()
+    assert shown["has_data"] is True and shown["created_at"] == empty["created_at"]
+    assert {k: shown[k] for k in api if k not in ("created_at",)} == {
+        k: v for k, v in api.items() if k != "created_at"
+    }
 
 
 def test_a_password_share_serves_snapshots_only_to_an_opened_session(tenant):

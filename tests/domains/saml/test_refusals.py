@@ -232,13 +232,16 @@ def test_an_empty_address_attribute_falls_back_to_the_name_id(saml_domain, idp):
     assert response.status_code == 302 and signed_in_as(client).email == "frank@acme.example.com"
 
 
-def test_a_response_without_an_address_is_refused(saml_domain, idp):
+def test_a_response_without_an_address_is_refused(saml_domain, idp, caplog):
     domain = saml_domain(jit_provisioning_enabled=True)
     client = Client()
+    caplog.set_level(logging.INFO, logger="burrow.domains.saml")
 
     response = sign_in(client, idp, domain, name_id="00u1opaque")
 
     assert_refused(client, response, 403, "did not send an e-mail address")
+    [record] = [r for r in caplog.records if r.getMessage() == "saml sign-in refused"]
+    assert (record.reason, record.detail) == ("saml_no_email", "no usable address")
 
 
 def test_a_refusal_is_logged_with_its_reason(saml_domain, idp, alice, caplog):

@@ -245,6 +245,8 @@ def test_provisioning_writes_a_log_line_and_an_organization_activity_entry(scim,
     assert [e.activity for e in entries.order_by("created_at")] == ["created", "deleted"]
     assert all(e.is_system and e.item_id == body["id"] for e in entries)
     assert [r.getMessage() for r in caplog.records] == ["scim user created", "scim user deleted"]
+    deleted = entries.get(activity="deleted").detail["changes"]
+    assert [(c["field"], c["before"], c["after"]) for c in deleted] == [("level", "member", None)]
     assert all(r.user_id == int(body["id"]) and scim.token not in str(r.__dict__) for r in caplog.records)
 
 
@@ -313,3 +315,10 @@ def test_a_base_url_typed_with_a_trailing_slash_still_reaches_the_endpoints(scim
     assert scim.get("//Users").json()["totalResults"] == 1
     assert scim.get(f"/Users/{ada['id']}/").json()["id"] == ada["id"]
     assert scim.get("/ServiceProviderConfig/").status_code == 200
+
+
+def test_deleting_one_person_keeps_the_others_external_ids(scim):
+    ada = scim.create("ada", externalId="okta-ada")
+    bob = scim.create("bob", externalId="okta-bob")
+    assert scim.delete(f"/Users/{ada['id']}").status_code == 204
+    assert scim.get(f"/Users/{bob['id']}").json()["externalId"] == "okta-bob"
