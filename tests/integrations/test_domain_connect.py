@@ -102,6 +102,7 @@ def test_answers_are_cached_per_root_domain(tenant, fake_domain_connect, fake_dn
     assert check(tenant, "b.example.com").json()["supported"] is True
     assert len(fake_domain_connect.calls_to("settings")) == 1
     assert fake_dns.queries.count(("_domainconnect.example.com", "TXT")) == 1
+    assert check(tenant, "example.org").json()["supported"] is False  # another root: its own answer
 
 
 @pytest.mark.parametrize(

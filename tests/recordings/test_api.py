@@ -282,3 +282,26 @@ def test_a_recording_deleted_while_someone_watches_answers_404_not_500(tenant):
     assert content.status_code == 404
     assert content.json()["detail"] == "This recording has no data."
     assert "This recording has no data yet." in viewer.get(f"/shared/{token}").content.decode()
+
+
+def test_a_password_protected_recordings_snapshots_need_the_share_session(tenant):
+    record(tenant.team, "guarded")
+    token = share(tenant, "guarded", password_required=True)
+    url = tenant.url("session_recordings/guarded/sharing/passwords/")
+    assert tenant.client.post(url, {"raw_password": "correct horse"}).status_code == 201
+    anonymous = Client()
+    refused = anonymous.get(f"/shared/{token}/snapshots")
+    assert (refused.status_code, refused.json()) == (
+        401,
+        {
+            "type": "authentication_error",
+            "code": "not_authenticated",
+            "detail": "This share needs its password.",
+            "attr": None,
+        },
+    )
+    opened = anonymous.post(
+        f"/shared/{token}", "password=correct+horse", content_type="application/x-www-form-urlencoded"
+    )
+    assert opened.status_code == 303
+    assert len(anonymous.get(f"/shared/{token}/snapshots").json()["sources"]) == 1

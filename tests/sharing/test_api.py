@@ -152,6 +152,8 @@ def test_a_short_password_is_refused_naming_raw_password(tenant):
     long_note = tenant.client.post(tenant.url(f"{RECORDING}passwords/"), {"note": "n" * 101})
     assert error(long_note)["attr"] == "note"
     assert SharePassword.objects.count() == 0
+    shortest = tenant.client.post(tenant.url(f"{RECORDING}passwords/"), {"raw_password": "12345678"})
+    assert shortest.status_code == 201, shortest.content
 
 
 def test_a_password_of_a_deleted_user_names_a_deleted_user(tenant, share):
