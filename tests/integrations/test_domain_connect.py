@@ -132,6 +132,7 @@ def test_an_email_apply_url_carries_the_sender_domain_records_and_a_valid_signat
         tenant, context="email", integration_id=integration["id"], redirect_uri="https://app.example/done?x=1"
     )
     assert response.status_code == 200, response.content
+    assert len(fake_domain_connect.calls_to("settings")) == 1  # discovery's answer is used, not asked again
     base, params = signed_parts(response.json()["url"], domain_connect_key)
     assert base == f"{SYNC_UX}/v2/domainTemplates/providers/burrow/services/email-verification/apply"
     config = integration["config"]

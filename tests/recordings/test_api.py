@@ -197,6 +197,8 @@ def test_the_share_page_serves_its_recordings_snapshots(tenant):
     assert len(sources) == 2
     content = anonymous.get(f"/shared/{token}/snapshots?source=blob_v2&start_blob_key=0&end_blob_key=1")
     assert len(b"".join(content.streaming_content).splitlines()) == 2 * len(rrweb_session())
+    assert (sources_response := anonymous.get(f"/shared/{token}/snapshots"))["Cache-Control"] == "no-store"
+    assert sources_response["Referrer-Policy"] == "no-referrer"
     unknown = anonymous.get("/shared/not-a-token/snapshots")
     assert (unknown.status_code, unknown.json()) == (
         404,
@@ -207,6 +209,16 @@ def test_the_share_page_serves_its_recordings_snapshots(tenant):
 def test_a_shared_recordings_json_is_the_recording_as_the_api_shows_it(tenant):
     token = share(tenant, "later")  # shared before anything arrived
     anonymous = Client()
+    nothing = anonymous.get(f"/shared/{token}/snapshots")
+    assert (nothing.status_code, nothing.json()) == (
+        404,
+        {
+            "type": "invalid_request",
+            "code": "not_found",
+            "detail": "This recording has no data.",
+            "attr": None,
+        },
+    )
     empty = anonymous.get(f"/shared/{token}.json").json()["recording"]
     assert (empty["id"], empty["has_data"], "start_time" in empty) == ("later", False, False)
     assert empty["created_at"].endswith("Z")

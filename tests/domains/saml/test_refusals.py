@@ -317,6 +317,22 @@ def test_a_domain_whose_sso_url_cannot_be_used_says_so(saml_domain):
     assert "The SAML settings of this domain cannot be used" in response.content.decode()
 
 
+def test_a_domain_whose_settings_broke_during_a_sign_in_says_so(saml_domain, idp, alice, caplog):
+    domain = saml_domain()
+    client = Client()
+    request = start_sign_in(client, idp)
+    saml_response = answer(idp, domain, email=ALICE, in_response_to=request.id)
+    type(domain).objects.filter(pk=domain.pk).update(saml_acs_url="idp.example.test/sso")
+    caplog.set_level(logging.INFO, logger="burrow.domains.saml")
+
+    response = post_answer(client, domain, saml_response)
+
+    assert response.status_code == 400 and signed_in_as(client) is None
+    assert "The SAML settings of this domain cannot be used" in response.content.decode()
+    [record] = [r for r in caplog.records if r.getMessage() == "saml sign-in refused"]
+    assert record.reason == "saml_misconfigured" and record.detail
+
+
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_receiving_the_same_response_at_once_sign_in_once(saml_domain, idp, alice):
     """Each thread has its own database connection, as two server processes do: the unique index on used
