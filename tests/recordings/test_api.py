@@ -317,3 +317,17 @@ def test_a_password_protected_recordings_snapshots_need_the_share_session(tenant
     )
     assert opened.status_code == 303
     assert len(anonymous.get(f"/shared/{token}/snapshots").json()["sources"]) == 1
+
+
+def test_a_share_shows_its_own_projects_recording_of_that_id(tenant, other_tenant):
+    """Session ids come from browsers: another project may hold one alike, and the project's other
+    recordings are not this one."""
+    record(other_tenant.team, "same-id", start_ms=RECENT_MS - 3_600_000)
+    record(tenant.team, "first", start_ms=RECENT_MS - 7_200_000)
+    record(tenant.team, "same-id")
+    token = share(tenant, "same-id")
+    shown = Client().get(f"/shared/{token}.json").json()["recording"]
+    api = tenant.client.get(tenant.url("session_recordings/same-id/")).json()
+    assert (shown["id"], shown["start_time"]) == ("same-id", api["start_time"])
+    sources = Client().get(f"/shared/{token}/snapshots").json()["sources"]
+    assert sources == tenant.client.get(tenant.url("session_recordings/same-id/snapshots/")).json()["sources"]

@@ -15,7 +15,7 @@ import pytest
 from django.test import Client
 
 from burrow.core.models import OrganizationMembership, User
-from burrow.domains.saml.services import REPLAYED
+from burrow.domains.saml.services import REPLAYED, UNREADABLE
 from tests.domains.saml.test_login import (  # noqa: F401
     ACS,
     DOMAIN,
@@ -290,6 +290,19 @@ def test_garbage_at_the_acs_gets_a_page_never_a_500(saml_domain, saml_response):
 
     assert response.status_code in (400, 403), response.content
     assert signed_in_as(client) is None
+
+
+def test_a_response_that_is_no_saml_is_unreadable_and_logged_by_its_error_type(saml_domain, caplog):
+    domain = saml_domain()
+    client = Client()
+    start_sign_in(client, FakeIdP())
+    caplog.set_level(logging.INFO, logger="burrow.domains.saml")
+
+    response = client.post(ACS, {"RelayState": str(domain.id), "SAMLResponse": _b64(b"<not xml")})
+
+    assert_refused(client, response, 400, UNREADABLE)
+    [record] = [r for r in caplog.records if r.getMessage() == "saml sign-in refused"]
+    assert record.reason == "saml_unreadable" and record.detail.endswith("Error")
 
 
 @pytest.mark.parametrize(

@@ -32,13 +32,16 @@ def attacker(db) -> User:
     return User.objects.create_user(email=ATTACKER, password=None)
 
 
-def test_an_idp_initiated_response_signs_nobody_in(saml_domain, idp, attacker):
+def test_an_idp_initiated_response_signs_nobody_in(saml_domain, idp, attacker, caplog):
     domain = saml_domain(jit_provisioning_enabled=True)
     victim = Client()
+    caplog.set_level("INFO", logger="burrow.domains.saml")
 
     response = post_answer(victim, domain, answer(idp, domain, email=ATTACKER))
 
     assert_refused(victim, response, 403, UNSOLICITED)
+    [record] = [r for r in caplog.records if r.getMessage() == "saml sign-in refused"]
+    assert (record.reason, record.detail) == ("saml_unsolicited", "no sign-in pending in this browser")
 
 
 def test_an_unsolicited_response_is_refused_even_while_this_browser_has_a_sign_in_pending(
