@@ -68,7 +68,10 @@ def test_an_answer_to_a_request_started_in_another_browser_is_refused(saml_domai
         assert_refused(browser, response, 403, words)
 
 
-def test_a_sign_in_started_for_one_domain_does_not_vouch_for_an_answer_about_another(saml_domain, idp):
+def test_a_sign_in_started_for_one_domain_does_not_vouch_for_an_answer_about_another(
+    saml_domain, idp, caplog
+):
+    caplog.set_level("INFO", logger="burrow.domains.saml")
     acme = saml_domain()
     other = saml_domain("acme-labs.example.com")
     User.objects.create_user(email="bob@acme-labs.example.com", password=None)
@@ -80,6 +83,8 @@ def test_a_sign_in_started_for_one_domain_does_not_vouch_for_an_answer_about_ano
     )
 
     assert_refused(browser, response, 403, "another sign-in")
+    [record] = [r for r in caplog.records if r.getMessage() == "saml sign-in refused"]
+    assert (record.reason, record.detail) == ("saml_unsolicited", "the pending sign-in is for another domain")
 
 
 def test_a_response_without_a_destination_is_refused(saml_domain, idp, attacker):

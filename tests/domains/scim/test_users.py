@@ -322,3 +322,12 @@ def test_deleting_one_person_keeps_the_others_external_ids(scim):
     bob = scim.create("bob", externalId="okta-bob")
     assert scim.delete(f"/Users/{ada['id']}").status_code == 204
     assert scim.get(f"/Users/{bob['id']}").json()["externalId"] == "okta-bob"
+
+
+def test_a_replace_without_active_leaves_a_deactivated_person_out(scim, tenant):
+    ada = scim.create("ada")
+    body = {"schemas": [USER], "userName": ada["userName"]}
+    assert scim.put(f"/Users/{ada['id']}", body | {"active": False}).status_code == 200
+    assert scim.put(f"/Users/{ada['id']}", body | {"name": {"givenName": "Ada"}}).status_code == 200
+    assert level(ada["id"], tenant.organization) is None
+    assert scim.get(f"/Users/{ada['id']}").json()["active"] is False
