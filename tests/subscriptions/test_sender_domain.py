@@ -57,6 +57,7 @@ def test_a_report_from_a_verified_sender_domain_passes_dkim_verification(tenant,
         signature = "".join(str(mail["DKIM-Signature"]).split())  # unfolded, without whitespace
         tags = dict(t.split("=", 1) for t in signature.split(";") if t)
         assert tags["d"] == "example.com" and tags["s"] == sender["config"]["dkim_selector"]
+        assert (tags["a"], tags["c"]) == ("rsa-sha256", "relaxed/relaxed")  # relaxed survives relays' rewraps
         signed = set(tags["h"].lower().split(":"))
         assert {"from", "subject", "list-unsubscribe", "list-unsubscribe-post"} <= signed
         assert dkim.verify(raw, dnsfunc=published_txt)
