@@ -341,6 +341,7 @@ def test_dashboard_and_insight_sharing_is_in_the_activity_log(tenant, share):
         "sharing enabled",
     ]
     assert {e["item_id"] for e in entries} == {str(shared.resource.id)}
+    assert {e["detail"]["name"] for e in entries} == {"Growth"}
     assert entries[2]["detail"]["changes"][0] | {"type": None} == {
         "type": None,
         "action": "changed",

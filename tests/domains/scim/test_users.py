@@ -331,3 +331,15 @@ def test_a_replace_without_active_leaves_a_deactivated_person_out(scim, tenant):
     assert scim.put(f"/Users/{ada['id']}", body | {"name": {"givenName": "Ada"}}).status_code == 200
     assert level(ada["id"], tenant.organization) is None
     assert scim.get(f"/Users/{ada['id']}").json()["active"] is False
+
+
+def test_a_changed_external_id_is_in_the_organizations_activity(scim, tenant):
+    ada = scim.create("ada", externalId="okta-1")
+    body = {"schemas": [USER], "userName": ada["userName"], "externalId": "okta-2"}
+    assert scim.put(f"/Users/{ada['id']}", body).json()["externalId"] == "okta-2"
+    entry = ActivityLog.objects.filter(organization=tenant.organization, activity="updated").get(
+        item_id=ada["id"]
+    )
+    assert [(c["field"], c["before"], c["after"]) for c in entry.detail["changes"]] == [
+        ("external_id", "okta-1", "okta-2")
+    ]
