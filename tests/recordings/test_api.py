@@ -27,6 +27,12 @@ def record(team, session_id: str, start_ms: int = RECENT_MS, batches: int = 1, *
         assert response.status_code == 200, response.content
 
 
+def refused(response, status: int, kind: str, code: str, detail: str) -> None:
+    """The answer is the reference's error body with this status."""
+    body = {"type": kind, "code": code, "detail": detail, "attr": None}
+    assert (response.status_code, response.json()) == (status, body)
+
+
 def test_the_environment_shows_its_token_on_both_routes(tenant):
     for route in ("projects", "environments"):
         response = tenant.client.get(f"/api/{route}/{tenant.project.id}/")
@@ -199,26 +205,14 @@ def test_the_share_page_serves_its_recordings_snapshots(tenant):
     assert len(b"".join(content.streaming_content).splitlines()) == 2 * len(rrweb_session())
     assert (sources_response := anonymous.get(f"/shared/{token}/snapshots"))["Cache-Control"] == "no-store"
     assert sources_response["Referrer-Policy"] == "no-referrer"
-    unknown = anonymous.get("/shared/not-a-token/snapshots")
-    assert (unknown.status_code, unknown.json()) == (
-        404,
-        {"type": "invalid_request", "code": "not_found", "detail": "Not found.", "attr": None},
-    )
+    refused(anonymous.get("/shared/not-a-token/snapshots"), 404, "invalid_request", "not_found", "Not found.")
 
 
 def test_a_shared_recordings_json_is_the_recording_as_the_api_shows_it(tenant):
     token = share(tenant, "later")  # shared before anything arrived
     anonymous = Client()
     nothing = anonymous.get(f"/shared/{token}/snapshots")
-    assert (nothing.status_code, nothing.json()) == (
-        404,
-        {
-            "type": "invalid_request",
-            "code": "not_found",
-            "detail": "This recording has no data.",
-            "attr": None,
-        },
-    )
+    refused(nothing, 404, "invalid_request", "not_found", "This recording has no data.")
     empty = anonymous.get(f"/shared/{token}.json").json()["recording"]
     assert (empty["id"], empty["has_data"], "start_time" in empty) == ("later", False, False)
     assert empty["created_at"].endswith("Z")
@@ -302,16 +296,8 @@ def test_a_password_protected_recordings_snapshots_need_the_share_session(tenant
     url = tenant.url("session_recordings/guarded/sharing/passwords/")
     assert tenant.client.post(url, {"raw_password": "correct horse"}).status_code == 201
     anonymous = Client()
-    refused = anonymous.get(f"/shared/{token}/snapshots")
-    assert (refused.status_code, refused.json()) == (
-        401,
-        {
-            "type": "authentication_error",
-            "code": "not_authenticated",
-            "detail": "This share needs its password.",
-            "attr": None,
-        },
-    )
+    without = anonymous.get(f"/shared/{token}/snapshots")
+    refused(without, 401, "authentication_error", "not_authenticated", "This share needs its password.")
     opened = anonymous.post(
         f"/shared/{token}", "password=correct+horse", content_type="application/x-www-form-urlencoded"
     )
