@@ -46,6 +46,12 @@ def alice(db) -> User:
     return User.objects.create_user(email=ALICE, password=None)
 
 
+def refusal_line(caplog) -> logging.LogRecord:
+    """The one "saml sign-in refused" line a refused sign-in writes."""
+    [record] = [r for r in caplog.records if r.getMessage() == "saml sign-in refused"]
+    return record
+
+
 def assert_refused(client: Client, response, status: int, *words: str) -> None:
     page = response.content.decode()
     assert response.status_code == status, page
@@ -142,7 +148,7 @@ def test_each_assertion_is_remembered_by_its_own_id(saml_domain, idp, alice, cap
     assert sign_in(Client(), idp, domain, email=ALICE, assertion_id="_first").status_code == 302
     assert sign_in(Client(), idp, domain, email=ALICE, assertion_id="_second").status_code == 302
     sign_in(Client(), idp, domain, email=ALICE, assertion_id="_first")
-    [record] = [r for r in caplog.records if r.getMessage() == "saml sign-in refused"]
+    record = refusal_line(caplog)
     assert (record.reason, record.detail) == ("saml_replayed", "assertion _first")
 
 
@@ -206,7 +212,7 @@ def test_a_deactivated_user_is_not_signed_in(saml_domain, idp, alice, caplog):
     response = sign_in(client, idp, domain, email=ALICE)
 
     assert_refused(client, response, 403, "This account is disabled.")
-    [record] = [r for r in caplog.records if r.getMessage() == "saml sign-in refused"]
+    record = refusal_line(caplog)
     assert (record.reason, record.detail) == ("inactive_user", f"user {alice.pk}")
 
 
@@ -216,7 +222,7 @@ def test_a_refusal_without_the_librarys_words_logs_the_persons_message(saml_doma
 
     sign_in(Client(), idp, domain, email="erin@acme.example.com")
 
-    [record] = [r for r in caplog.records if r.getMessage() == "saml sign-in refused"]
+    record = refusal_line(caplog)
     assert (record.reason, record.detail) == (
         "jit_not_enabled",
         "Automatic provisioning is not enabled for this domain.",
@@ -240,7 +246,7 @@ def test_a_response_without_an_address_is_refused(saml_domain, idp, caplog):
     response = sign_in(client, idp, domain, name_id="00u1opaque")
 
     assert_refused(client, response, 403, "did not send an e-mail address")
-    [record] = [r for r in caplog.records if r.getMessage() == "saml sign-in refused"]
+    record = refusal_line(caplog)
     assert (record.reason, record.detail) == ("saml_no_email", "no usable address")
 
 
@@ -301,7 +307,7 @@ def test_a_response_that_is_no_saml_is_unreadable_and_logged_by_its_error_type(s
     response = client.post(ACS, {"RelayState": str(domain.id), "SAMLResponse": _b64(b"<not xml")})
 
     assert_refused(client, response, 400, UNREADABLE)
-    [record] = [r for r in caplog.records if r.getMessage() == "saml sign-in refused"]
+    record = refusal_line(caplog)
     assert record.reason == "saml_unreadable" and record.detail.endswith("Error")
 
 
@@ -342,7 +348,7 @@ def test_a_domain_whose_settings_broke_during_a_sign_in_says_so(saml_domain, idp
 
     assert response.status_code == 400 and signed_in_as(client) is None
     assert "The SAML settings of this domain cannot be used" in response.content.decode()
-    [record] = [r for r in caplog.records if r.getMessage() == "saml sign-in refused"]
+    record = refusal_line(caplog)
     assert record.reason == "saml_misconfigured" and record.detail
 
 

@@ -19,7 +19,7 @@ from tests.domains.saml.test_login import (  # noqa: F401
     signed_in_as,
     start_sign_in,
 )
-from tests.domains.saml.test_refusals import assert_refused
+from tests.domains.saml.test_refusals import assert_refused, refusal_line
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +40,7 @@ def test_an_idp_initiated_response_signs_nobody_in(saml_domain, idp, attacker, c
     response = post_answer(victim, domain, answer(idp, domain, email=ATTACKER))
 
     assert_refused(victim, response, 403, UNSOLICITED)
-    [record] = [r for r in caplog.records if r.getMessage() == "saml sign-in refused"]
+    record = refusal_line(caplog)
     assert (record.reason, record.detail) == ("saml_unsolicited", "no sign-in pending in this browser")
 
 
@@ -83,7 +83,7 @@ def test_a_sign_in_started_for_one_domain_does_not_vouch_for_an_answer_about_ano
     )
 
     assert_refused(browser, response, 403, "another sign-in")
-    [record] = [r for r in caplog.records if r.getMessage() == "saml sign-in refused"]
+    record = refusal_line(caplog)
     assert (record.reason, record.detail) == ("saml_unsolicited", "the pending sign-in is for another domain")
 
 
