@@ -95,6 +95,7 @@ def test_finishing_records_the_end_of_that_task_only_and_never_revives_a_finishe
 def test_a_task_older_than_any_query_may_take_is_lost_saying_why(tenant, settings, picked_up, says):
     settings.QUERY_TIMEOUT = 1
     limit = timedelta(seconds=1 + statuses.SLOT_WAIT_SECONDS + 60)
+    assert statuses._waits_at_most() == limit  # a minute for a slot, the query's own time, a minute's grace
     long_ago = timezone.now() - limit - timedelta(seconds=5)
     fields = {"picked_up_at": long_ago, "status": "running"} if picked_up else {"created_at": long_ago}
     queued(tenant, "lost", **fields)

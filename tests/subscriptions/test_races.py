@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from burrow.subscriptions.claims import _compare_and_set, expired_leases, take_expired
 from burrow.subscriptions.delivery.dispatch import local_pool
-from burrow.subscriptions.delivery.engine import _track_failure_streak
+from burrow.subscriptions.delivery.engine import LeaseLost, _save, _track_failure_streak
 from burrow.subscriptions.models import Subscription, SubscriptionDelivery
 from burrow.subscriptions.scheduler import tick
 from tests.conftest import client_for
@@ -112,3 +112,18 @@ def test_identical_parallel_patches_adding_an_address_send_one_invite(tenant, sm
     invites = SubscriptionDelivery.objects.filter(subscription=sub, trigger_type="target_change")
     assert [(d.previous_value, d.status) for d in invites] == [("old@example.com", "completed")]
     assert [m["To"] for m in smtp_server.messages] == ["new@example.com"]
+
+
+def test_saving_progress_renews_the_lease_and_a_worker_whose_run_was_taken_over_writes_nothing(tenant):
+    """A long delivery must not look dead to the scheduler while it still works through its recipients, and a
+    worker that lost its delivery to another (the hand-out's `attempts` moved on) must not overwrite it."""
+    almost_over = timezone.now() + timedelta(seconds=1)
+    delivery = make_delivery(tenant, status="starting", attempts=1, lease_expires_at=almost_over)
+    progress = [{"recipient": "a@example.com", "status": "success", "attempts": 1}]
+    _save(delivery, recipient_results=progress)
+    saved = SubscriptionDelivery.objects.get(pk=delivery.pk)
+    assert saved.recipient_results == progress and saved.lease_expires_at > almost_over + timedelta(seconds=5)
+    SubscriptionDelivery.objects.filter(pk=delivery.pk).update(attempts=2)  # another worker's claim
+    with pytest.raises(LeaseLost):
+        _save(delivery, recipient_results=[])
+    assert SubscriptionDelivery.objects.get(pk=delivery.pk).recipient_results == progress

@@ -223,6 +223,8 @@ def test_a_schedule_that_cannot_be_computed_does_not_stall_the_others(tenant):
 def test_the_scheduler_waits_no_longer_than_the_next_retry(tenant):
     """A Celery worker that put a delivery back cannot hand it out itself: the scheduler ticks when it is due."""
     assert _pause(600, time.monotonic()) > 590
+    assert 590 < _pause(600, time.monotonic() - 5) <= 595  # the tick's own time counts against the interval
+    assert _pause(1, time.monotonic() - 5) == 0.0  # a tick longer than the interval: the next one at once
     make_delivery(tenant, retry_at=timezone.now() + timedelta(seconds=5), claimable=False)
     assert 0.5 <= _pause(600, time.monotonic()) <= 5
     make_delivery(tenant, retry_at=timezone.now() - timedelta(seconds=5), claimable=False)
