@@ -116,14 +116,25 @@ def test_identical_parallel_patches_adding_an_address_send_one_invite(tenant, sm
 
 def test_saving_progress_renews_the_lease_and_a_worker_whose_run_was_taken_over_writes_nothing(tenant):
     """A long delivery must not look dead to the scheduler while it still works through its recipients, and a
-    worker that lost its delivery to another (the hand-out's `attempts` moved on) must not overwrite it."""
+    worker that lost its delivery to another (the hand-out's `attempts` moved on, or it was finished) must
+    not overwrite it."""
     almost_over = timezone.now() + timedelta(seconds=1)
-    delivery = make_delivery(tenant, status="starting", attempts=1, lease_expires_at=almost_over)
+    long_ago = timezone.now() - timedelta(days=1)
+    fields = {"status": "starting", "attempts": 1, "lease_expires_at": almost_over}
+    delivery, neighbour, finished = (make_delivery(tenant, **fields) for _ in range(3))
+    SubscriptionDelivery.objects.update(last_updated_at=long_ago)  # (auto_now sets it on create)
     progress = [{"recipient": "a@example.com", "status": "success", "attempts": 1}]
     _save(delivery, recipient_results=progress)
     saved = SubscriptionDelivery.objects.get(pk=delivery.pk)
     assert saved.recipient_results == progress and saved.lease_expires_at > almost_over + timedelta(seconds=5)
+    assert saved.last_updated_at > long_ago
+    assert SubscriptionDelivery.objects.get(pk=neighbour.pk).recipient_results == []
     SubscriptionDelivery.objects.filter(pk=delivery.pk).update(attempts=2)  # another worker's claim
-    with pytest.raises(LeaseLost):
-        _save(delivery, recipient_results=[])
+    SubscriptionDelivery.objects.filter(pk=finished.pk).update(status="completed")
+    for lost in (delivery, finished):
+        with pytest.raises(LeaseLost):
+            _save(
+                lost, recipient_results=[{"recipient": "b@example.com", "status": "success", "attempts": 1}]
+            )
     assert SubscriptionDelivery.objects.get(pk=delivery.pk).recipient_results == progress
+    assert SubscriptionDelivery.objects.get(pk=finished.pk).recipient_results == []
