@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from burrow.subscriptions.claims import _compare_and_set, expired_leases, take_expired
 from burrow.subscriptions.delivery.dispatch import local_pool
-from burrow.subscriptions.delivery.engine import LeaseLost, _save, _track_failure_streak
+from burrow.subscriptions.delivery.engine import LeaseLost, Outcome, _put_back, _save, _track_failure_streak
 from burrow.subscriptions.models import Subscription, SubscriptionDelivery
 from burrow.subscriptions.scheduler import tick
 from tests.conftest import client_for
@@ -138,3 +138,31 @@ def test_saving_progress_renews_the_lease_and_a_worker_whose_run_was_taken_over_
             )
     assert SubscriptionDelivery.objects.get(pk=delivery.pk).recipient_results == progress
     assert SubscriptionDelivery.objects.get(pk=finished.pk).recipient_results == []
+
+
+def test_a_delivery_put_back_for_a_retry_waits_unclaimable_without_a_lease_unless_it_was_taken_over(tenant):
+    """Put back, a delivery holds no lease (the scheduler must not recover it) and no worker may claim it
+    before its retry is due; a worker that lost it meanwhile puts nothing back and tells nobody."""
+    long_ago = timezone.now() - timedelta(days=1)
+    fields = {"status": "starting", "attempts": 1, "claimable": True, "lease_expires_at": timezone.now()}
+    delivery, neighbour, finished = (make_delivery(tenant, **fields) for _ in range(3))
+    SubscriptionDelivery.objects.update(last_updated_at=long_ago)  # (auto_now sets it on create)
+    results = [{"recipient": "a@example.com", "status": "failed", "attempts": 1, "permanent": False}]
+    due = timezone.now() + timedelta(minutes=5)
+    told = []
+
+    def put_back(d):
+        outcome = Outcome("starting", None, results, {"recipient_results": results}, due)
+        return _put_back(d, outcome, lambda *call: told.append(call))
+
+    assert put_back(delivery) == "starting" and told == [(str(delivery.id), due)]
+    waiting = SubscriptionDelivery.objects.get(pk=delivery.pk)
+    assert (waiting.retry_at, waiting.claimable, waiting.lease_expires_at) == (due, False, None)
+    assert waiting.recipient_results == results and waiting.last_updated_at > long_ago
+    assert SubscriptionDelivery.objects.get(pk=neighbour.pk).retry_at is None
+    SubscriptionDelivery.objects.filter(pk=delivery.pk).update(attempts=2, retry_at=None)  # another's claim
+    SubscriptionDelivery.objects.filter(pk=finished.pk).update(status="completed")
+    told.clear()
+    assert put_back(delivery) is None and put_back(finished) is None and told == []
+    assert SubscriptionDelivery.objects.get(pk=delivery.pk).retry_at is None
+    assert SubscriptionDelivery.objects.get(pk=finished.pk).retry_at is None
