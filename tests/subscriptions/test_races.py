@@ -16,6 +16,7 @@ from burrow.subscriptions.delivery.engine import LeaseLost, Outcome, _put_back, 
 from burrow.subscriptions.models import Subscription, SubscriptionDelivery
 from burrow.subscriptions.scheduler import tick
 from tests.conftest import client_for
+from tests.core.test_metrics import scrape, value
 from tests.factories import make_delivery, make_subscription
 from tests.subscriptions.test_scheduler import make_due
 
@@ -155,7 +156,9 @@ def test_a_delivery_put_back_for_a_retry_waits_unclaimable_without_a_lease_unles
         outcome = Outcome("starting", None, results, {"recipient_results": results}, due)
         return _put_back(d, outcome, lambda *call: told.append(call))
 
+    retries_before = value(scrape(), "burrow_delivery_retries_total", target_type="email")
     assert put_back(delivery) == "starting" and told == [(str(delivery.id), due)]
+    assert value(scrape(), "burrow_delivery_retries_total", target_type="email") == retries_before + 1
     waiting = SubscriptionDelivery.objects.get(pk=delivery.pk)
     assert (waiting.retry_at, waiting.claimable, waiting.lease_expires_at) == (due, False, None)
     assert waiting.recipient_results == results and waiting.last_updated_at > long_ago
