@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from burrow.queries import statuses
-from burrow.queries.models import QueryTask
+from burrow.queries.models import QueryResult, QueryTask
 
 pytestmark = pytest.mark.django_db
 SOURCE = uuid.uuid4()
@@ -112,3 +112,42 @@ def test_the_status_of_a_running_task_and_of_nothing_else(tenant, other_tenant):
     assert statuses.find(other_tenant.team, "q") is None
     statuses.finish(task, QueryTask.Status.COMPLETE)
     assert statuses.running_status(tenant.team, "q") is None
+
+
+def test_a_status_is_the_references_query_status_with_its_own_answer(tenant):
+    now = timezone.now()
+    QueryResult.objects.create(
+        team=tenant.team,
+        cache_key="query_key",
+        response={"results": [[1]], "is_cached": True},
+        last_refresh=now,
+    )
+    QueryResult.objects.create(
+        team=tenant.team, cache_key="other_key", response={"results": [[2]]}, last_refresh=now
+    )
+    task = queued(tenant, "q", picked_up_at=now, status="running")
+    running = statuses.status_of(task)
+    assert running == {
+        "id": "q",
+        "team_id": tenant.team.id,
+        "insight_id": None,
+        "dashboard_id": None,
+        "query_async": True,
+        "complete": False,
+        "error": False,
+        "error_message": None,
+        "results": None,
+        "start_time": task.created_at.isoformat(),
+        "pickup_time": now.isoformat(),
+        "end_time": None,
+        "expiration_time": task.expires_at.isoformat(),
+        "task_id": str(task.pk),
+        "query_progress": None,
+        "labels": None,
+    }
+    statuses.finish(task, QueryTask.Status.COMPLETE)
+    done = statuses.status_of(QueryTask.objects.get(pk=task.pk))
+    assert done["complete"] is True and done["error"] is False and done["end_time"]
+    assert done["results"] == {"results": [[1]], "is_cached": False}  # computed for this request, not cached
+    QueryResult.objects.filter(cache_key="query_key").delete()  # evicted since
+    assert statuses.status_of(QueryTask.objects.get(pk=task.pk))["results"] is None
