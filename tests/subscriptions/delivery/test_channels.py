@@ -1,12 +1,18 @@
 """A delivery channel is one module in burrow/subscriptions/delivery/channels/: a module dropped there is
-delivered through, shown on the pages and stored, however long its target type, with no change elsewhere."""
+delivered through, shown on the pages and stored, however long its target type, with no change elsewhere; and
+which of a channel's failures are final (no retry can fix them) and which are retried."""
 
+import smtplib
 import sys
+from types import SimpleNamespace
 
+import httpx
 import pytest
 from django.test import Client
 
 from burrow.subscriptions.delivery import channels as channel_modules
+from burrow.subscriptions.delivery.base import PermanentError, TransientError
+from burrow.subscriptions.delivery.engine import _send
 from burrow.subscriptions.delivery.registry import all_channels, channel_for
 from tests.factories import make_subscription
 from tests.helpers import deliver_due
@@ -71,3 +77,51 @@ def test_the_real_channels_are_registered_under_their_target_types():
         "slack": "Slack",
         "webhook": "Webhook",
     }
+
+
+def raised(error: BaseException, cause: BaseException | None = None) -> BaseException:
+    try:
+        raise error from cause
+    except BaseException as exc:
+        return exc
+
+
+class FailingChannel:
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+    def send(self, recipient, report):
+        raise self.error
+
+
+@pytest.mark.parametrize(
+    "error, permanent",
+    [
+        (TransientError("451 busy"), False),
+        (PermanentError("550 no such mailbox"), True),
+        # A channel calls it transient, but what caused it cannot get better, however deep it lies.
+        (raised(TransientError("post failed"), httpx.InvalidURL("bad port")), True),
+        (
+            raised(
+                TransientError("send failed"), raised(OSError("wrapped"), smtplib.SMTPNotSupportedError())
+            ),
+            True,
+        ),
+        (raised(TransientError("post failed"), raised(OSError("wrapped"), ConnectionError("reset"))), False),
+        (ValueError("bad data"), True),  # an unexpected fault of the data
+        (raised(RuntimeError("boom"), UnicodeEncodeError("ascii", "é", 0, 1, "no")), True),
+        (UnicodeEncodeError("ascii", "é", 0, 1, "no"), True),
+        (RuntimeError("anything else"), False),
+    ],
+)
+def test_a_failed_attempt_is_final_only_when_no_retry_can_fix_it(error, permanent):
+    report = SimpleNamespace(delivery=SimpleNamespace(id="d1"))
+    result = _send(FailingChannel(error), "ann@example.com", report, attempt=2)
+    assert result["permanent"] is permanent
+    assert (result["recipient"], result["status"], result["attempts"]) == ("ann@example.com", "failed", 2)
+    expected = (
+        str(error)
+        if isinstance(error, TransientError | PermanentError)
+        else f"{type(error).__name__}: {error}"
+    )
+    assert result["error"] == expected
