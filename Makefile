@@ -74,8 +74,9 @@ MUTATE_TESTS := tests/core/test_tenancy.py tests/contract/test_tenant_isolation.
 	tests/contract/test_bad_input.py tests/contract/test_schema.py tests/subscriptions/test_api.py \
 	tests/analytics/test_api.py tests/subscriptions/test_scheduler.py tests/subscriptions/delivery/test_api.py \
 	tests/subscriptions/delivery/test_email.py tests/subscriptions/delivery/test_slack.py \
-	tests/subscriptions/delivery/test_webhook.py \
-	tests/subscriptions/test_races.py tests/subscriptions/test_targets.py tests/core/test_permissions.py \
+	tests/subscriptions/delivery/test_webhook.py tests/subscriptions/delivery/test_channels.py \
+	tests/subscriptions/test_races.py tests/subscriptions/test_claims.py tests/subscriptions/test_targets.py \
+	tests/core/test_permissions.py tests/subscriptions/test_schedule.py \
 	tests/subscriptions/test_sender_domain.py tests/recordings/test_api.py \
 	$(filter-out %/test_browser.py,$(wildcard tests/sharing/test_*.py tests/domains/test_*.py \
 		tests/domains/*/test_*.py tests/integrations/test_*.py tests/queries/test_*.py))
