@@ -8,9 +8,10 @@ from django.utils import timezone
 
 from burrow.analytics.models import Dashboard, DashboardTile, Insight
 from burrow.subscriptions.delivery.dispatch import local_pool
+from burrow.subscriptions.delivery.engine import run_delivery
 from burrow.subscriptions.models import Subscription, SubscriptionDelivery
 from burrow.subscriptions.scheduler import tick
-from tests.factories import make_subscription
+from tests.factories import make_delivery, make_subscription
 from tests.fakes.smtp import free_port
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("quick_retries")]
@@ -218,3 +219,20 @@ def test_without_smtp_mail_lands_in_the_outbox(tenant, settings, tmp_path):
     run_tick()
     files = list((tmp_path / "outbox").glob("*.eml"))
     assert len(files) == 1 and b"Burrow Insight report" in files[0].read_bytes()
+
+
+def test_a_test_delivery_asked_for_before_the_subscription_was_disabled_still_goes_out(tenant, smtp_server):
+    """Someone asked for that one; the subscription's own schedule stops with it."""
+    subscription = make_subscription(tenant, target_value="ann@example.com")
+    manual, scheduled = (
+        make_delivery(tenant, subscription=subscription, trigger_type=trigger, claimable=True)
+        for trigger in ("manual", "scheduled")
+    )
+    Subscription.objects.filter(pk=subscription.pk).update(enabled=False)
+    assert run_delivery(str(manual.id)) == "completed"
+    assert [m["To"] for m in smtp_server.messages] == ["ann@example.com"]
+    assert run_delivery(str(scheduled.id)) == "skipped"
+    assert SubscriptionDelivery.objects.get(pk=scheduled.pk).error == {
+        "message": "Subscription is disabled.",
+        "type": "skipped",
+    }
