@@ -12,9 +12,10 @@ from django.test import Client
 
 from burrow.subscriptions.delivery import channels as channel_modules
 from burrow.subscriptions.delivery.base import PermanentError, TransientError
-from burrow.subscriptions.delivery.engine import _send
+from burrow.subscriptions.delivery.engine import _send, run_delivery
 from burrow.subscriptions.delivery.registry import all_channels, channel_for
-from tests.factories import make_subscription
+from burrow.subscriptions.models import SubscriptionDelivery
+from tests.factories import make_delivery, make_subscription
 from tests.helpers import deliver_due
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -125,3 +126,12 @@ def test_a_failed_attempt_is_final_only_when_no_retry_can_fix_it(error, permanen
         else f"{type(error).__name__}: {error}"
     )
     assert result["error"] == expected
+
+
+def test_a_delivery_to_a_channel_no_module_provides_is_skipped_saying_so(tenant):
+    delivery = make_delivery(tenant, target_type="fax", target_value="+15555550100", claimable=True)
+    assert run_delivery(str(delivery.id)) == "skipped"
+    assert SubscriptionDelivery.objects.get(pk=delivery.pk).error == {
+        "message": "Unsupported delivery channel 'fax'.",
+        "type": "skipped",
+    }
