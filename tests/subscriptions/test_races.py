@@ -169,3 +169,29 @@ def test_a_delivery_put_back_for_a_retry_waits_unclaimable_without_a_lease_unles
     assert put_back(delivery) is None and put_back(finished) is None and told == []
     assert SubscriptionDelivery.objects.get(pk=delivery.pk).retry_at is None
     assert SubscriptionDelivery.objects.get(pk=finished.pk).retry_at is None
+
+
+def test_a_success_ends_the_failure_streak_and_a_subscription_deleted_meanwhile_counts_nothing(
+    tenant, settings
+):
+    settings.DELIVERY_AUTO_DISABLE_AFTER = 3
+    subscription, neighbour = make_subscription(tenant), make_subscription(tenant)
+    Subscription.objects.filter(pk=neighbour.pk).update(consecutive_failures=2)
+
+    def streak() -> int:
+        return Subscription.objects.get(pk=subscription.pk).consecutive_failures
+
+    _track_failure_streak(subscription.id, failed=True)
+    _track_failure_streak(subscription.id, failed=False)
+    assert streak() == 0
+    for _ in range(2):
+        _track_failure_streak(subscription.id, failed=True)
+    _track_failure_streak(subscription.id, failed=False)
+    _track_failure_streak(subscription.id, failed=True)
+    assert (
+        streak() == 1 and Subscription.objects.get(pk=subscription.pk).enabled
+    )  # 2 + 1 would have disabled it
+    assert Subscription.objects.get(pk=neighbour.pk).consecutive_failures == 2
+    Subscription.objects.filter(pk=subscription.pk).delete()
+    _track_failure_streak(subscription.id, failed=True)  # a delivery finishing after its subscription is gone
+    _track_failure_streak(subscription.id, failed=False)
