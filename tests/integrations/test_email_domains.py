@@ -87,6 +87,12 @@ def test_adding_the_same_domain_again_keeps_the_key_and_token(tenant):
             "email",
             "email must be an address at example.com, such as reports@example.com.",
         ),
+        ({"email": ".ann@example.com"}, "email", None),
+        ({"email": "ann.@example.com"}, "email", None),
+        ({"email": "a..nn@example.com"}, "email", None),
+        ({"email": f"{'a' * 65}@example.com"}, "email", None),
+        ({"from_name": "x" * 101}, "from_name", None),
+        ({"from_name": "Tab\tbed"}, "from_name", None),
     ],
 )
 def test_a_bad_sender_domain_is_refused_with_a_message(tenant, config, attr, message):
@@ -95,6 +101,15 @@ def test_a_bad_sender_domain_is_refused_with_a_message(tenant, config, attr, mes
     if message:
         assert body["detail"] == message
     assert not Integration.objects.filter(kind="email").exists()
+
+
+def test_a_sender_is_taken_at_its_limits_and_in_any_case(tenant):
+    config = create_sender_domain(
+        tenant, email=f"{'a' * 64}@EXAMPLE.com", from_name="x" * 100, mail_from_subdomain="Bounce"
+    ).json()["config"]
+    assert config["email"] == f"{'a' * 64}@example.com" and config["from_name"] == "x" * 100
+    assert config["mail_from_subdomain"] == "bounce"
+    assert [r["name"] for r in config["dns_records"] if r["purpose"] == "spf"] == ["bounce.example.com"]
 
 
 def test_verification_with_every_record_published_verifies_the_domain(tenant, fake_dns):
