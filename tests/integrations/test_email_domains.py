@@ -231,3 +231,27 @@ def test_sender_domains_need_integration_write(tenant, key_client, fake_dns):
         "API key missing required scope 'integration:write'"
     )
     assert verify(tenant, created["id"], client=key_client(["integration:write"])).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "email_url, email_spf, mechanisms",
+    [
+        ("smtp://192.0.2.10:25", "", "ip4:192.0.2.10"),
+        ("smtp://[2001:db8::25]:587", "", "ip6:2001:db8::25"),
+        ("smtps://relay.example.net", "", "a:relay.example.net"),
+        ("", "", "mx"),  # mail goes to the outbox: whatever the operator forwards it with
+        (
+            "smtp://192.0.2.10",
+            "  include:_spf.example.net \n ip4:198.51.100.0/24 ",
+            "include:_spf.example.net ip4:198.51.100.0/24",
+        ),
+    ],
+)
+def test_the_spf_record_authorises_the_relay_burrow_sends_through(
+    tenant, settings, email_url, email_spf, mechanisms
+):
+    settings.EMAIL_URL, settings.EMAIL_SPF = email_url, email_spf
+    config = create_sender_domain(tenant).json()["config"]
+    assert config["spf_mechanisms"] == mechanisms
+    [spf] = [r for r in config["dns_records"] if r["purpose"] == "spf"]
+    assert spf["value"] == f"v=spf1 {mechanisms} ~all"
