@@ -7,12 +7,13 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from burrow.queries import execution
 from burrow.queries.execution import wait_for_background
 from burrow.queries.models import QueryResult, QueryTask, RunningQuery
 from burrow.queries.sources import embedded_path
 from burrow.queries.warehouse import writing
 from tests.devtools import port_open
-from tests.helpers import error
+from tests.helpers import error, wait_for
 from tests.queries.conftest import fill_duckdb
 
 pytestmark = pytest.mark.django_db
@@ -212,6 +213,8 @@ def test_async_without_a_cached_answer_answers_a_status_to_poll(tenant, warehous
     assert forced.status_code == 202 and set(forced.json()) == {"query_status"}
     wait_for_background()
     assert status_of(tenant, forced.json()["query_status"]["id"]).status_code == 200
+    # A finished computation is let go: the process keeps no future (nor its answer) of it.
+    wait_for(lambda: not execution._background_running, timeout=10, what="finished computations let go")
 
 
 @pytest.mark.django_db(transaction=True)
