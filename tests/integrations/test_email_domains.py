@@ -130,6 +130,29 @@ def test_verification_with_every_record_published_verifies_the_domain(tenant, fa
     )
 
 
+def test_checking_again_keeps_when_the_domain_was_first_verified_and_logs_only_changes(tenant, fake_dns):
+    created = create_sender_domain(tenant).json()
+    publish(fake_dns, created)
+    first = verify(tenant, created["id"]).json()["config"]
+    again = verify(tenant, created["id"]).json()["config"]
+    assert again["verified"] is True and again["verified_at"] == first["verified_at"]
+    assert again["last_checked_at"] >= first["last_checked_at"]
+    fake_dns.clear()  # the records were taken down
+    gone = verify(tenant, created["id"]).json()["config"]
+    assert gone["verified"] is False and gone["verified_at"] is None
+    log = tenant.client.get(tenant.url("activity_log/?scope=Integration")).json()["results"]
+    changes = [e["detail"]["changes"][0] for e in log if e["activity"] == "updated"]
+    assert [(c["before"], c["after"]) for c in changes] == [(True, False), (False, True)]  # newest first
+
+
+def test_a_sender_domain_without_records_is_never_verified(tenant, fake_dns):
+    created = create_sender_domain(tenant).json()
+    integration = Integration.objects.get(id=created["id"])
+    integration.config = {**integration.config, "dns_records": []}
+    integration.save(update_fields=["config"])
+    assert verify(tenant, created["id"]).json()["config"]["verified"] is False
+
+
 @pytest.mark.parametrize("missing", ["ownership", "dkim", "spf"])
 def test_a_missing_record_leaves_the_domain_unverified(tenant, fake_dns, missing):
     created = create_sender_domain(tenant).json()
