@@ -107,6 +107,7 @@ def test_a_filter_burrow_cannot_read_answers_400_invalid_filter(scim, expression
     ("expression", "detail"),
     [
         ('groups gt "member"', "Only 'eq' and 'ne' compare groups."),
+        ('id gt "5"', "Only 'eq' and 'ne' compare ids."),
         ("meta.created gt 5", "'5' is not a date and time (RFC 3339)."),
     ],
 )
