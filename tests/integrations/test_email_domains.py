@@ -145,6 +145,14 @@ def test_checking_again_keeps_when_the_domain_was_first_verified_and_logs_only_c
     assert [(c["before"], c["after"]) for c in changes] == [(True, False), (False, True)]  # newest first
 
 
+def test_an_ownership_record_pasted_with_spaces_around_it_verifies(tenant, fake_dns):
+    created = create_sender_domain(tenant).json()
+    publish(fake_dns, created, skip=("ownership",))
+    [ownership] = [r for r in created["config"]["dns_records"] if r["purpose"] == "ownership"]
+    fake_dns.add(ownership["name"], "TXT", f"  {ownership['value']} ")
+    assert verify(tenant, created["id"]).json()["config"]["verified"] is True
+
+
 def test_a_sender_domain_without_records_is_never_verified(tenant, fake_dns):
     created = create_sender_domain(tenant).json()
     integration = Integration.objects.get(id=created["id"])
