@@ -52,6 +52,8 @@ def test_a_provisioned_person_has_no_password_a_vouched_address_and_names_that_f
     assert person.email == "carol@example.com"
     assert not person.has_usable_password() and person.is_email_verified
     assert (len(person.first_name), len(person.last_name)) == (150, 150)
+    nameless = provisioning.create_user("dan@example.com")  # a provider that sends no names
+    assert (nameless.first_name, nameless.last_name) == ("", "")
 
 
 def test_creating_an_existing_person_in_another_spelling_returns_them():
@@ -97,4 +99,7 @@ def test_leaving_one_organization_keeps_the_others_and_clears_only_what_pointed_
     assert provisioning.leave_organization(person, other_tenant.organization) is True
     person.refresh_from_db()
     assert (person.current_organization_id, person.current_team_id) == (None, None)
-    assert other_tenant.user.organization_memberships.filter(organization=other_tenant.organization).exists()
+    # Everyone else who works in that organization keeps pointing at it.
+    other_tenant.user.refresh_from_db()
+    assert other_tenant.user.current_organization_id == other_tenant.organization.id
+    assert other_tenant.user.current_team_id == other_tenant.team.id
