@@ -90,7 +90,11 @@ def test_finishing_records_the_end_of_that_task_only_and_never_revives_a_finishe
 
 
 @pytest.mark.parametrize(
-    "picked_up, says", [(False, "No worker picked the query up"), (True, "stopped with the process")]
+    "picked_up, says",
+    [
+        (False, "No worker picked the query up; check that `burrow worker` runs beside BURROW_BROKER_URL."),
+        (True, "The query stopped with the process running it; run it again."),
+    ],
 )
 def test_a_task_older_than_any_query_may_take_is_lost_saying_why(tenant, settings, picked_up, says):
     settings.QUERY_TIMEOUT = 1
@@ -101,7 +105,7 @@ def test_a_task_older_than_any_query_may_take_is_lost_saying_why(tenant, setting
     queued(tenant, "lost", **fields)
     recent = queued(tenant, "recent", created_at=timezone.now() - limit + timedelta(seconds=30))
     lost = statuses.find(tenant.team, "lost")
-    assert lost.status == "error" and says in lost.error_message
+    assert lost.status == "error" and lost.error_message == says
     assert statuses.find(tenant.team, "recent").status == recent.status == "queued"
 
 
