@@ -1,5 +1,5 @@
-"""Shared by test modules: PostHog's error envelope, waiting for something a process does, and a new project
-on a running `burrow serve`."""
+"""Shared by test modules: PostHog's error envelope, waiting for something a process does, a request on a
+thread of its own that another transaction holds up, and a new project on a running `burrow serve`."""
 
 import json
 import time
@@ -27,6 +27,45 @@ def wait_for(condition, timeout: float = 60.0, what: str = "condition"):
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         time.sleep(0.1)
     return found
+
+
+def in_thread(call):
+    """Starts `call` on a thread of its own (and so a database connection of its own); returns a function that
+    waits for it and gives its result, or raises what it raised (the test client raises a server error)."""
+    import threading
+
+    from django.db import connections
+
+    result = []
+
+    def run() -> None:
+        try:
+            result.append(call())
+        except Exception as exc:
+            result.append(exc)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+
+    def finish():
+        thread.join(timeout=60)
+        assert not thread.is_alive(), "the call never finished"
+        if isinstance(result[0], Exception):
+            raise result[0]
+        return result[0]
+
+    return finish
+
+
+def another_session_waits_for_a_lock() -> bool:
+    """Whether some other PostgreSQL session is waiting for a lock (a row, a unique index entry)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted AND pid <> pg_backend_pid()")
+        return cursor.fetchone()[0] > 0
 
 
 def new_project(served, email: str, organization: str, project: str):

@@ -3,54 +3,20 @@ waits for the one in progress and answers from its outcome, and an address anoth
 a 409 `uniqueness`, never a 500. PostgreSQL only: these are its row locks and its unique index waiting for
 the other transaction (SQLite has one writer at a time, so the second request never overlaps the first)."""
 
-import threading
-
 import pytest
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 
 from burrow.core.models import ActivityLog
 from burrow.domains import provisioning
 from burrow.domains.scim import services
 from tests.domains.scim.test_support import *  # noqa: F403 (the make_scim and scim fixtures)
 from tests.domains.scim.test_support import USER, scim_error
-from tests.helpers import wait_for
+from tests.helpers import another_session_waits_for_a_lock, in_thread, wait_for
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's row locks"),
 ]
-
-
-def in_thread(call):
-    """Starts `call` on its own thread (and its own database connection); returns a function that waits for
-    it and gives its result (or raises what it raised: the test client raises a server error)."""
-    result = []
-
-    def run() -> None:
-        try:
-            result.append(call())
-        except Exception as exc:
-            result.append(exc)
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-
-    def finish():
-        thread.join(timeout=60)
-        assert not thread.is_alive(), "the request never finished"
-        if isinstance(result[0], Exception):
-            raise result[0]
-        return result[0]
-
-    return finish
-
-
-def another_session_waits_for_a_lock() -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted AND pid <> pg_backend_pid()")
-        return cursor.fetchone()[0] > 0
 
 
 def test_a_delete_racing_a_delete_of_the_same_person_answers_404_once_the_first_is_done(scim):
