@@ -145,7 +145,9 @@ def test_a_delivery_put_back_for_a_retry_waits_unclaimable_without_a_lease_unles
     """Put back, a delivery holds no lease (the scheduler must not recover it) and no worker may claim it
     before its retry is due; a worker that lost it meanwhile puts nothing back and tells nobody."""
     long_ago = timezone.now() - timedelta(days=1)
+    # A channel of its own name: no other test's retries move its counter.
     fields = {"status": "starting", "attempts": 1, "claimable": True, "lease_expires_at": timezone.now()}
+    fields["target_type"] = "carrier_pigeon"
     delivery, neighbour, finished = (make_delivery(tenant, **fields) for _ in range(3))
     SubscriptionDelivery.objects.update(last_updated_at=long_ago)  # (auto_now sets it on create)
     results = [{"recipient": "a@example.com", "status": "failed", "attempts": 1, "permanent": False}]
@@ -156,9 +158,11 @@ def test_a_delivery_put_back_for_a_retry_waits_unclaimable_without_a_lease_unles
         outcome = Outcome("starting", None, results, {"recipient_results": results}, due)
         return _put_back(d, outcome, lambda *call: told.append(call))
 
-    retries_before = value(scrape(), "burrow_delivery_retries_total", target_type="email")
+    retries_before = value(scrape(), "burrow_delivery_retries_total", target_type="carrier_pigeon")
     assert put_back(delivery) == "starting" and told == [(str(delivery.id), due)]
-    assert value(scrape(), "burrow_delivery_retries_total", target_type="email") == retries_before + 1
+    assert (
+        value(scrape(), "burrow_delivery_retries_total", target_type="carrier_pigeon") == retries_before + 1
+    )
     waiting = SubscriptionDelivery.objects.get(pk=delivery.pk)
     assert (waiting.retry_at, waiting.claimable, waiting.lease_expires_at) == (due, False, None)
     assert waiting.recipient_results == results and waiting.last_updated_at > long_ago
