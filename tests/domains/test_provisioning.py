@@ -77,6 +77,16 @@ def test_joining_keeps_an_existing_level_and_points_a_newcomer_at_the_organizati
     assert again.pk == admin.pk and again.level == Level.ADMIN
 
 
+def test_joining_points_only_the_newcomer_and_never_over_a_choice_made_meanwhile(tenant, other_tenant):
+    bystander = provisioning.create_user("bystander@example.com")  # in no organization yet
+    newcomer = provisioning.create_user("new@example.com")
+    stale = User.objects.get(pk=newcomer.pk)
+    User.objects.filter(pk=newcomer.pk).update(current_organization=other_tenant.organization)  # chosen since
+    provisioning.join_organization(stale, tenant.organization)
+    assert User.objects.get(pk=newcomer.pk).current_organization_id == other_tenant.organization.id
+    assert User.objects.get(pk=bystander.pk).current_organization_id is None
+
+
 def test_leaving_one_organization_keeps_the_others_and_clears_only_what_pointed_into_it(tenant, other_tenant):
     person = tenant.user
     provisioning.join_organization(person, other_tenant.organization)
